@@ -1,0 +1,12 @@
+// Include this header in exactly one translation unit of a program built with
+// PWS_SEPARATE_COMPILATION defined; it holds the bodies of every non-template function.
+#pragma once
+
+#ifndef PWS_SEPARATE_COMPILATION
+#error "Define PWS_SEPARATE_COMPILATION (for every TU) before including <pws/src.hpp>"
+#endif
+
+#include <pws/impl/error.ipp>
+#include <pws/impl/sigv4.ipp>
+#include <pws/impl/attribute_value.ipp>
+#include <pws/impl/app_json.ipp>

@@ -1,0 +1,1 @@
+#include <pws/src.hpp>
