@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs what building and testing pws-app-manager needs on a Debian 12 machine: the compiler,
+# CMake, Boost 1.81, OpenSSL, botocore (the SigV4 oracle of the unit tests), and Node.js with
+# tools/node's packages (dynalite, the AWS SDK) for the integration tests' local DynamoDB.
+# Idempotent and non-interactive: a second run checks and does nothing. Runs as root, or through
+# sudo when it exists.
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+node_dir="$root/tools/node"
+
+step() { echo "install-deps: $*"; }
+
+if [[ $(id -u) -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo -n)
+else
+  echo "install-deps: not root and no sudo: run as root" >&2
+  exit 1
+fi
+
+packages=(cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libssl-dev
+          python3-botocore ca-certificates)
+# A node from elsewhere (NodeSource, nvm...) is fine as long as it is >= 18; Debian's nodejs
+# would fight it over /usr/bin/node, so it is only installed when there is no node at all.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  # dpkg -s also succeeds for removed-but-configured packages: insist on "install ok installed".
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  step "apt-get update (missing: ${missing[*]})"
+  "${as_root[@]}" apt-get update -qq </dev/null
+  step "apt-get install ${missing[*]}"
+  "${as_root[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" </dev/null
+else
+  step "Debian packages: all present"
+fi
+
+node_version="$(node --version)"
+node_major="${node_version#v}"
+node_major="${node_major%%.*}"
+if (( node_major < 18 )); then
+  echo "install-deps: node $node_version is too old (>= 18 needed, 20 tested): upgrade it" >&2
+  exit 1
+elif (( node_major < 20 )); then
+  step "warning: node $node_version; dynalite 4 and the pinned AWS SDK declare node >= 20"
+else
+  step "node $node_version, npm $(npm --version)"
+fi
+
+# npm ci wipes and reinstalls node_modules, so only when the lock file is newer than the install.
+# --ignore-scripts: the one package with an install script, classic-level (LevelDB, unused in
+# memory), ships prebuilt binaries; package.json's allowScripts denies it too, for newer npm.
+stamp="$node_dir/node_modules/.package-lock.json"
+if [[ ! -f "$stamp" || "$node_dir/package-lock.json" -nt "$stamp" ]]; then
+  step "npm ci in tools/node"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error </dev/null)
+else
+  step "tools/node/node_modules: up to date"
+fi
+step "done"
