@@ -10,8 +10,9 @@
 #               AppKey `app-key`) and the items of ITEMS (DynamoDB wire JSON, see tools/node/README.md).
 #               WRONG_SCHEMA creates instead a table keyed on `Id` with no index, and no seed item.
 #   NAME.stop   FIXTURES_CLEANUP NAME: stops it. CTest runs it even when tests fail.
-# and sets PWS_DYNALITE_<NAME>_STATE_DIR in the caller's scope. A test finds the endpoint at run
-# time in the file <state dir>/endpoint (`http://127.0.0.1:PORT`, no trailing newline).
+# and sets PWS_DYNALITE_<NAME>_STATE_DIR (alias PWS_FIXTURE_STATE_<NAME>) in the caller's scope.
+# A test finds the endpoint at run time in the file <state dir>/endpoint (`http://127.0.0.1:PORT`,
+# no trailing newline).
 #
 # Example:
 #   pws_add_dynalite_fixture(dynalite_apps ITEMS data/apps.json)
@@ -59,6 +60,7 @@ function(pws_add_dynalite_fixture NAME)
     FIXTURES_CLEANUP ${NAME} TIMEOUT 30 LABELS fixture ENVIRONMENT "PWS_NODE=${NODE}")
 
   set(PWS_DYNALITE_${NAME}_STATE_DIR "${state_dir}" PARENT_SCOPE)
+  set(PWS_FIXTURE_STATE_${NAME} "${state_dir}" PARENT_SCOPE)
   # Global too, so pws_require_dynalite_fixture works from any directory.
   set_property(GLOBAL PROPERTY PWS_DYNALITE_${NAME}_STATE_DIR "${state_dir}")
   set_property(GLOBAL PROPERTY PWS_DYNALITE_${NAME}_TABLE "${ARG_TABLE}")
