@@ -1,0 +1,72 @@
+// An App as soketi's array driver writes it in JSON (camelCase members: id, key, secret,
+// enabled, maxConnections, webhooks, ...), for StaticPolicy documents and for tools.
+#pragma once
+
+#include <pws/app.hpp>
+#include <pws/detail/config.hpp>
+#include <pws/error.hpp>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pws {
+
+/// Largest JSON text accepted for a webhooks list given as a string (DynamoDB's `Webhooks` S,
+/// or a `webhooks` string in soketi's env-style config); anything larger is refused unparsed.
+inline constexpr std::size_t max_webhooks_json_size = 1024 * 1024;
+
+/// Soketi's JSON for `app`: every field, webhooks as an array of objects whose empty optional
+/// members (url, lambda_function, headers, filter, lambda.region, lambda.client_options) are
+/// omitted.
+PWS_DECL boost::json::object app_to_json(const App& app);
+
+/// Reads an app in soketi's JSON form into `out` (fields not present keep App's defaults).
+/// `id`, `key` and `secret` are required non-empty strings; numbers may be JSON numbers or
+/// numeric strings; flags may be booleans, "true"/"false"/"1"/"0" or 0/1; `webhooks` may be an
+/// array or a string holding one. Null members count as absent; unknown members are ignored.
+/// Returns pws::error::invalid_static_apps with `diagnostic` naming the field on failure (the
+/// secret's value never appears in it). Never throws except std::bad_alloc.
+PWS_DECL boost::system::error_code app_from_json(const boost::json::value& v, App& out,
+                                                 std::string& diagnostic);
+
+namespace detail {
+
+// Shared with the DynamoDB item decoder (dynamodb/attribute_value.hpp), which stores the same
+// webhook objects and the same number spellings.
+
+/// Soketi's webhooks array for `hooks`.
+PWS_DECL boost::json::array webhooks_to_json(const std::vector<Webhook>& hooks);
+
+/// Parses a webhooks array; on failure returns false and sets `diagnostic` to the path of the
+/// offending member and what was expected (never a value), e.g. "[1].event_types[0]: expected a
+/// string".
+PWS_DECL bool webhooks_from_json(const boost::json::value& v, std::vector<Webhook>& out,
+                                 std::string& diagnostic);
+
+/// Parses `[-]digits` that fits int64 (no '+', spaces, fraction or exponent).
+PWS_DECL bool parse_int64(std::string_view s, std::int64_t& out) noexcept;
+
+/// Parses a finite decimal number ("2", "0.5", "-1", "1e3"; not "inf", "nan" or hex).
+PWS_DECL bool parse_double(std::string_view s, double& out) noexcept;
+
+/// Parses the flag spellings "true", "false", "1", "0" (exactly; case-sensitive).
+PWS_DECL bool parse_flag(std::string_view s, bool& out) noexcept;
+
+/// `s` quoted for a diagnostic: cut to 40 bytes, bytes outside printable ASCII shown as '?'.
+PWS_DECL std::string quote_for_diagnostic(std::string_view s);
+
+}  // namespace detail
+
+}  // namespace pws
+
+#ifdef PWS_HEADER_ONLY
+#include <pws/impl/app_json.ipp>
+#endif

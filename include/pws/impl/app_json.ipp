@@ -1,0 +1,369 @@
+#pragma once
+
+#include <pws/app_json.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <system_error>
+#include <utility>
+
+namespace pws {
+namespace detail {
+
+PWS_DECL bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
+    if (s.empty()) return false;
+    std::int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || ptr != s.data() + s.size()) return false;
+    out = v;
+    return true;
+}
+
+PWS_DECL bool parse_double(std::string_view s, double& out) noexcept {
+    // from_chars also takes "inf"/"nan", which no DynamoDB number or soketi limit can be.
+    if (s.empty() ||
+        !(s.front() == '-' || s.front() == '.' || (s.front() >= '0' && s.front() <= '9')))
+        return false;
+    double v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || ptr != s.data() + s.size() || !std::isfinite(v)) return false;
+    out = v;
+    return true;
+}
+
+PWS_DECL bool parse_flag(std::string_view s, bool& out) noexcept {
+    // "1"/"0" too: soketi reads flags with the `boolean` package, which takes them, and so
+    // does every shell-written env config. Nothing looser ("yes", "TRUE"): a typo must not
+    // flip a switch.
+    if (s == "true" || s == "1") return out = true, true;
+    if (s == "false" || s == "0") return out = false, true;
+    return false;
+}
+
+PWS_DECL std::string quote_for_diagnostic(std::string_view s) {
+    constexpr std::size_t max_shown = 40;
+    std::string q = "\"";
+    for (std::size_t i = 0; i < s.size() && i < max_shown; ++i)
+        q.push_back(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
+    q += s.size() > max_shown ? "\"..." : "\"";
+    return q;
+}
+
+// Paths in diagnostics are built on failure only, so the success path allocates nothing extra.
+inline bool webhook_fail(std::string& diag, const std::string& path, std::string_view what) {
+    diag = path;
+    diag += ": ";
+    diag += what;
+    return false;
+}
+
+// An optional string member: absent or null leaves `out` as is.
+inline bool webhook_string(const boost::json::object& o, std::string_view name, std::string& out,
+                           std::string& diag, const std::string& path) {
+    auto it = o.find(name);
+    if (it == o.end() || it->value().is_null()) return true;
+    auto* s = it->value().if_string();
+    if (!s) return webhook_fail(diag, path + "." + std::string(name), "expected a string");
+    out.assign(s->data(), s->size());
+    return true;
+}
+
+// An optional object member: absent or null gives nullptr; another type is an error.
+inline bool webhook_object(const boost::json::object& o, std::string_view name,
+                           const boost::json::object*& out, std::string& diag,
+                           const std::string& path) {
+    out = nullptr;
+    auto it = o.find(name);
+    if (it == o.end() || it->value().is_null()) return true;
+    out = it->value().if_object();
+    if (!out) return webhook_fail(diag, path + "." + std::string(name), "expected an object");
+    return true;
+}
+
+inline bool webhook_from_json(const boost::json::value& v, Webhook& w, std::string& diag,
+                              const std::string& path) {
+    auto* o = v.if_object();
+    if (!o) return webhook_fail(diag, path, "expected a webhook object");
+    if (!webhook_string(*o, "url", w.url, diag, path) ||
+        !webhook_string(*o, "lambda_function", w.lambda_function, diag, path))
+        return false;
+    // Soketi skips a webhook with no target without a word; we say so instead.
+    if (w.url.empty() && w.lambda_function.empty())
+        return webhook_fail(diag, path, "needs a url or a lambda_function");
+
+    // Soketi calls event_types.includes() on every event, so a webhook without it cannot work.
+    auto et = o->find("event_types");
+    if (et == o->end()) return webhook_fail(diag, path + ".event_types", "missing");
+    auto* types = et->value().if_array();
+    if (!types) return webhook_fail(diag, path + ".event_types", "expected an array of strings");
+    w.event_types.reserve(types->size());
+    for (std::size_t i = 0; i < types->size(); ++i) {
+        auto* s = (*types)[i].if_string();
+        if (!s)
+            return webhook_fail(diag, path + ".event_types[" + std::to_string(i) + "]",
+                                "expected a string");
+        w.event_types.emplace_back(s->data(), s->size());
+    }
+
+    const boost::json::object* sub = nullptr;
+    if (!webhook_object(*o, "headers", sub, diag, path)) return false;
+    if (sub)
+        for (auto& [name, value] : *sub) {
+            auto* s = value.if_string();
+            if (!s)
+                return webhook_fail(diag, path + ".headers[" + quote_for_diagnostic(name) + "]",
+                                    "expected a string");
+            w.headers.insert_or_assign(std::string(name), std::string(s->data(), s->size()));
+        }
+
+    if (!webhook_object(*o, "filter", sub, diag, path)) return false;
+    if (sub && (!webhook_string(*sub, "channel_name_starts_with", w.filter.channel_name_starts_with,
+                                diag, path + ".filter") ||
+                !webhook_string(*sub, "channel_name_ends_with", w.filter.channel_name_ends_with,
+                                diag, path + ".filter")))
+        return false;
+
+    if (!webhook_object(*o, "lambda", sub, diag, path)) return false;
+    if (sub) {
+        LambdaOptions lambda;
+        const std::string lpath = path + ".lambda";
+        if (auto a = sub->find("async"); a != sub->end() && !a->value().is_null()) {
+            if (!a->value().is_bool())
+                return webhook_fail(diag, lpath + ".async", "expected a boolean");
+            lambda.async = a->value().get_bool();
+        }
+        const boost::json::object* client = nullptr;
+        if (!webhook_string(*sub, "region", lambda.region, diag, lpath) ||
+            !webhook_object(*sub, "client_options", client, diag, lpath))
+            return false;
+        if (client) lambda.client_options = *client;
+        w.lambda = std::move(lambda);
+    }
+    return true;
+}
+
+PWS_DECL bool webhooks_from_json(const boost::json::value& v, std::vector<Webhook>& out,
+                                 std::string& diagnostic) {
+    auto* arr = v.if_array();
+    if (!arr) {
+        diagnostic = ": expected an array of webhooks";
+        return false;
+    }
+    std::vector<Webhook> hooks(arr->size());
+    for (std::size_t i = 0; i < arr->size(); ++i)
+        if (!webhook_from_json((*arr)[i], hooks[i], diagnostic, "[" + std::to_string(i) + "]"))
+            return false;
+    out = std::move(hooks);
+    return true;
+}
+
+PWS_DECL boost::json::array webhooks_to_json(const std::vector<Webhook>& hooks) {
+    boost::json::array arr;
+    arr.reserve(hooks.size());
+    for (auto& w : hooks) {
+        boost::json::object o;
+        if (!w.url.empty()) o["url"] = w.url;
+        if (!w.lambda_function.empty()) o["lambda_function"] = w.lambda_function;
+        auto& types = o["event_types"].emplace_array();
+        for (auto& t : w.event_types) types.emplace_back(t);
+        if (!w.headers.empty()) {
+            auto& h = o["headers"].emplace_object();
+            for (auto& [name, value] : w.headers) h[name] = value;
+        }
+        if (!w.filter.channel_name_starts_with.empty() ||
+            !w.filter.channel_name_ends_with.empty()) {
+            auto& f = o["filter"].emplace_object();
+            if (!w.filter.channel_name_starts_with.empty())
+                f["channel_name_starts_with"] = w.filter.channel_name_starts_with;
+            if (!w.filter.channel_name_ends_with.empty())
+                f["channel_name_ends_with"] = w.filter.channel_name_ends_with;
+        }
+        if (w.lambda) {
+            auto& l = o["lambda"].emplace_object();
+            l["async"] = w.lambda->async;
+            if (!w.lambda->region.empty()) l["region"] = w.lambda->region;
+            if (!w.lambda->client_options.empty()) l["client_options"] = w.lambda->client_options;
+        }
+        arr.emplace_back(std::move(o));
+    }
+    return arr;
+}
+
+// soketi's camelCase names, in App's order.
+inline constexpr std::array<std::pair<std::string_view, bool App::*>, 3> json_flags{{
+    {"enabled", &App::enabled},
+    {"enableClientMessages", &App::enable_client_messages},
+    {"enableUserAuthentication", &App::enable_user_authentication},
+}};
+
+inline constexpr std::array<std::pair<std::string_view, std::int64_t App::*>, 9> json_ints{{
+    {"maxConnections", &App::max_connections},
+    {"maxBackendEventsPerSecond", &App::max_backend_events_per_second},
+    {"maxClientEventsPerSecond", &App::max_client_events_per_second},
+    {"maxReadRequestsPerSecond", &App::max_read_requests_per_second},
+    {"maxPresenceMembersPerChannel", &App::max_presence_members_per_channel},
+    {"maxChannelNameLength", &App::max_channel_name_length},
+    {"maxEventChannelsAtOnce", &App::max_event_channels_at_once},
+    {"maxEventNameLength", &App::max_event_name_length},
+    {"maxEventBatchSize", &App::max_event_batch_size},
+}};
+
+inline constexpr std::array<std::pair<std::string_view, double App::*>, 2> json_doubles{{
+    {"maxPresenceMemberSizeInKb", &App::max_presence_member_size_in_kb},
+    {"maxEventPayloadInKb", &App::max_event_payload_in_kb},
+}};
+
+// What a wrong value was, for a diagnostic: strings are quoted (cut short), the rest named.
+inline std::string json_describe(const boost::json::value& v) {
+    switch (v.kind()) {
+    case boost::json::kind::string: return quote_for_diagnostic(v.get_string());
+    case boost::json::kind::bool_: return v.get_bool() ? "true" : "false";
+    case boost::json::kind::int64: return std::to_string(v.get_int64());
+    case boost::json::kind::uint64: return std::to_string(v.get_uint64());
+    case boost::json::kind::double_: {
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, v.get_double());
+        return std::string(buf, r.ptr);
+    }
+    case boost::json::kind::array: return "an array";
+    case boost::json::kind::object: return "an object";
+    case boost::json::kind::null: return "null";
+    }
+    return "an unknown value";
+}
+
+inline bool json_int(const boost::json::value& v, std::int64_t& out) {
+    if (auto* i = v.if_int64()) return out = *i, true;
+    if (auto* u = v.if_uint64(); u && *u <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+        return out = std::int64_t(*u), true;
+    // An integral double ("100.0", "1e2") is still an integer; the bounds are exact powers of 2.
+    if (auto* d = v.if_double();
+        d && std::trunc(*d) == *d && *d >= -9223372036854775808.0 && *d < 9223372036854775808.0)
+        return out = std::int64_t(*d), true;
+    if (auto* s = v.if_string()) return parse_int64(*s, out);
+    return false;
+}
+
+inline bool json_double(const boost::json::value& v, double& out) {
+    if (auto* i = v.if_int64()) return out = double(*i), true;
+    if (auto* u = v.if_uint64()) return out = double(*u), true;
+    if (auto* d = v.if_double()) return std::isfinite(*d) && (out = *d, true);
+    if (auto* s = v.if_string()) return parse_double(*s, out);
+    return false;
+}
+
+inline bool json_flag(const boost::json::value& v, bool& out) {
+    if (auto* b = v.if_bool()) return out = *b, true;
+    if (auto* i = v.if_int64(); i && (*i == 0 || *i == 1)) return out = *i == 1, true;
+    if (auto* s = v.if_string()) return parse_flag(*s, out);
+    return false;
+}
+
+inline boost::system::error_code app_json_fail(std::string& diag, std::string_view field,
+                                               std::string_view what) {
+    diag.assign(field);
+    diag += ": ";
+    diag += what;
+    return error::invalid_static_apps;
+}
+
+}  // namespace detail
+
+PWS_DECL boost::json::object app_to_json(const App& app) {
+    boost::json::object o;
+    o["id"] = app.id;
+    o["key"] = app.key;
+    o["secret"] = app.secret;
+    for (auto& [name, member] : detail::json_flags) o[name] = app.*member;
+    for (auto& [name, member] : detail::json_ints) o[name] = app.*member;
+    for (auto& [name, member] : detail::json_doubles) {
+        // Whole numbers as integers, so a config file reads "100", not "1E2".
+        const double d = app.*member;
+        if (std::trunc(d) == d && std::fabs(d) < 9007199254740992.0)
+            o[name] = static_cast<std::int64_t>(d);
+        else
+            o[name] = d;
+    }
+    o["webhooks"] = detail::webhooks_to_json(app.webhooks);
+    return o;
+}
+
+PWS_DECL boost::system::error_code app_from_json(const boost::json::value& v, App& out,
+                                                 std::string& diagnostic) {
+    using detail::app_json_fail;
+    auto* o = v.if_object();
+    if (!o) return app_json_fail(diagnostic, "app", "expected an object");
+    auto member = [o](std::string_view name) -> const boost::json::value* {
+        auto* m = o->if_contains(name);
+        return m && !m->is_null() ? m : nullptr;
+    };
+
+    App app;
+    struct required {
+        std::string_view name;
+        std::string App::*member;
+    };
+    for (auto [name, field] :
+         {required{"id", &App::id}, required{"key", &App::key}, required{"secret", &App::secret}}) {
+        auto* m = member(name);
+        const bool secret = name == "secret";
+        if (!m)
+            return app_json_fail(diagnostic, name,
+                                 secret ? "missing; an app without a secret cannot sign or "
+                                          "verify requests"
+                                        : "missing");
+        auto* s = m->if_string();
+        // Never echo the secret: even a wrongly typed one may be the real secret.
+        if (!s)
+            return app_json_fail(diagnostic, name,
+                                 secret ? "expected a string"
+                                        : "expected a string, got " + detail::json_describe(*m));
+        if (s->empty()) return app_json_fail(diagnostic, name, "must not be empty");
+        (app.*field).assign(s->data(), s->size());
+    }
+
+    for (auto& [name, field] : detail::json_flags)
+        if (auto* m = member(name); m && !detail::json_flag(*m, app.*field))
+            return app_json_fail(diagnostic, name,
+                                 "expected a boolean (true/false, \"true\"/\"false\", 1/0), got " +
+                                     detail::json_describe(*m));
+    for (auto& [name, field] : detail::json_ints)
+        if (auto* m = member(name); m && !detail::json_int(*m, app.*field))
+            return app_json_fail(
+                diagnostic, name,
+                "expected a 64-bit integer (a number or a string of digits), got " +
+                    detail::json_describe(*m));
+    for (auto& [name, field] : detail::json_doubles)
+        if (auto* m = member(name); m && !detail::json_double(*m, app.*field))
+            return app_json_fail(
+                diagnostic, name,
+                "expected a finite number (or a numeric string), got " + detail::json_describe(*m));
+
+    if (auto* m = member("webhooks")) {
+        const boost::json::value* hooks = m;
+        boost::json::value parsed;
+        // Soketi's env config (DEFAULT_APP_WEBHOOKS) carries the array as JSON text.
+        if (auto* s = m->if_string()) {
+            if (s->size() > max_webhooks_json_size)
+                return app_json_fail(diagnostic, "webhooks", "JSON text larger than 1 MiB");
+            boost::system::error_code ec;
+            parsed = boost::json::parse(*s, ec);
+            if (ec) return app_json_fail(diagnostic, "webhooks", "invalid JSON: " + ec.message());
+            hooks = &parsed;
+        }
+        std::string why;
+        if (!detail::webhooks_from_json(*hooks, app.webhooks, why)) {
+            diagnostic = "webhooks" + why;
+            return error::invalid_static_apps;
+        }
+    }
+
+    out = std::move(app);
+    return {};
+}
+
+}  // namespace pws

@@ -1,0 +1,367 @@
+#pragma once
+
+#include <pws/dynamodb/attribute_value.hpp>
+
+#include <pws/app_json.hpp>
+#include <pws/detail/base64.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <array>
+#include <charconv>
+#include <string_view>
+#include <utility>
+
+namespace pws {
+namespace detail {
+namespace attribute_value_impl {
+
+// Soketi's attribute names, in App's order.
+inline constexpr std::array<std::pair<std::string_view, bool App::*>, 3> item_flags{{
+    {"Enabled", &App::enabled},
+    {"EnableClientMessages", &App::enable_client_messages},
+    {"EnableUserAuthentication", &App::enable_user_authentication},
+}};
+
+inline constexpr std::array<std::pair<std::string_view, std::int64_t App::*>, 9> item_ints{{
+    {"MaxConnections", &App::max_connections},
+    {"MaxBackendEventsPerSecond", &App::max_backend_events_per_second},
+    {"MaxClientEventsPerSecond", &App::max_client_events_per_second},
+    {"MaxReadRequestsPerSecond", &App::max_read_requests_per_second},
+    {"MaxPresenceMembersPerChannel", &App::max_presence_members_per_channel},
+    {"MaxChannelNameLength", &App::max_channel_name_length},
+    {"MaxEventChannelsAtOnce", &App::max_event_channels_at_once},
+    {"MaxEventNameLength", &App::max_event_name_length},
+    {"MaxEventBatchSize", &App::max_event_batch_size},
+}};
+
+inline constexpr std::array<std::pair<std::string_view, double App::*>, 2> item_doubles{{
+    {"MaxPresenceMemberSizeInKb", &App::max_presence_member_size_in_kb},
+    {"MaxEventPayloadInKb", &App::max_event_payload_in_kb},
+}};
+
+// Native L/M webhooks nest; the parser that built the item already capped depth at 32, but an
+// item built in code has no such cap, and the recursion below must not overflow the stack.
+inline constexpr int max_nesting = 32;
+
+// One attribute value, split into its type key and payload.
+struct typed {
+    std::string_view type;
+    const boost::json::value* value = nullptr;
+};
+
+enum class found { missing, present, malformed };
+
+inline bool fail(std::string& diag, std::string_view attr, std::string_view what) {
+    diag.assign(attr);
+    diag += ": ";
+    diag += what;
+    return false;
+}
+
+// Looks `name` up in the item; NULL counts as missing, as soketi's unmarshall gives null for it.
+inline found find(const boost::json::object& item, std::string_view name, typed& out,
+                  std::string& diag) {
+    auto* v = item.if_contains(name);
+    if (!v) return found::missing;
+    auto* o = v->if_object();
+    if (!o || o->size() != 1) {
+        fail(diag, name,
+             "expected an attribute value (an object with one type key, e.g. {\"S\": ...})");
+        return found::malformed;
+    }
+    auto& member = *o->begin();
+    if (member.key() == "NULL") {
+        if (auto* b = member.value().if_bool(); b && *b) return found::missing;
+        fail(diag, name, "a NULL attribute value must be true");
+        return found::malformed;
+    }
+    out = {member.key(), &member.value()};
+    return found::present;
+}
+
+// The payload of an S, N or B value, which DynamoDB JSON always spells as a JSON string.
+inline const boost::json::string* text(const typed& t, std::string_view attr, std::string& diag) {
+    auto* s = t.value->if_string();
+    if (!s) fail(diag, attr, std::string(t.type) + " value is not a JSON string");
+    return s;
+}
+
+inline bool wrong_type(std::string& diag, std::string_view attr, std::string_view expected,
+                       const typed& t) {
+    return fail(diag, attr,
+                "expected " + std::string(expected) + ", got type " + quote_for_diagnostic(t.type));
+}
+
+inline bool decode_flag(const typed& t, std::string_view attr, bool& out, std::string& diag) {
+    if (t.type == "BOOL") {
+        if (auto* b = t.value->if_bool()) return out = *b, true;
+        return fail(diag, attr, "BOOL value is not a JSON boolean");
+    }
+    if (t.type != "B" && t.type != "S" && t.type != "N")
+        return wrong_type(diag, attr, "B, BOOL, S or N", t);
+    auto* s = text(t, attr, diag);
+    if (!s) return false;
+    if (t.type == "B") {
+        // base64("false") is the longest valid flag; a longer value is refused undecoded.
+        if (s->size() > 8) return fail(diag, attr, "B value is too long for a flag");
+        std::string bytes;
+        if (!base64_decode(*s, bytes)) return fail(diag, attr, "B value is not valid base64");
+        if (!parse_flag(bytes, out))
+            return fail(diag, attr,
+                        "B holds " + quote_for_diagnostic(bytes) +
+                            "; expected the bytes \"true\", \"false\", \"1\" or \"0\"");
+        return true;
+    }
+    if (t.type == "N") {
+        if (*s == "1" || *s == "0") return out = *s == "1", true;
+        return fail(diag, attr, "N " + quote_for_diagnostic(*s) + " is not 0 or 1");
+    }
+    if (!parse_flag(*s, out))
+        return fail(
+            diag, attr,
+            "S " + quote_for_diagnostic(*s) + " is not \"true\", \"false\", \"1\" or \"0\"");
+    return true;
+}
+
+inline bool decode_int(const typed& t, std::string_view attr, std::int64_t& out,
+                       std::string& diag) {
+    if (t.type != "N" && t.type != "S") return wrong_type(diag, attr, "N (or S of digits)", t);
+    auto* s = text(t, attr, diag);
+    if (!s) return false;
+    if (!parse_int64(*s, out))
+        return fail(diag, attr,
+                    std::string(t.type) + " " + quote_for_diagnostic(*s) +
+                        " is not an integer in the int64 range");
+    return true;
+}
+
+inline bool decode_double(const typed& t, std::string_view attr, double& out, std::string& diag) {
+    if (t.type != "N" && t.type != "S") return wrong_type(diag, attr, "N (or S of a number)", t);
+    auto* s = text(t, attr, diag);
+    if (!s) return false;
+    if (!parse_double(*s, out))
+        return fail(diag, attr,
+                    std::string(t.type) + " " + quote_for_diagnostic(*s) +
+                        " is not a finite decimal number");
+    return true;
+}
+
+// Map keys are item data: show plain names as they are, anything else quoted and cut short.
+inline std::string member_path(const std::string& path, std::string_view key) {
+    bool plain = !key.empty() && key.size() <= 40;
+    for (char c : key)
+        plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '_' || c == '-');
+    return plain ? path + "." + std::string(key) : path + "[" + quote_for_diagnostic(key) + "]";
+}
+
+// DynamoDB JSON -> plain JSON, as the SDKs' unmarshall does (N becomes a JSON number, B stays
+// its base64 text), so native L webhooks can go through the same shape check as the S form.
+inline bool unmarshall(const boost::json::value& av, boost::json::value& out, std::string& diag,
+                       const std::string& path, int depth);
+
+inline bool unmarshall_typed(std::string_view type, const boost::json::value& v,
+                             boost::json::value& out, std::string& diag, const std::string& path,
+                             int depth) {
+    if (depth > max_nesting) return fail(diag, path, "nested too deeply");
+    auto number = [&](const boost::json::value& n, boost::json::value& into) {
+        std::int64_t i = 0;
+        double d = 0;
+        auto* s = n.if_string();
+        if (s && parse_int64(*s, i))
+            into = i;
+        else if (s && parse_double(*s, d))
+            into = d;
+        else
+            return fail(diag, path, "N value is not a number");
+        return true;
+    };
+    if (type == "S" || type == "B") {
+        if (!v.is_string())
+            return fail(diag, path, std::string(type) + " value is not a JSON string");
+        out = v;
+    } else if (type == "N") {
+        return number(v, out);
+    } else if (type == "BOOL") {
+        if (!v.is_bool()) return fail(diag, path, "BOOL value is not a JSON boolean");
+        out = v;
+    } else if (type == "NULL") {
+        out = nullptr;
+    } else if (type == "M") {
+        auto* m = v.if_object();
+        if (!m) return fail(diag, path, "M value is not a JSON object");
+        auto& obj = out.emplace_object();
+        for (auto& [key, member] : *m)
+            if (!unmarshall(member, obj[key], diag, member_path(path, key), depth + 1))
+                return false;
+    } else if (type == "L") {
+        auto* l = v.if_array();
+        if (!l) return fail(diag, path, "L value is not a JSON array");
+        auto& arr = out.emplace_array();
+        arr.resize(l->size());
+        for (std::size_t i = 0; i < l->size(); ++i)
+            if (!unmarshall((*l)[i], arr[i], diag, path + "[" + std::to_string(i) + "]", depth + 1))
+                return false;
+    } else if (type == "SS" || type == "NS" || type == "BS") {
+        auto* l = v.if_array();
+        if (!l) return fail(diag, path, std::string(type) + " value is not a JSON array");
+        auto& arr = out.emplace_array();
+        arr.resize(l->size());
+        for (std::size_t i = 0; i < l->size(); ++i) {
+            if (type == "NS") {
+                if (!number((*l)[i], arr[i])) return false;
+            } else if (!(*l)[i].is_string()) {
+                return fail(diag, path, std::string(type) + " member is not a JSON string");
+            } else {
+                arr[i] = (*l)[i];
+            }
+        }
+    } else {
+        return fail(diag, path, "unknown attribute type " + quote_for_diagnostic(type));
+    }
+    return true;
+}
+
+inline bool unmarshall(const boost::json::value& av, boost::json::value& out, std::string& diag,
+                       const std::string& path, int depth) {
+    auto* o = av.if_object();
+    if (!o || o->size() != 1)
+        return fail(diag, path, "expected an attribute value (an object with one type key)");
+    return unmarshall_typed(o->begin()->key(), o->begin()->value(), out, diag, path, depth);
+}
+
+inline bool decode_webhooks(const typed& t, std::vector<Webhook>& out, std::string& diag) {
+    constexpr std::string_view attr = "Webhooks";
+    boost::json::value plain;
+    if (t.type == "S") {
+        auto* s = text(t, attr, diag);
+        if (!s) return false;
+        if (s->size() > max_webhooks_json_size)
+            return fail(diag, attr,
+                        "S is " + std::to_string(s->size()) +
+                            " bytes long; at most 1 MiB of JSON is accepted");
+        boost::system::error_code ec;
+        plain = boost::json::parse(*s, ec);
+        if (ec) return fail(diag, attr, "S is not valid JSON (" + ec.message() + ")");
+    } else if (t.type == "L") {
+        if (!unmarshall_typed(t.type, *t.value, plain, diag, std::string(attr), 0)) return false;
+    } else {
+        return wrong_type(diag, attr, "S holding a JSON array (or L of M)", t);
+    }
+    std::string why;
+    if (!webhooks_from_json(plain, out, why)) {
+        diag = std::string(attr) + why;
+        return false;
+    }
+    return true;
+}
+
+// AppId, AppKey, AppSecret. The secret's value is never quoted: even a wrongly typed one may
+// be the real secret.
+inline bool decode_required_string(const boost::json::object& item, std::string_view attr,
+                                   std::string& out, std::string& diag) {
+    typed t;
+    switch (find(item, attr, t, diag)) {
+    case found::malformed: return false;
+    case found::missing:
+        return fail(diag, attr,
+                    attr == "AppSecret"
+                        ? "missing; an app without a secret cannot sign or verify requests"
+                        : "missing");
+    case found::present: break;
+    }
+    if (t.type != "S") return wrong_type(diag, attr, "S", t);
+    auto* s = text(t, attr, diag);
+    if (!s) return false;
+    if (s->empty()) return fail(diag, attr, "must not be empty");
+    out.assign(s->data(), s->size());
+    return true;
+}
+
+// Runs `decode` on attribute `attr` if the item has it; a missing one keeps App's default.
+template <class Decode>
+bool optional_attribute(const boost::json::object& item, std::string_view attr, std::string& diag,
+                        Decode&& decode) {
+    typed t;
+    switch (find(item, attr, t, diag)) {
+    case found::malformed: return false;
+    case found::missing: return true;
+    case found::present: return decode(t, attr);
+    }
+    return false;
+}
+
+// The shortest text that reads back as the same double ("2", "0.5", "1e+30").
+inline std::string number_text(double d) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, d);
+    return std::string(buf, r.ptr);
+}
+
+inline boost::json::object attribute(std::string_view type, std::string_view text) {
+    boost::json::object o;
+    o.emplace(type, text);
+    return o;
+}
+
+}  // namespace attribute_value_impl
+}  // namespace detail
+
+namespace dynamodb {
+
+PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, App& out,
+                                              std::string& diagnostic) {
+    using namespace detail::attribute_value_impl;
+    App app;
+    if (!decode_required_string(item, "AppId", app.id, diagnostic) ||
+        !decode_required_string(item, "AppKey", app.key, diagnostic) ||
+        !decode_required_string(item, "AppSecret", app.secret, diagnostic))
+        return error::malformed_item;
+
+    for (const auto& f : item_flags)
+        if (!optional_attribute(item, f.first, diagnostic, [&](const typed& v, std::string_view a) {
+                return decode_flag(v, a, app.*f.second, diagnostic);
+            }))
+            return error::malformed_item;
+    for (const auto& f : item_ints)
+        if (!optional_attribute(item, f.first, diagnostic, [&](const typed& v, std::string_view a) {
+                return decode_int(v, a, app.*f.second, diagnostic);
+            }))
+            return error::malformed_item;
+    for (const auto& f : item_doubles)
+        if (!optional_attribute(item, f.first, diagnostic, [&](const typed& v, std::string_view a) {
+                return decode_double(v, a, app.*f.second, diagnostic);
+            }))
+            return error::malformed_item;
+    if (!optional_attribute(item, "Webhooks", diagnostic, [&](const typed& v, std::string_view) {
+            return decode_webhooks(v, app.webhooks, diagnostic);
+        }))
+        return error::malformed_item;
+
+    out = std::move(app);
+    return {};
+}
+
+PWS_DECL boost::json::object encode_app(const App& app) {
+    using namespace detail::attribute_value_impl;
+    boost::json::object item;
+    item.emplace("AppId", attribute("S", app.id));
+    item.emplace("AppKey", attribute("S", app.key));
+    item.emplace("AppSecret", attribute("S", app.secret));
+    // Soketi's seed stores flags as binary "true"/"false" and its reader expects exactly that.
+    for (auto& [attr, field] : item_flags)
+        item.emplace(attr, attribute("B", detail::base64_encode(app.*field ? "true" : "false")));
+    for (auto& [attr, field] : item_ints)
+        item.emplace(attr, attribute("N", std::to_string(app.*field)));
+    for (auto& [attr, field] : item_doubles)
+        item.emplace(attr, attribute("N", number_text(app.*field)));
+    item.emplace("Webhooks",
+                 attribute("S", boost::json::serialize(detail::webhooks_to_json(app.webhooks))));
+    return item;
+}
+
+}  // namespace dynamodb
+}  // namespace pws

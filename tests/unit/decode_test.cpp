@@ -1,0 +1,522 @@
+// DynamoDB item decoding/encoding (dynamodb/attribute_value.hpp), soketi's app JSON
+// (app_json.hpp) and the base64 they rest on. No server: items are JSON values.
+#include <pws/app_json.hpp>
+#include <pws/detail/base64.hpp>
+#include <pws/dynamodb/attribute_value.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+
+namespace json = boost::json;
+using pws::App;
+
+namespace {
+
+constexpr char secret[] = "s3cr3t-value-xyz";
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+json::object seed() {
+    return json::parse(read_text(PWS_TEST_DATA_DIR "/seed_item.json")).as_object();
+}
+
+// The seed with a recognisable secret, so that a leak into a diagnostic would be seen.
+json::object base() {
+    auto item = seed();
+    item["AppSecret"] = json::object{{"S", secret}};
+    return item;
+}
+
+json::object with(json::object item, std::string_view attr, json::value v) {
+    item[attr] = std::move(v);
+    return item;
+}
+
+json::object av(std::string_view type, json::value v) {
+    json::object o;
+    o[type] = std::move(v);
+    return o;
+}
+json::object av(std::string_view type, std::string_view s) {
+    return av(type, json::value(json::string(s)));
+}
+json::object av(std::string_view type, const char* s) { return av(type, std::string_view(s)); }
+json::object av(std::string_view type, const std::string& s) {
+    return av(type, std::string_view(s));
+}
+json::object b64(std::string_view bytes) { return av("B", pws::detail::base64_encode(bytes)); }
+
+struct decoded {
+    boost::system::error_code ec;
+    App app;
+    std::string diag;
+};
+
+decoded run_decode(const json::object& item) {
+    decoded r;
+    BOOST_CHECK_NO_THROW(r.ec = pws::dynamodb::decode_app(item, r.app, r.diag));
+    return r;
+}
+
+App decode_ok(const json::object& item) {
+    auto r = run_decode(item);
+    BOOST_TEST(!r.ec, r.diag);
+    return r.app;
+}
+
+void expect_malformed(const json::object& item, std::string_view attr) {
+    auto r = run_decode(item);
+    auto* v = item.if_contains(attr);
+    BOOST_TEST((r.ec == pws::error::malformed_item), (v ? json::serialize(*v) : "(absent)")
+                                                         << " -> " << r.diag);
+    BOOST_TEST(r.diag.find(attr) != std::string::npos, r.diag);
+    BOOST_TEST(r.diag.find(secret) == std::string::npos, r.diag);
+    BOOST_TEST((r.app == App{}));  // `out` untouched on failure
+}
+
+constexpr std::string_view flags[] = {"Enabled", "EnableClientMessages",
+                                      "EnableUserAuthentication"};
+constexpr std::string_view ints[] = {
+    "MaxConnections",           "MaxBackendEventsPerSecond",    "MaxClientEventsPerSecond",
+    "MaxReadRequestsPerSecond", "MaxPresenceMembersPerChannel", "MaxChannelNameLength",
+    "MaxEventChannelsAtOnce",   "MaxEventNameLength",           "MaxEventBatchSize"};
+constexpr std::string_view doubles[] = {"MaxPresenceMemberSizeInKb", "MaxEventPayloadInKb"};
+
+App ids(std::string id, std::string key, std::string secret_) {
+    App a;
+    a.id = std::move(id);
+    a.key = std::move(key);
+    a.secret = std::move(secret_);
+    return a;
+}
+
+App full_app() {
+    App a;
+    a.id = "full";
+    a.key = "full-key";
+    a.secret = std::string(secret);
+    a.enabled = false;
+    a.enable_client_messages = true;
+    a.enable_user_authentication = true;
+    a.max_connections = 9223372036854775807;
+    a.max_backend_events_per_second = -9223372036854775807 - 1;
+    a.max_client_events_per_second = 3;
+    a.max_read_requests_per_second = 4;
+    a.max_presence_members_per_channel = 5;
+    a.max_presence_member_size_in_kb = 0.1;
+    a.max_channel_name_length = 6;
+    a.max_event_channels_at_once = 7;
+    a.max_event_name_length = 8;
+    a.max_event_payload_in_kb = 1e30;
+    a.max_event_batch_size = 9;
+    pws::Webhook http{"https://h.example/x",
+                      "",
+                      {"channel_occupied", "client_event"},
+                      {{"X-A", "1"}, {"Authorization", "Bearer t"}},
+                      {"private-", "-end"},
+                      {}};
+    pws::LambdaOptions lambda{true, "eu-west-1", json::object{{"maxRetries", 2}, {"n", {1, "x"}}}};
+    pws::Webhook fn{"", "fn-name", {"member_added"}, {}, {"", "-x"}, lambda};
+    pws::Webhook minimal{"", "fn2", {}, {}, {}, pws::LambdaOptions{}};
+    a.webhooks = {http, fn, minimal};
+    return a;
+}
+
+// The same two webhooks as the JSON text soketi stores in an S, and as a native L of M.
+std::string webhooks_text() { return read_text(PWS_TEST_DATA_DIR "/webhooks.json"); }
+json::value webhooks_native() {
+    return json::parse(read_text(PWS_TEST_DATA_DIR "/webhooks_native.json"));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(decode)
+
+BOOST_AUTO_TEST_CASE(seed_item_decodes_every_attribute) {
+    App a = decode_ok(seed());
+    BOOST_TEST(a.id == "app-id");
+    BOOST_TEST(a.key == "app-key");
+    BOOST_TEST(a.secret == "app-secret");
+    BOOST_TEST(a.enabled);
+    BOOST_TEST(!a.enable_client_messages);
+    BOOST_TEST(!a.enable_user_authentication);
+    BOOST_TEST(a.max_connections == -1);
+    BOOST_TEST(a.max_backend_events_per_second == -1);
+    BOOST_TEST(a.max_client_events_per_second == -1);
+    BOOST_TEST(a.max_read_requests_per_second == -1);
+    BOOST_TEST(a.webhooks.empty());
+    // Attributes the seed leaves out keep soketi's defaults.
+    App d;
+    BOOST_TEST(a.max_presence_members_per_channel == d.max_presence_members_per_channel);
+    BOOST_TEST(a.max_presence_member_size_in_kb == d.max_presence_member_size_in_kb);
+    BOOST_TEST(a.max_event_payload_in_kb == d.max_event_payload_in_kb);
+    BOOST_TEST(a.max_event_batch_size == d.max_event_batch_size);
+}
+
+BOOST_AUTO_TEST_CASE(flag_forms) {
+    const std::pair<json::object, bool> forms[] = {
+        {av("BOOL", true), true},  {av("BOOL", false), false}, {av("S", "true"), true},
+        {av("S", "false"), false}, {av("S", "1"), true},       {av("S", "0"), false},
+        {av("N", "1"), true},      {av("N", "0"), false},      {b64("true"), true},
+        {b64("false"), false},     {b64("1"), true},           {b64("0"), false}};
+    for (auto flag : flags)
+        for (auto& [value, expected] : forms) {
+            App a = decode_ok(with(base(), flag, value));
+            bool got = flag == "Enabled"                ? a.enabled
+                       : flag == "EnableClientMessages" ? a.enable_client_messages
+                                                        : a.enable_user_authentication;
+            BOOST_TEST(got == expected, flag << " = " << json::serialize(value));
+        }
+}
+
+BOOST_AUTO_TEST_CASE(number_forms) {
+    BOOST_TEST(decode_ok(with(base(), "MaxConnections", av("S", "100"))).max_connections == 100);
+    BOOST_TEST(
+        decode_ok(with(base(), "MaxConnections", av("N", "9223372036854775807"))).max_connections ==
+        9223372036854775807);
+    BOOST_TEST(decode_ok(with(base(), "MaxEventBatchSize", av("N", "-9223372036854775808")))
+                   .max_event_batch_size == -9223372036854775807 - 1);
+    BOOST_TEST(
+        decode_ok(with(base(), "MaxEventPayloadInKb", av("N", "0.5"))).max_event_payload_in_kb ==
+        0.5);
+    BOOST_TEST(decode_ok(with(base(), "MaxPresenceMemberSizeInKb", av("S", "3")))
+                   .max_presence_member_size_in_kb == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(webhooks_as_text_and_native_list_agree) {
+    App text = decode_ok(with(base(), "Webhooks", av("S", webhooks_text())));
+    App native = decode_ok(with(base(), "Webhooks", webhooks_native()));
+    BOOST_TEST_REQUIRE(text.webhooks.size() == 2u);
+    BOOST_TEST((text.webhooks == native.webhooks));
+    auto& h = text.webhooks[0];
+    BOOST_TEST(h.url == "https://h.example/x");
+    BOOST_TEST(h.event_types.at(0) == "channel_occupied");
+    BOOST_TEST(h.headers.at("X-A") == "1");
+    BOOST_TEST(h.filter.channel_name_starts_with == "private-");
+    BOOST_TEST(h.filter.channel_name_ends_with == "-end");
+    BOOST_TEST(!h.lambda.has_value());
+    auto& f = text.webhooks[1];
+    BOOST_TEST(f.lambda_function == "fn");
+    BOOST_TEST_REQUIRE(f.lambda.has_value());
+    BOOST_TEST(f.lambda->async);
+    BOOST_TEST(f.lambda->region == "eu-west-1");
+    BOOST_TEST(f.lambda->client_options.at("maxRetries").as_int64() == 2);
+    BOOST_TEST(f.lambda->client_options.at("none").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(wrong_type_for_every_attribute) {
+    for (auto attr : {"AppId", "AppKey", "AppSecret"}) {
+        expect_malformed(with(base(), attr, av("N", "1")), attr);
+        expect_malformed(with(base(), attr, av("S", 5)), attr);
+        expect_malformed(with(base(), attr, av("S", "")), attr);
+    }
+    for (auto attr : flags) {
+        expect_malformed(with(base(), attr, av("L", json::array{})), attr);
+        expect_malformed(with(base(), attr, av("BOOL", "true")), attr);
+    }
+    for (auto attr : ints) expect_malformed(with(base(), attr, av("BOOL", true)), attr);
+    for (auto attr : doubles) expect_malformed(with(base(), attr, av("BOOL", true)), attr);
+    expect_malformed(with(base(), "Webhooks", av("N", "1")), "Webhooks");
+    expect_malformed(with(base(), "Webhooks", av("M", json::object{})), "Webhooks");
+    // Not an attribute value at all: a bare string, two type keys, an empty object.
+    for (auto attr : {"AppId", "AppSecret", "Enabled", "MaxConnections", "Webhooks"}) {
+        expect_malformed(with(base(), attr, "plain"), attr);
+        expect_malformed(with(base(), attr, json::object{{"S", "1"}, {"N", "1"}}), attr);
+        expect_malformed(with(base(), attr, json::object{}), attr);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(bad_flag_values) {
+    for (auto attr : flags) {
+        expect_malformed(with(base(), attr, av("B", "dHJ1ZQ=")),
+                         attr);  // length not a multiple of 4
+        expect_malformed(with(base(), attr, av("B", "dHJ1ZQ===")), attr);
+        expect_malformed(with(base(), attr, av("B", "dHJ1!Q==")), attr);  // bad character
+        expect_malformed(with(base(), attr, av("B", "dHJ1ZR==")), attr);  // non-zero padding bits
+        expect_malformed(with(base(), attr, b64("yes")), attr);
+        expect_malformed(with(base(), attr, b64("TRUE")), attr);
+        expect_malformed(with(base(), attr, b64("")), attr);
+        expect_malformed(with(base(), attr, av("S", "yes")), attr);
+        expect_malformed(with(base(), attr, av("N", "2")), attr);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(bad_numbers) {
+    for (auto attr : ints)
+        for (auto text : {"abc", "1.5", "1e3", "", "+1", " 1", "1 ", "0x10", "9223372036854775808",
+                          "-9223372036854775809", "1e999", "99999999999999999999999"}) {
+            expect_malformed(with(base(), attr, av("N", text)), attr);
+            expect_malformed(with(base(), attr, av("S", text)), attr);
+        }
+    for (auto attr : doubles)
+        for (auto text : {"abc", "", "1e999", "inf", "-inf", "nan", "infinity", "1,5", "0x1p3"})
+            expect_malformed(with(base(), attr, av("N", text)), attr);
+    expect_malformed(with(base(), "MaxConnections", av("N", -1)),
+                     "MaxConnections");  // not a string
+}
+
+BOOST_AUTO_TEST_CASE(bad_webhooks) {
+    auto bad_text = [](std::string_view text) {
+        expect_malformed(with(base(), "Webhooks", av("S", text)), "Webhooks");
+    };
+    bad_text("[");
+    bad_text("");
+    bad_text("{}");
+    bad_text("5");
+    bad_text("[5]");
+    bad_text(R"([{"url":"u","event_types":[1]}])");
+    bad_text(R"([{"url":"u","event_types":"channel_occupied"}])");
+    bad_text(R"([{"url":"u"}])");         // no event_types
+    bad_text(R"([{"event_types":[]}])");  // no target
+    bad_text(R"([{"url":5,"event_types":[]}])");
+    bad_text(R"([{"url":"u","event_types":[],"headers":{"X":1}}])");
+    bad_text(R"([{"url":"u","event_types":[],"headers":[]}])");
+    bad_text(R"([{"url":"u","event_types":[],"filter":"presence-"}])");
+    bad_text(R"([{"url":"u","event_types":[],"filter":{"channel_name_starts_with":1}}])");
+    bad_text(R"([{"lambda_function":"f","event_types":[],"lambda":{"async":"yes"}}])");
+    bad_text(R"([{"lambda_function":"f","event_types":[],"lambda":{"region":1}}])");
+    bad_text(R"([{"lambda_function":"f","event_types":[],"lambda":{"client_options":[]}}])");
+    bad_text(R"([{"lambda_function":"f","event_types":[],"lambda":true}])");
+    bad_text(std::string(40, '[') + std::string(40, ']'));  // deeper than the parser allows
+    bad_text("[" + std::string(pws::max_webhooks_json_size, ' ') + "]");  // over the 1 MiB cap
+
+    auto bad_native = [](std::string_view text) {
+        expect_malformed(with(base(), "Webhooks", json::parse(text)), "Webhooks");
+    };
+    bad_native(R"({"L":[{"S":"x"}]})");
+    bad_native(R"({"L":{"M":{}}})");
+    bad_native(R"({"L":[{"M":{"url":{"S":"u"},"event_types":{"L":[{"N":"1"}]}}}]})");
+    bad_native(R"({"L":[{"M":{"url":{"S":"u"},"event_types":{"SS":[1]}}}]})");
+    bad_native(R"({"L":[{"M":{"url":{"X":"u"},"event_types":{"L":[]}}}]})");
+    bad_native(R"({"L":[{"M":{"url":{"S":"u"},"event_types":{"L":[]},"n":{"N":"abc"}}}]})");
+    bad_native(R"({"L":[{"M":{"url":"u","event_types":{"L":[]}}}]})");
+    // An item built in code has no parser depth cap; the decoder must still not recurse forever.
+    json::value deep = av("S", "x");
+    for (int i = 0; i < 5000; ++i) deep = av("L", json::array{deep});
+    expect_malformed(with(base(), "Webhooks", deep), "Webhooks");
+}
+
+BOOST_AUTO_TEST_CASE(missing_and_null_attributes) {
+    for (auto attr : {"AppId", "AppKey", "AppSecret"}) {
+        auto item = base();
+        item.erase(attr);
+        expect_malformed(item, attr);
+        expect_malformed(with(base(), attr, av("NULL", true)), attr);
+    }
+    auto r = run_decode([] {
+        auto i = base();
+        i.erase("AppSecret");
+        return i;
+    }());
+    BOOST_TEST(r.diag.find("cannot sign") != std::string::npos, r.diag);
+    // NULL optional attributes are missing ones: defaults apply.
+    App a = decode_ok(
+        with(with(with(base(), "Enabled", av("NULL", true)), "MaxConnections", av("NULL", true)),
+             "Webhooks", av("NULL", true)));
+    BOOST_TEST((a.enabled == App{}.enabled && a.max_connections == App{}.max_connections));
+    expect_malformed(with(base(), "Enabled", av("NULL", false)), "Enabled");
+}
+
+BOOST_AUTO_TEST_CASE(secret_never_in_diagnostic) {
+    for (auto& v : {av("N", secret), av("B", secret), av("SS", json::array{secret}),
+                    json::object{{"S", secret}, {"N", "1"}}, av("L", json::array{secret})})
+        expect_malformed(with(base(), "AppSecret", v), "AppSecret");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_attributes_are_ignored) {
+    App a = decode_ok(with(with(base(), "CreatedAt", av("N", "x")), "Notes", "not even typed"));
+    BOOST_TEST(a.id == "app-id");
+}
+
+BOOST_AUTO_TEST_CASE(encode_decode_round_trip) {
+    const App original = full_app();
+    auto item = pws::dynamodb::encode_app(original);
+    BOOST_TEST((decode_ok(item) == original));
+    // Through the wire text as well, as an item is stored and read back.
+    BOOST_TEST((decode_ok(json::parse(json::serialize(item)).as_object()) == original));
+    BOOST_TEST((decode_ok(pws::dynamodb::encode_app(ids("i", "k", "s"))) == ids("i", "k", "s")));
+}
+
+BOOST_AUTO_TEST_CASE(encode_seed_app_matches_seed_item) {
+    const auto item = seed();
+    const auto encoded = pws::dynamodb::encode_app(decode_ok(item));
+    for (auto& [attr, value] : item)
+        BOOST_TEST(encoded.at(attr) == value, attr << ": " << json::serialize(encoded.at(attr)));
+    BOOST_TEST(encoded.at("Enabled").at("B") == "dHJ1ZQ==");
+    BOOST_TEST(encoded.at("EnableClientMessages").at("B") == "ZmFsc2U=");
+    BOOST_TEST(encoded.size() == 18u);  // every App attribute, defaults included
+}
+
+BOOST_AUTO_TEST_CASE(never_throws_on_mutated_items) {
+    // Any attribute replaced by any of these values must give a result, never an exception.
+    const json::value pool[] = {nullptr,
+                                true,
+                                1,
+                                -1.5,
+                                "s",
+                                json::array{},
+                                json::object{},
+                                av("S", 1),
+                                av("N", "1e999"),
+                                av("B", "===="),
+                                av("L", json::array{1}),
+                                av("M", json::object{{"a", 1}}),
+                                av("SS", 1),
+                                av("NS", json::array{"x"}),
+                                av("NULL", "x"),
+                                av("BOOL", json::value(nullptr)),
+                                av("S", "[{}]")};
+    std::mt19937 rng(42);
+    const auto item = seed();
+    for (int i = 0; i < 2000; ++i) {
+        auto m = item;
+        for (int j = 0; j < 3; ++j) {
+            auto it = m.begin() + static_cast<std::ptrdiff_t>(rng() % m.size());
+            it->value() = pool[rng() % std::size(pool)];
+        }
+        run_decode(m);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(base64_strict) {
+    std::string out;
+    for (std::string bytes : std::initializer_list<std::string>{
+             "", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x80", 3)}) {
+        BOOST_TEST(pws::detail::base64_decode(pws::detail::base64_encode(bytes), out));
+        BOOST_TEST(out == bytes);
+    }
+    BOOST_TEST(pws::detail::base64_encode("foobar") == "Zm9vYmFy");
+    for (auto bad : {"Zg", "Zg=", "Zg=a", "Z===", "====", "Zm9=Zm9v", "Zm 9", "Zm9v\n", "Zh=="})
+        BOOST_TEST(!pws::detail::base64_decode(bad, out), bad);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+struct from_json_result {
+    boost::system::error_code ec;
+    App app;
+    std::string diag;
+};
+
+from_json_result app_from(const json::value& v) {
+    from_json_result r;
+    BOOST_CHECK_NO_THROW(r.ec = pws::app_from_json(v, r.app, r.diag));
+    return r;
+}
+
+json::object minimal_json() { return {{"id", "a"}, {"key", "k"}, {"secret", secret}}; }
+
+void expect_invalid(const json::object& o, std::string_view field) {
+    auto r = app_from(o);
+    BOOST_TEST((r.ec == pws::error::invalid_static_apps), json::serialize(o));
+    BOOST_TEST(r.diag.find(field) != std::string::npos, r.diag);
+    BOOST_TEST(r.diag.find(secret) == std::string::npos, r.diag);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(app_json)
+
+BOOST_AUTO_TEST_CASE(round_trip) {
+    const App original = full_app();
+    const auto j = pws::app_to_json(original);
+    BOOST_TEST(j.size() == 18u);  // every field
+    auto r = app_from(json::parse(json::serialize(j)));
+    BOOST_TEST(!r.ec, r.diag);
+    BOOST_TEST((r.app == original));
+    auto d = app_from(pws::app_to_json(ids("i", "k", "s")));
+    BOOST_TEST((d.app == ids("i", "k", "s")));
+}
+
+BOOST_AUTO_TEST_CASE(serialized_form) {
+    const auto j = pws::app_to_json(full_app());
+    BOOST_TEST(j.at("maxEventPayloadInKb").is_double());
+    BOOST_TEST(pws::app_to_json(App{}).at("maxEventPayloadInKb").as_int64() == 100);  // not 1E2
+    BOOST_TEST(j.at("enableClientMessages").as_bool());
+    auto& hooks = j.at("webhooks").as_array();
+    BOOST_TEST_REQUIRE(hooks.size() == 3u);
+    // Empty optional members are left out; event_types is always there.
+    BOOST_TEST(!hooks[0].as_object().contains("lambda_function"));
+    BOOST_TEST(!hooks[0].as_object().contains("lambda"));
+    BOOST_TEST(!hooks[1].as_object().contains("url"));
+    BOOST_TEST(!hooks[1].as_object().contains("headers"));
+    BOOST_TEST(!hooks[1].at("filter").as_object().contains("channel_name_starts_with"));
+    BOOST_TEST(!hooks[2].as_object().contains("filter"));
+    BOOST_TEST(hooks[2].at("event_types").as_array().empty());
+    BOOST_TEST((hooks[2].at("lambda") == json::object{{"async", false}}));
+}
+
+BOOST_AUTO_TEST_CASE(string_numbers_and_flags) {
+    auto o = minimal_json();
+    o["maxConnections"] = "500";
+    o["maxEventBatchSize"] = 20.0;  // an integral double is an integer
+    o["maxEventPayloadInKb"] = "2.5";
+    o["maxPresenceMemberSizeInKb"] = 3;
+    o["enabled"] = "false";
+    o["enableClientMessages"] = 1;
+    o["enableUserAuthentication"] = "1";
+    o["webhooks"] = R"([{"url":"u","event_types":["client_event"]}])";
+    o["maxEventNameLength"] = nullptr;  // null is absent
+    o["somethingElse"] = json::array{};
+    auto r = app_from(o);
+    BOOST_TEST_REQUIRE(!r.ec, r.diag);
+    BOOST_TEST(r.app.max_connections == 500);
+    BOOST_TEST(r.app.max_event_batch_size == 20);
+    BOOST_TEST(r.app.max_event_payload_in_kb == 2.5);
+    BOOST_TEST(r.app.max_presence_member_size_in_kb == 3.0);
+    BOOST_TEST(!r.app.enabled);
+    BOOST_TEST(r.app.enable_client_messages);
+    BOOST_TEST(r.app.enable_user_authentication);
+    BOOST_TEST(r.app.max_event_name_length == App{}.max_event_name_length);
+    BOOST_TEST_REQUIRE(r.app.webhooks.size() == 1u);
+    BOOST_TEST(r.app.webhooks[0].url == "u");
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_the_field) {
+    for (auto field : {"id", "key", "secret"}) {
+        auto o = minimal_json();
+        o.erase(field);
+        expect_invalid(o, field);
+        o[field] = 5;
+        expect_invalid(o, field);
+        o[field] = "";
+        expect_invalid(o, field);
+    }
+    auto set = [](std::string_view field, json::value v) {
+        auto o = minimal_json();
+        o[field] = std::move(v);
+        return o;
+    };
+    expect_invalid(set("maxConnections", "abc"), "maxConnections");
+    expect_invalid(set("maxConnections", 1.5), "maxConnections");
+    expect_invalid(set("maxConnections", 18446744073709551615ull), "maxConnections");
+    expect_invalid(set("maxConnections", 1e300), "maxConnections");
+    expect_invalid(set("maxConnections", true), "maxConnections");
+    expect_invalid(set("maxEventPayloadInKb", "big"), "maxEventPayloadInKb");
+    expect_invalid(set("maxEventPayloadInKb", json::array{}), "maxEventPayloadInKb");
+    expect_invalid(set("enabled", "yes"), "enabled");
+    expect_invalid(set("enabled", 2), "enabled");
+    expect_invalid(set("webhooks", "not json"), "webhooks");
+    expect_invalid(set("webhooks", json::object{}), "webhooks");
+    expect_invalid(set("webhooks", json::array{json::object{{"url", "u"}}}),
+                   "webhooks[0].event_types");
+    auto r = app_from(json::array{});
+    BOOST_TEST((r.ec == pws::error::invalid_static_apps));
+    auto m = minimal_json();
+    m.erase("secret");
+    BOOST_TEST(app_from(m).diag.find("cannot sign") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
