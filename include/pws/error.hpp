@@ -12,6 +12,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <ostream>
 #include <string_view>
 #include <type_traits>
 
@@ -32,6 +33,8 @@ enum class error {
     connection_failed,    ///< resolving or connecting to the endpoint failed
     connection_closed,    ///< the server closed the connection mid-exchange
     invalid_static_apps,  ///< a StaticPolicy JSON document is malformed
+    ambiguous_key,        ///< more than one app holds the key asked for
+    driver_exception,     ///< a driver threw instead of completing (a bug, or out of memory)
 };
 
 /// Errors answered by DynamoDB (the text after `#` in the body's `__type`).
@@ -73,6 +76,12 @@ inline boost::system::error_code make_error_code(error e) noexcept {
 inline boost::system::error_code make_error_code(dynamodb_errc e) noexcept {
     return {static_cast<int>(e), dynamodb_category()};
 }
+
+/// Prints the code's message (for logs and test output).
+inline std::ostream& operator<<(std::ostream& os, error e) { return os << make_error_code(e).message(); }
+
+/// Prints the DynamoDB error type name.
+inline std::ostream& operator<<(std::ostream& os, dynamodb_errc e) { return os << make_error_code(e).message(); }
 
 /// Maps a DynamoDB `__type` (with or without its `prefix#`) to a code; unknown types map to
 /// dynamodb_errc::unknown.

@@ -8,5 +8,9 @@
 
 #include <pws/impl/error.ipp>
 #include <pws/impl/sigv4.ipp>
+#include <pws/impl/endpoint.ipp>
 #include <pws/impl/attribute_value.ipp>
 #include <pws/impl/app_json.ipp>
+#include <pws/impl/protocol.ipp>
+#include <pws/impl/client.ipp>
+#include <pws/impl/retry.ipp>

@@ -27,6 +27,8 @@ public:
         case error::connection_failed: return "connection failed";
         case error::connection_closed: return "connection closed by peer";
         case error::invalid_static_apps: return "invalid static apps document";
+        case error::ambiguous_key: return "app key held by more than one app";
+        case error::driver_exception: return "the driver threw an exception";
         }
         return "unknown pws error";
     }

@@ -1,0 +1,113 @@
+// pws::dynamodb::client — a small DynamoDB JSON-protocol client over Beast.
+//
+// One call = one HTTP/1.1 POST to "/", signed with SigV4, over a pooled keep-alive connection
+// (TLS for https endpoints). The client owns no thread: everything runs on the executor given
+// at construction. It is safe to share between coroutines, including on a multi-threaded
+// io_context: the pool is the only shared state and it is guarded.
+#pragma once
+
+#include <pws/aws/credentials.hpp>
+#include <pws/aws/endpoint.hpp>
+#include <pws/aws/sigv4.hpp>
+#include <pws/config.hpp>
+#include <pws/detail/config.hpp>
+#include <pws/detail/retry.hpp>
+#include <pws/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pws::dynamodb {
+
+/// The outcome of one DynamoDB call.
+struct response {
+    boost::system::error_code ec; ///< transport error, or the DynamoDB error the server answered
+    std::string diagnostic;       ///< what went wrong, for humans; never holds a secret
+    unsigned status = 0;          ///< HTTP status, 0 when no response arrived
+    std::string body;             ///< the JSON body of a successful (2xx) response
+    int attempts = 0;             ///< attempts made (retries included; stale-connection re-sends not)
+};
+
+/// Counters of what the client did (a plain snapshot).
+struct client_stats {
+    std::uint64_t requests = 0;          ///< HTTP requests written
+    std::uint64_t connections_opened = 0;///< TCP connections established
+    std::uint64_t stale_retries = 0;     ///< requests re-sent because a pooled connection was dead
+    std::uint64_t retries = 0;           ///< attempts after a retryable failure
+    std::uint64_t quota_refusals = 0;    ///< retries refused by the retry quota
+    std::uint64_t skew_corrections = 0;  ///< immediate retries with a corrected clock
+};
+
+/// A DynamoDB client bound to one endpoint and region.
+class client {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    /// Builds a client for `cfg`. Throws boost::system::system_error (error::invalid_config or
+    /// error::invalid_endpoint, with the reason in what()) when the region or endpoint is unusable.
+    PWS_DECL client(executor_type ex, DynamoDbConfig cfg);
+    PWS_DECL ~client();
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    /// The executor every operation runs on.
+    executor_type get_executor() const noexcept { return ex_; }
+
+    /// The configuration in use.
+    const DynamoDbConfig& config() const noexcept { return cfg_; }
+
+    /// The endpoint requests go to.
+    const aws::endpoint& endpoint() const noexcept { return ep_; }
+
+    /// Sends `operation` (e.g. "GetItem") with a JSON `body`. A 2xx response completes with an
+    /// empty `ec` and the body; anything else with `ec` and a diagnostic.
+    PWS_DECL boost::asio::awaitable<response> call(std::string_view operation, std::string body);
+
+    /// A snapshot of the counters.
+    PWS_DECL client_stats stats() const;
+
+private:
+    struct connection;
+    struct exchange_result;
+
+    PWS_DECL boost::asio::awaitable<exchange_result> exchange(connection& c, const std::string& request_bytes,
+                                                              std::chrono::steady_clock::time_point deadline);
+    PWS_DECL boost::asio::awaitable<exchange_result> attempt(const std::string& request_bytes,
+                                                             std::chrono::steady_clock::time_point deadline);
+    PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, std::string& diag,
+                                                                       std::chrono::steady_clock::time_point deadline);
+    PWS_DECL std::unique_ptr<connection> take_idle();
+    PWS_DECL void give_back(std::unique_ptr<connection> c);
+    PWS_DECL bool resolve_credentials(aws::credentials& out) const;
+    PWS_DECL std::string build_request(std::string_view operation, const std::string& body,
+                                       const aws::credentials& creds, std::string_view invocation_id,
+                                       unsigned attempt);
+
+    executor_type ex_;
+    DynamoDbConfig cfg_;
+    aws::endpoint ep_;
+    std::unique_ptr<boost::asio::ssl::context> tls_;
+    std::optional<aws::credentials> env_credentials_;
+
+    mutable std::mutex mutex_; // guards everything below; held only for a few pointer moves
+    std::vector<std::unique_ptr<connection>> idle_;
+    aws::sigv4_signer signer_;
+    client_stats stats_;
+    detail::retry_quota quota_;
+    detail::clock_skew skew_;
+};
+
+}  // namespace pws::dynamodb
+
+#ifdef PWS_HEADER_ONLY
+#include <pws/impl/client.ipp>
+#endif

@@ -1,0 +1,192 @@
+#pragma once
+
+#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/attribute_value.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <memory>
+
+namespace pws::detail {
+
+namespace protocol_impl {
+// Longest server message we pass on; the rest is cut (a hostile server may send megabytes).
+inline constexpr std::size_t max_message_chars = 512;
+
+inline bool valid_utf8(std::string_view s) noexcept {
+    auto p = reinterpret_cast<const unsigned char*>(s.data());
+    auto end = p + s.size();
+    while (p < end) {
+        unsigned c = *p;
+        int n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+        if (n < 0 || end - p <= n) return false;
+        unsigned cp = n == 0 ? c : n == 1 ? (c & 0x1F) : n == 2 ? (c & 0x0F) : (c & 0x07);
+        for (int i = 1; i <= n; ++i) {
+            if ((p[i] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        // Reject overlong forms, surrogates and code points past U+10FFFF.
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+inline std::string_view string_member(const boost::json::object& o, std::string_view name) {
+    if (auto* v = o.if_contains(name); v && v->is_string()) return v->get_string();
+    return {};
+}
+
+// The value of {"S": "..."} at `attr`, or an empty view.
+inline std::string_view s_attribute(const boost::json::object& item, std::string_view attr) {
+    if (auto* v = item.if_contains(attr); v && v->is_object())
+        return string_member(v->get_object(), "S");
+    return {};
+}
+
+inline find_result decode_item(const boost::json::value& v, std::string_view check_attr, std::string_view expected) {
+    if (!v.is_object())
+        return find_result::failure(error::malformed_response, "the item is not a JSON object");
+    const auto& item = v.get_object();
+    if (s_attribute(item, check_attr) != expected)
+        return find_result::failure(error::malformed_response,
+                                    "the server returned an item whose " + std::string(check_attr) +
+                                        " is not the one asked for");
+    auto app = std::make_shared<App>();
+    std::string diag;
+    if (auto ec = dynamodb::decode_app(item, *app, diag)) return find_result::failure(ec, std::move(diag));
+    return find_result::of(std::move(app));
+}
+
+inline bool parse_object(std::string_view body, boost::json::value& out, std::string& diag) {
+    boost::system::error_code ec;
+    out = boost::json::parse(body, ec);
+    if (ec) {
+        diag = "the response body is not valid JSON (" + ec.message() + ")";
+        return false;
+    }
+    if (!out.is_object()) {
+        diag = "the response body is not a JSON object";
+        return false;
+    }
+    return true;
+}
+}  // namespace protocol_impl
+
+using namespace protocol_impl;
+
+PWS_DECL boost::system::error_code validate_key_value(std::string_view what, std::string_view value,
+                                                      std::string& diagnostic) {
+    if (value.empty()) {
+        diagnostic = std::string(what) + " is empty";
+        return error::invalid_argument;
+    }
+    if (value.size() > max_key_bytes) {
+        diagnostic = std::string(what) + " is " + std::to_string(value.size()) +
+                     " bytes long; DynamoDB keys hold at most 2048";
+        return error::invalid_argument;
+    }
+    if (!valid_utf8(value)) {
+        diagnostic = std::string(what) + " is not valid UTF-8";
+        return error::invalid_argument;
+    }
+    return {};
+}
+
+PWS_DECL std::string get_item_body(std::string_view table, std::string_view id) {
+    boost::json::object body;
+    body["TableName"] = table;
+    body["Key"] = {{"AppId", {{"S", id}}}};
+    return boost::json::serialize(body);
+}
+
+PWS_DECL std::string query_by_key_body(std::string_view table, std::string_view index, std::string_view key) {
+    boost::json::object body;
+    body["TableName"] = table;
+    body["IndexName"] = index;
+    body["KeyConditionExpression"] = "AppKey = :app_key";
+    body["ExpressionAttributeValues"] = {{":app_key", {{"S", key}}}};
+    body["Limit"] = 2;
+    return boost::json::serialize(body);
+}
+
+PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::string_view body,
+                                                        std::string_view error_type_header,
+                                                        std::string_view request_id, std::string& diagnostic) {
+    std::string_view type = error_type_header.substr(0, error_type_header.find(':'));
+    std::string_view message;
+    boost::system::error_code jec;
+    auto v = boost::json::parse(body, jec);
+    if (!jec && v.is_object()) {
+        const auto& o = v.get_object();
+        if (auto t = string_member(o, "__type"); !t.empty()) type = t;
+        message = string_member(o, "message");
+        if (message.empty()) message = string_member(o, "Message");
+    }
+    if (auto hash = type.rfind('#'); hash != std::string_view::npos) type.remove_prefix(hash + 1);
+
+    boost::system::error_code ec;
+    if (!type.empty()) {
+        ec = dynamodb_errc_from_type(type);
+    } else if (status == 503) {
+        ec = dynamodb_errc::service_unavailable;
+    } else if (status >= 500) {
+        ec = dynamodb_errc::internal_server_error;
+    } else if (status == 429) {
+        ec = dynamodb_errc::throttling;
+    } else {
+        ec = error::unexpected_status;
+    }
+    diagnostic = "DynamoDB ";
+    diagnostic += type.empty() ? std::string_view("error") : type.substr(0, 128);
+    diagnostic += " (HTTP " + std::to_string(status) + ")";
+    if (!message.empty()) {
+        diagnostic += ": ";
+        diagnostic += message.substr(0, max_message_chars);
+    }
+    if (!request_id.empty()) {
+        diagnostic += " [request id ";
+        diagnostic += request_id.substr(0, 128);
+        diagnostic += "]";
+    }
+    return ec;
+}
+
+PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id) {
+    boost::json::value v;
+    std::string diag;
+    if (!parse_object(body, v, diag)) return find_result::failure(error::malformed_response, std::move(diag));
+    const auto* item = v.get_object().if_contains("Item");
+    if (!item) return find_result::none();
+    return decode_item(*item, "AppId", id);
+}
+
+PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key) {
+    boost::json::value v;
+    std::string diag;
+    if (!parse_object(body, v, diag)) return find_result::failure(error::malformed_response, std::move(diag));
+    const auto* items = v.get_object().if_contains("Items");
+    if (!items || !items->is_array())
+        return find_result::failure(error::malformed_response, "the Query response has no Items array");
+    const auto& arr = items->get_array();
+    if (arr.empty()) return find_result::none();
+    if (arr.size() > 1)
+        return find_result::failure(error::ambiguous_key, "more than one app in the table has this key");
+    return decode_item(arr.front(), "AppKey", key);
+}
+
+PWS_DECL void scrub(std::string& text, std::string_view s1, std::string_view s2, std::string_view s3) {
+    for (std::string_view secret : {s1, s2, s3}) {
+        if (secret.empty()) continue;
+        for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3))
+            text.replace(pos, secret.size(), "***");
+    }
+    for (auto& c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+}
+
+}  // namespace pws::detail

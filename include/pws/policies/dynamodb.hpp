@@ -1,0 +1,56 @@
+// pws::DynamoDbPolicy — apps read from a DynamoDB table in soketi's schema.
+//
+//   by id:  GetItem {AppId: {S: id}}
+//   by key: Query on the AppKeyIndex GSI, KeyConditionExpression "AppKey = :app_key"
+#pragma once
+
+#include <pws/config.hpp>
+#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/client.hpp>
+#include <pws/find_result.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <string_view>
+
+namespace pws {
+
+/// The DynamoDB driver. Cheap to call from many coroutines at once; see dynamodb::client.
+class DynamoDbPolicy {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    /// Throws boost::system::system_error when `cfg` names an unusable region or endpoint.
+    DynamoDbPolicy(executor_type ex, DynamoDbConfig cfg) : client_(std::move(ex), std::move(cfg)) {}
+
+    /// The executor lookups run on.
+    executor_type get_executor() const noexcept { return client_.get_executor(); }
+
+    /// Looks an app up by id (GetItem). `id` must stay valid until the lookup completes.
+    boost::asio::awaitable<find_result> find_by_id(std::string_view id) {
+        std::string diag;
+        if (auto ec = detail::validate_key_value("app id", id, diag)) co_return find_result::failure(ec, std::move(diag));
+        auto r = co_await client_.call("GetItem", detail::get_item_body(client_.config().table, id));
+        if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
+        co_return detail::parse_get_item(r.body, id);
+    }
+
+    /// Looks an app up by key (Query on the key index). `key` must stay valid until completion.
+    boost::asio::awaitable<find_result> find_by_key(std::string_view key) {
+        std::string diag;
+        if (auto ec = detail::validate_key_value("app key", key, diag)) co_return find_result::failure(ec, std::move(diag));
+        const auto& cfg = client_.config();
+        auto r = co_await client_.call("Query", detail::query_by_key_body(cfg.table, cfg.key_index, key));
+        if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
+        co_return detail::parse_query_by_key(r.body, key);
+    }
+
+    /// The underlying client (for stats, or other operations on the same connections).
+    dynamodb::client& client() noexcept { return client_; }
+
+private:
+    dynamodb::client client_;
+};
+
+}  // namespace pws

@@ -1,0 +1,249 @@
+// Unit tests of the lookup path's own pieces: error codes, endpoints, the sans-io protocol, and
+// AppManager's forwarding and completion-token support (with an in-test policy).
+#include <pws/app_manager.hpp>
+#include <pws/aws/endpoint.hpp>
+#include <pws/config.hpp>
+#include <pws/detail/protocol.hpp>
+#include <pws/error.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+
+namespace asio = boost::asio;
+using pws::error;
+using pws::dynamodb_errc;
+
+namespace {
+
+const char* seed_item = R"({"AppId":{"S":"app-id"},"AppKey":{"S":"app-key"},"AppSecret":{"S":"app-secret"},
+ "MaxConnections":{"N":"-1"},"EnableClientMessages":{"B":"ZmFsc2U="},"Enabled":{"B":"dHJ1ZQ=="},
+ "MaxBackendEventsPerSecond":{"N":"-1"},"MaxClientEventsPerSecond":{"N":"-1"},
+ "MaxReadRequestsPerSecond":{"N":"-1"},"Webhooks":{"S":"[]"},"EnableUserAuthentication":{"B":"ZmFsc2U="}})";
+
+// A policy that answers from two fixed apps; counts calls.
+struct fake_policy {
+    int calls = 0;
+    asio::awaitable<pws::find_result> find_by_id(std::string_view id) {
+        ++calls;
+        if (id == "boom") co_return pws::find_result::failure(error::timeout, "slow");
+        if (id != "app-id") co_return pws::find_result::none();
+        auto app = std::make_shared<pws::App>();
+        app->id = "app-id";
+        app->key = "app-key";
+        co_return pws::find_result::of(app);
+    }
+    asio::awaitable<pws::find_result> find_by_key(std::string_view key) {
+        ++calls;
+        if (key != "app-key") co_return pws::find_result::none();
+        co_return co_await find_by_id("app-id");
+    }
+};
+
+struct not_a_policy {
+    pws::find_result find_by_id(std::string_view) { return {}; }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(core)
+
+BOOST_AUTO_TEST_CASE(error_codes_have_names_and_messages) {
+    boost::system::error_code ec = error::malformed_item;
+    BOOST_TEST(std::string(ec.category().name()) == "pws");
+    BOOST_TEST(ec.message() == "malformed item");
+    ec = dynamodb_errc::resource_not_found;
+    BOOST_TEST(std::string(ec.category().name()) == "pws.dynamodb");
+    BOOST_TEST(ec.message() == "ResourceNotFoundException");
+    BOOST_TEST(pws::dynamodb_errc_from_type("com.amazonaws.dynamodb.v20120810#ThrottlingException") ==
+               dynamodb_errc::throttling);
+    BOOST_TEST(pws::dynamodb_errc_from_type("NoSuchThing") == dynamodb_errc::unknown);
+}
+
+BOOST_AUTO_TEST_CASE(endpoints) {
+    pws::aws::endpoint ep;
+    std::string diag;
+    BOOST_TEST(!pws::aws::dynamodb_endpoint("eu-west-1", "", false, ep, diag));
+    BOOST_TEST(ep.tls);
+    BOOST_TEST(ep.host == "dynamodb.eu-west-1.amazonaws.com");
+    BOOST_TEST(ep.port == 443);
+    BOOST_TEST(ep.host_header == "dynamodb.eu-west-1.amazonaws.com");
+    BOOST_TEST(!pws::aws::dynamodb_endpoint("cn-north-1", "", false, ep, diag));
+    BOOST_TEST(ep.host == "dynamodb.cn-north-1.amazonaws.com.cn");
+    BOOST_TEST(!pws::aws::dynamodb_endpoint("us-east-2", "", true, ep, diag));
+    BOOST_TEST(ep.host == "dynamodb-fips.us-east-2.amazonaws.com");
+    BOOST_TEST(!pws::aws::dynamodb_endpoint("us-gov-west-1", "", true, ep, diag));
+    BOOST_TEST(ep.host == "dynamodb.us-gov-west-1.amazonaws.com");
+    BOOST_TEST(!pws::aws::dynamodb_endpoint("local", "", false, ep, diag));
+    BOOST_TEST((!ep.tls && ep.host == "localhost" && ep.port == 8000 && ep.host_header == "localhost:8000"));
+    BOOST_TEST(!pws::aws::dynamodb_endpoint("us-east-1", "http://127.0.0.1:4567", false, ep, diag));
+    BOOST_TEST((!ep.tls && ep.host == "127.0.0.1" && ep.port == 4567 && ep.host_header == "127.0.0.1:4567"));
+    BOOST_TEST(!pws::aws::parse_endpoint("https://[::1]:8443/", ep, diag));
+    BOOST_TEST((ep.host == "::1" && ep.port == 8443 && ep.host_header == "[::1]:8443"));
+    BOOST_TEST(!pws::aws::parse_endpoint("http://example.com:80", ep, diag));
+    BOOST_TEST(ep.host_header == "example.com");
+
+    for (const char* bad : {"ftp://x", "http://", "http://h:0", "http://h:70000", "http://h:x", "http://h/path",
+                            "http://u@h", "http://h h", "127.0.0.1:8000"}) {
+        BOOST_TEST_CONTEXT(bad) {
+            BOOST_TEST(pws::aws::parse_endpoint(bad, ep, diag) == error::invalid_endpoint);
+            BOOST_TEST(!diag.empty());
+        }
+    }
+    BOOST_TEST(pws::aws::dynamodb_endpoint("US_EAST_1", "", false, ep, diag) == error::invalid_config);
+    BOOST_TEST(diag.find("invalid region") != std::string::npos);
+    for (const char* r : {"us-east-1", "ap-southeast-4", "us-gov-west-1", "cn-northwest-1", "eu-central-2"})
+        BOOST_TEST(pws::aws::is_valid_region(r), r);
+    for (const char* r : {"", "us", "us-east", "us-east-", "-us-east-1", "us--east-1", "useast1", "us-east-1a", "us.east.1"})
+        BOOST_TEST(!pws::aws::is_valid_region(r), r);
+}
+
+BOOST_AUTO_TEST_CASE(config_from_env) {
+    ::setenv("APP_MANAGER_DYNAMODB_TABLE", "my-apps", 1);
+    ::setenv("APP_MANAGER_DYNAMODB_REGION", "eu-north-1", 1);
+    ::setenv("APP_MANAGER_DYNAMODB_ENDPOINT", "", 1);
+    auto c = pws::DynamoDbConfig::from_env();
+    BOOST_TEST(c.table == "my-apps");
+    BOOST_TEST(c.region == "eu-north-1");
+    BOOST_TEST(c.endpoint.empty());
+    ::unsetenv("APP_MANAGER_DYNAMODB_TABLE");
+    ::unsetenv("APP_MANAGER_DYNAMODB_REGION");
+    ::unsetenv("APP_MANAGER_DYNAMODB_ENDPOINT");
+    c = pws::DynamoDbConfig::from_env();
+    BOOST_TEST(c.table == "apps");
+    BOOST_TEST(c.region == "us-east-1");
+    BOOST_TEST(c.key_index == "AppKeyIndex");
+}
+
+BOOST_AUTO_TEST_CASE(request_bodies_escape_input) {
+    auto get = boost::json::parse(pws::detail::get_item_body("apps", "a\"b\\c"));
+    BOOST_TEST(get.at("TableName").as_string() == "apps");
+    BOOST_TEST(get.at("Key").at("AppId").at("S").as_string() == "a\"b\\c");
+    auto q = boost::json::parse(pws::detail::query_by_key_body("apps", "AppKeyIndex", ":app_key } OR 1=1"));
+    BOOST_TEST(q.at("IndexName").as_string() == "AppKeyIndex");
+    BOOST_TEST(q.at("KeyConditionExpression").as_string() == "AppKey = :app_key");
+    BOOST_TEST(q.at("ExpressionAttributeValues").at(":app_key").at("S").as_string() == ":app_key } OR 1=1");
+}
+
+BOOST_AUTO_TEST_CASE(key_values_are_validated) {
+    std::string diag;
+    BOOST_TEST(!pws::detail::validate_key_value("app id", "app-id", diag));
+    BOOST_TEST(!pws::detail::validate_key_value("app id", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80", diag));
+    BOOST_TEST(pws::detail::validate_key_value("app id", "", diag) == error::invalid_argument);
+    BOOST_TEST(diag == "app id is empty");
+    BOOST_TEST(!pws::detail::validate_key_value("app key", std::string(2048, 'k'), diag));
+    BOOST_TEST(pws::detail::validate_key_value("app key", std::string(2049, 'k'), diag) == error::invalid_argument);
+    for (const char* bad : {"\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"})
+        BOOST_TEST(pws::detail::validate_key_value("app key", bad, diag) == error::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(error_responses) {
+    std::string diag;
+    auto ec = pws::detail::parse_error_response(
+        400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"})",
+        "", "RID1", diag);
+    BOOST_TEST(ec == dynamodb_errc::resource_not_found);
+    BOOST_TEST(diag == "DynamoDB ResourceNotFoundException (HTTP 400): Requested resource not found [request id RID1]");
+    ec = pws::detail::parse_error_response(400, R"({"__type":"x#ValidationException","Message":"bad"})", "", "", diag);
+    BOOST_TEST(ec == dynamodb_errc::validation);
+    BOOST_TEST(diag == "DynamoDB ValidationException (HTTP 400): bad");
+    ec = pws::detail::parse_error_response(400, "not json", "ThrottlingException:http://internal", "", diag);
+    BOOST_TEST(ec == dynamodb_errc::throttling);
+    BOOST_TEST(pws::detail::parse_error_response(503, "", "", "", diag) == dynamodb_errc::service_unavailable);
+    BOOST_TEST(pws::detail::parse_error_response(500, "<html>", "", "", diag) == dynamodb_errc::internal_server_error);
+    BOOST_TEST(pws::detail::parse_error_response(429, "", "", "", diag) == dynamodb_errc::throttling);
+    BOOST_TEST(pws::detail::parse_error_response(404, "", "", "", diag) == error::unexpected_status);
+    BOOST_TEST(diag == "DynamoDB error (HTTP 404)");
+    // A huge message is cut.
+    std::string big = R"({"__type":"A#B","message":")" + std::string(100000, 'm') + "\"}";
+    BOOST_TEST(pws::detail::parse_error_response(400, big, "", "", diag) == dynamodb_errc::unknown);
+    BOOST_TEST(diag.size() < 1000);
+}
+
+BOOST_AUTO_TEST_CASE(get_item_responses) {
+    auto r = pws::detail::parse_get_item(std::string(R"({"Item":)") + seed_item + "}", "app-id");
+    BOOST_TEST_REQUIRE(r.found());
+    BOOST_TEST(r.app->key == "app-key");
+    BOOST_TEST(r.app->secret == "app-secret");
+    BOOST_TEST(r.app->enabled);
+    BOOST_TEST(!r.app->enable_client_messages);
+    BOOST_TEST(pws::detail::parse_get_item("{}", "app-id").not_found());
+    // Another app than the one asked for is refused, never returned.
+    auto other = pws::detail::parse_get_item(std::string(R"({"Item":)") + seed_item + "}", "other-id");
+    BOOST_TEST(other.ec == error::malformed_response);
+    BOOST_TEST(!other.app);
+    BOOST_TEST(pws::detail::parse_get_item("", "app-id").ec == error::malformed_response);
+    BOOST_TEST(pws::detail::parse_get_item("[1]", "app-id").ec == error::malformed_response);
+    BOOST_TEST(pws::detail::parse_get_item(R"({"Item":5})", "app-id").ec == error::malformed_response);
+    auto bad = pws::detail::parse_get_item(
+        R"({"Item":{"AppId":{"S":"app-id"},"AppKey":{"S":"k"},"AppSecret":{"S":"s"},"Enabled":{"B":"eWVz"}}})", "app-id");
+    BOOST_TEST(bad.ec == error::malformed_item);
+    BOOST_TEST(bad.diagnostic.find("Enabled") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(query_responses) {
+    auto r = pws::detail::parse_query_by_key(std::string(R"({"Count":1,"Items":[)") + seed_item + "]}", "app-key");
+    BOOST_TEST_REQUIRE(r.found());
+    BOOST_TEST(r.app->id == "app-id");
+    BOOST_TEST(pws::detail::parse_query_by_key(R"({"Count":0,"Items":[]})", "app-key").not_found());
+    BOOST_TEST(pws::detail::parse_query_by_key(R"({"Count":0})", "app-key").ec == error::malformed_response);
+    auto two = pws::detail::parse_query_by_key(std::string(R"({"Items":[)") + seed_item + "," + seed_item + "]}", "app-key");
+    BOOST_TEST(two.ec == error::ambiguous_key);
+    BOOST_TEST(pws::detail::parse_query_by_key(std::string(R"({"Items":[)") + seed_item + "]}", "other").ec ==
+               error::malformed_response);
+}
+
+BOOST_AUTO_TEST_CASE(scrub_removes_secrets_and_control_characters) {
+    std::string s = "token=SECRETTOKEN and key SECRETKEY again SECRETKEY\r\nend";
+    pws::detail::scrub(s, "SECRETKEY", "SECRETTOKEN");
+    BOOST_TEST(s == "token=*** and key *** again ***  end");
+}
+
+BOOST_AUTO_TEST_CASE(app_manager_forwards_and_supports_tokens) {
+    static_assert(pws::AppPolicy<fake_policy>);
+    static_assert(!pws::AppPolicy<not_a_policy>);
+    asio::io_context ioc;
+    pws::AppManager<fake_policy> apps;
+
+    // Awaitable form.
+    int done = 0;
+    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+        auto r = co_await apps.find_by_id("app-id");
+        BOOST_TEST(r.found());
+        r = co_await apps.find_by_key("nope");
+        BOOST_TEST(r.not_found());
+        r = co_await apps.find_by_id("boom");
+        BOOST_TEST(r.failed());
+        BOOST_TEST(r.ec == error::timeout);
+        // Any-token form, awaited.
+        r = co_await apps.async_find_by_key("app-key", asio::use_awaitable);
+        BOOST_TEST(r.found());
+        r = co_await apps.async_find_by_id("x", asio::deferred);
+        BOOST_TEST(r.not_found());
+        ++done;
+    }, asio::detached);
+
+    // Callback form, on the handler's executor (bound to the io_context).
+    apps.async_find_by_id("app-id", asio::bind_executor(ioc, [&](pws::find_result r) {
+        BOOST_TEST(r.found());
+        BOOST_TEST(r.app->key == "app-key");
+        ++done;
+    }));
+    ioc.run();
+    BOOST_TEST(done == 2);
+    BOOST_TEST(apps.policy().calls == 7);
+
+    // use_future with a plain callback executor (the policy has none: the system executor runs it).
+    auto fut = apps.async_find_by_key("app-key", asio::use_future);
+    BOOST_TEST(fut.get().found());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
