@@ -1,8 +1,10 @@
-// DynamoDB item decoding/encoding (dynamodb/attribute_value.hpp), soketi's app JSON
-// (app_json.hpp) and the base64 they rest on. No server: items are JSON values.
+// DynamoDB item decoding/encoding (dynamodb/attribute_value.hpp) and the base64 it rests on.
+// No server: items are JSON values.
 #include <pws/app_json.hpp>
 #include <pws/detail/base64.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
+
+#include "sample_apps.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -18,13 +20,8 @@ using pws::App;
 
 namespace {
 
-constexpr char secret[] = "s3cr3t-value-xyz";
+using namespace pws_test;
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 json::object seed() {
     return json::parse(read_text(PWS_TEST_DATA_DIR "/seed_item.json")).as_object();
@@ -92,45 +89,7 @@ constexpr std::string_view ints[] = {
     "MaxEventChannelsAtOnce",   "MaxEventNameLength",           "MaxEventBatchSize"};
 constexpr std::string_view doubles[] = {"MaxPresenceMemberSizeInKb", "MaxEventPayloadInKb"};
 
-App ids(std::string id, std::string key, std::string secret_) {
-    App a;
-    a.id = std::move(id);
-    a.key = std::move(key);
-    a.secret = std::move(secret_);
-    return a;
-}
 
-App full_app() {
-    App a;
-    a.id = "full";
-    a.key = "full-key";
-    a.secret = std::string(secret);
-    a.enabled = false;
-    a.enable_client_messages = true;
-    a.enable_user_authentication = true;
-    a.max_connections = 9223372036854775807;
-    a.max_backend_events_per_second = -9223372036854775807 - 1;
-    a.max_client_events_per_second = 3;
-    a.max_read_requests_per_second = 4;
-    a.max_presence_members_per_channel = 5;
-    a.max_presence_member_size_in_kb = 0.1;
-    a.max_channel_name_length = 6;
-    a.max_event_channels_at_once = 7;
-    a.max_event_name_length = 8;
-    a.max_event_payload_in_kb = 1e30;
-    a.max_event_batch_size = 9;
-    pws::Webhook http{"https://h.example/x",
-                      "",
-                      {"channel_occupied", "client_event"},
-                      {{"X-A", "1"}, {"Authorization", "Bearer t"}},
-                      {"private-", "-end"},
-                      {}};
-    pws::LambdaOptions lambda{true, "eu-west-1", json::object{{"maxRetries", 2}, {"n", {1, "x"}}}};
-    pws::Webhook fn{"", "fn-name", {"member_added"}, {}, {"", "-x"}, lambda};
-    pws::Webhook minimal{"", "fn2", {}, {}, {}, pws::LambdaOptions{}};
-    a.webhooks = {http, fn, minimal};
-    return a;
-}
 
 // The same two webhooks as the JSON text soketi stores in an S, and as a native L of M.
 std::string webhooks_text() { return read_text(PWS_TEST_DATA_DIR "/webhooks.json"); }
@@ -402,121 +361,3 @@ BOOST_AUTO_TEST_CASE(base64_strict) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-namespace {
-
-struct from_json_result {
-    boost::system::error_code ec;
-    App app;
-    std::string diag;
-};
-
-from_json_result app_from(const json::value& v) {
-    from_json_result r;
-    BOOST_CHECK_NO_THROW(r.ec = pws::app_from_json(v, r.app, r.diag));
-    return r;
-}
-
-json::object minimal_json() { return {{"id", "a"}, {"key", "k"}, {"secret", secret}}; }
-
-void expect_invalid(const json::object& o, std::string_view field) {
-    auto r = app_from(o);
-    BOOST_TEST((r.ec == pws::error::invalid_static_apps), json::serialize(o));
-    BOOST_TEST(r.diag.find(field) != std::string::npos, r.diag);
-    BOOST_TEST(r.diag.find(secret) == std::string::npos, r.diag);
-}
-
-}  // namespace
-
-BOOST_AUTO_TEST_SUITE(app_json)
-
-BOOST_AUTO_TEST_CASE(round_trip) {
-    const App original = full_app();
-    const auto j = pws::app_to_json(original);
-    BOOST_TEST(j.size() == 18u);  // every field
-    auto r = app_from(json::parse(json::serialize(j)));
-    BOOST_TEST(!r.ec, r.diag);
-    BOOST_TEST((r.app == original));
-    auto d = app_from(pws::app_to_json(ids("i", "k", "s")));
-    BOOST_TEST((d.app == ids("i", "k", "s")));
-}
-
-BOOST_AUTO_TEST_CASE(serialized_form) {
-    const auto j = pws::app_to_json(full_app());
-    BOOST_TEST(j.at("maxEventPayloadInKb").is_double());
-    BOOST_TEST(pws::app_to_json(App{}).at("maxEventPayloadInKb").as_int64() == 100);  // not 1E2
-    BOOST_TEST(j.at("enableClientMessages").as_bool());
-    auto& hooks = j.at("webhooks").as_array();
-    BOOST_TEST_REQUIRE(hooks.size() == 3u);
-    // Empty optional members are left out; event_types is always there.
-    BOOST_TEST(!hooks[0].as_object().contains("lambda_function"));
-    BOOST_TEST(!hooks[0].as_object().contains("lambda"));
-    BOOST_TEST(!hooks[1].as_object().contains("url"));
-    BOOST_TEST(!hooks[1].as_object().contains("headers"));
-    BOOST_TEST(!hooks[1].at("filter").as_object().contains("channel_name_starts_with"));
-    BOOST_TEST(!hooks[2].as_object().contains("filter"));
-    BOOST_TEST(hooks[2].at("event_types").as_array().empty());
-    BOOST_TEST((hooks[2].at("lambda") == json::object{{"async", false}}));
-}
-
-BOOST_AUTO_TEST_CASE(string_numbers_and_flags) {
-    auto o = minimal_json();
-    o["maxConnections"] = "500";
-    o["maxEventBatchSize"] = 20.0;  // an integral double is an integer
-    o["maxEventPayloadInKb"] = "2.5";
-    o["maxPresenceMemberSizeInKb"] = 3;
-    o["enabled"] = "false";
-    o["enableClientMessages"] = 1;
-    o["enableUserAuthentication"] = "1";
-    o["webhooks"] = R"([{"url":"u","event_types":["client_event"]}])";
-    o["maxEventNameLength"] = nullptr;  // null is absent
-    o["somethingElse"] = json::array{};
-    auto r = app_from(o);
-    BOOST_TEST_REQUIRE(!r.ec, r.diag);
-    BOOST_TEST(r.app.max_connections == 500);
-    BOOST_TEST(r.app.max_event_batch_size == 20);
-    BOOST_TEST(r.app.max_event_payload_in_kb == 2.5);
-    BOOST_TEST(r.app.max_presence_member_size_in_kb == 3.0);
-    BOOST_TEST(!r.app.enabled);
-    BOOST_TEST(r.app.enable_client_messages);
-    BOOST_TEST(r.app.enable_user_authentication);
-    BOOST_TEST(r.app.max_event_name_length == App{}.max_event_name_length);
-    BOOST_TEST_REQUIRE(r.app.webhooks.size() == 1u);
-    BOOST_TEST(r.app.webhooks[0].url == "u");
-}
-
-BOOST_AUTO_TEST_CASE(errors_name_the_field) {
-    for (auto field : {"id", "key", "secret"}) {
-        auto o = minimal_json();
-        o.erase(field);
-        expect_invalid(o, field);
-        o[field] = 5;
-        expect_invalid(o, field);
-        o[field] = "";
-        expect_invalid(o, field);
-    }
-    auto set = [](std::string_view field, json::value v) {
-        auto o = minimal_json();
-        o[field] = std::move(v);
-        return o;
-    };
-    expect_invalid(set("maxConnections", "abc"), "maxConnections");
-    expect_invalid(set("maxConnections", 1.5), "maxConnections");
-    expect_invalid(set("maxConnections", 18446744073709551615ull), "maxConnections");
-    expect_invalid(set("maxConnections", 1e300), "maxConnections");
-    expect_invalid(set("maxConnections", true), "maxConnections");
-    expect_invalid(set("maxEventPayloadInKb", "big"), "maxEventPayloadInKb");
-    expect_invalid(set("maxEventPayloadInKb", json::array{}), "maxEventPayloadInKb");
-    expect_invalid(set("enabled", "yes"), "enabled");
-    expect_invalid(set("enabled", 2), "enabled");
-    expect_invalid(set("webhooks", "not json"), "webhooks");
-    expect_invalid(set("webhooks", json::object{}), "webhooks");
-    expect_invalid(set("webhooks", json::array{json::object{{"url", "u"}}}),
-                   "webhooks[0].event_types");
-    auto r = app_from(json::array{});
-    BOOST_TEST((r.ec == pws::error::invalid_static_apps));
-    auto m = minimal_json();
-    m.erase("secret");
-    BOOST_TEST(app_from(m).diag.find("cannot sign") != std::string::npos);
-}
-
-BOOST_AUTO_TEST_SUITE_END()
