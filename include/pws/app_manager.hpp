@@ -15,6 +15,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/system_executor.hpp>
 
@@ -57,15 +58,16 @@ public:
     boost::asio::awaitable<find_result> find_by_key(std::string_view key) { return policy_.find_by_key(key); }
 
     /// find_by_id for any completion token (callback, use_future, deferred, use_awaitable...);
-    /// the id is copied. Runs on the handler's associated executor, else the policy's.
-    template <boost::asio::completion_token_for<find_signature> Token>
-    auto async_find_by_id(std::string id, Token&& token) {
+    /// the id is copied. Runs on the handler's associated executor, else the policy's. The
+    /// default token, `deferred`, returns an operation to `co_await` or to start later.
+    template <boost::asio::completion_token_for<find_signature> Token = boost::asio::deferred_t>
+    auto async_find_by_id(std::string id, Token&& token = {}) {
         return start(std::move(id), &Policy::find_by_id, std::forward<Token>(token));
     }
 
-    /// find_by_key for any completion token; the key is copied.
-    template <boost::asio::completion_token_for<find_signature> Token>
-    auto async_find_by_key(std::string key, Token&& token) {
+    /// find_by_key for any completion token; the key is copied. Default token: `deferred`.
+    template <boost::asio::completion_token_for<find_signature> Token = boost::asio::deferred_t>
+    auto async_find_by_key(std::string key, Token&& token = {}) {
         return start(std::move(key), &Policy::find_by_key, std::forward<Token>(token));
     }
 

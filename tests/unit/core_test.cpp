@@ -228,6 +228,8 @@ BOOST_AUTO_TEST_CASE(app_manager_forwards_and_supports_tokens) {
         BOOST_TEST(r.found());
         r = co_await apps.async_find_by_id("x", asio::deferred);
         BOOST_TEST(r.not_found());
+        r = co_await apps.async_find_by_key("app-key");  // the default token
+        BOOST_TEST(r.found());
         ++done;
     }, asio::detached);
 
@@ -239,7 +241,7 @@ BOOST_AUTO_TEST_CASE(app_manager_forwards_and_supports_tokens) {
     }));
     ioc.run();
     BOOST_TEST(done == 2);
-    BOOST_TEST(apps.policy().calls == 7);
+    BOOST_TEST(apps.policy().calls == 9);
 
     // use_future with a plain callback executor (the policy has none: the system executor runs it).
     auto fut = apps.async_find_by_key("app-key", asio::use_future);
