@@ -1,0 +1,203 @@
+// The I/O shell of pws-gate: one acceptor, and per TCP connection one coroutine that reads HTTP
+// requests and either upgrades to the Pusher WebSocket protocol or answers the HTTP API. The app
+// manager type is a template parameter, so the lookup path is chosen at compile time.
+//
+// The gate, on every WebSocket connect (GET /app/{key}?protocol=7):
+//   lookup by key --found, enabled, under maxConnections--> pusher:connection_established
+//                 --not found--> 4001 | --disabled--> 4003 | --full--> 4004
+//                 --the lookup failed--> 4199 (reconnect after backing off)
+#pragma once
+
+#include "connection.hpp"
+#include "http_api.hpp"
+
+#include <pws/app_manager.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <unordered_set>
+
+namespace gate {
+
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+/// Writes one line to stdout at once (operators and tests read it live).
+inline void log_line(const std::string& s) { std::cout << s << std::endl; }
+
+/// Knobs of the server; the defaults are Pusher's.
+struct server_options {
+    int activity_timeout_s = 120;                      ///< sent in connection_established
+    std::size_t max_message_bytes = 256 * 1024;        ///< largest client frame accepted
+    std::size_t max_body_bytes = 2 * 1024 * 1024;      ///< largest HTTP API body accepted
+    std::chrono::seconds http_timeout{30};             ///< a request must arrive within this
+};
+
+/// A Pusher-protocol server whose apps come from `Apps` (a pws::AppManager<...>).
+template <class Apps>
+class server {
+public:
+    server(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, server_options opt = {})
+        : ioc_(ioc), apps_(apps), acceptor_(ioc, listen), opt_(opt), rng_(std::random_device{}()) {}
+
+    /// The address actually bound (the port, when 0 was asked for).
+    tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+
+    /// Accepts connections until shutdown().
+    net::awaitable<void> run() {
+        for (;;) {
+            auto [ec, sock] = co_await acceptor_.async_accept(nothrow);
+            if (stopping_) co_return;
+            if (ec) continue;  // e.g. out of file descriptors: keep serving the others
+            net::co_spawn(ioc_, session(std::move(sock)), net::detached);
+        }
+    }
+
+    /// Stops accepting, ends idle HTTP connections, and closes every WebSocket with 4200 (clients
+    /// reconnect at once, to another server). Connections still being looked up are refused so.
+    void shutdown() {
+        stopping_ = true;
+        acceptor_.close();
+        for (auto* s : http_streams_) s->cancel();
+        for (auto* c : sockets_) c->close(pusher::server_restarting, "Server shutting down: reconnect");
+    }
+
+    /// TCP connections still open (HTTP or WebSocket).
+    std::size_t live() const { return live_; }
+
+private:
+    net::awaitable<void> session(tcp::socket sock) {
+        struct count { std::size_t& n; count(std::size_t& r) : n(++r) {} ~count() { --n; } } counted(live_);
+        beast::error_code ignored;
+        const auto remote = sock.remote_endpoint(ignored);
+        const std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+        beast::tcp_stream stream(std::move(sock));
+        beast::flat_buffer buf;
+        http_streams_.insert(&stream);
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(opt_.max_body_bytes);
+            stream.expires_after(opt_.http_timeout);
+            auto [ec, n] = co_await http::async_read(stream, buf, parser, nothrow);
+            if (ec || stopping_) break;
+            auto req = parser.release();
+            if (websocket::is_upgrade(req) && req.target().starts_with("/app/")) {
+                http_streams_.erase(&stream);
+                co_await serve_websocket(std::move(stream), std::move(req), peer);
+                co_return;
+            }
+            http::response<http::string_body> res = co_await serve_http(req, peer);
+            res.keep_alive(req.keep_alive() && !stopping_);
+            res.prepare_payload();
+            auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
+            if (wec || !res.keep_alive()) break;
+        }
+        http_streams_.erase(&stream);
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    net::awaitable<http::response<http::string_body>> serve_http(const http::request<http::string_body>& req,
+                                                                 const std::string& peer) {
+        const std::string_view target = req.target();
+        const auto q = target.find('?');
+        const std::string_view path = target.substr(0, q);
+        const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+        http_api::reply r{404, R"({"error":"not found"})"};
+        if (path == "/" && req.method() == http::verb::get) {
+            r = {200, R"({"ok":true})"};
+        } else if (auto p = http_api::parse_path(path)) {
+            if (req.method() != http::verb::post) {
+                r = http_api::fail(405, "POST only");
+            } else {
+                const std::string id = p->app_id;
+                pws::find_result found = co_await apps_.find_by_id(id);
+                if (found.found()) r = http_api::handle(*p, *found.app, path, query, req.body(), hub_, unix_now());
+                else if (found.not_found()) r = http_api::fail(404, "no such app");
+                else r = http_api::fail(503, "the app could not be looked up; retry later");
+                if (found.failed())
+                    log_line("http " + peer + " app=" + id + " lookup failed: " + found.ec.message() + ": " +
+                             found.diagnostic);
+            }
+        }
+        http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
+        res.set(http::field::content_type, "application/json");
+        if (r.status == 503) res.set(http::field::retry_after, "1");
+        res.body() = std::move(r.body);
+        log_line("http " + peer + " " + std::string(req.method_string()) + " " + std::string(path) + " " +
+                 std::to_string(r.status));
+        co_return res;
+    }
+
+    net::awaitable<void> serve_websocket(beast::tcp_stream stream, http::request<http::string_body> req,
+                                         std::string peer) {
+        websocket::stream<beast::tcp_stream> ws(std::move(stream));
+        beast::get_lowest_layer(ws).expires_never();  // the websocket's own timeouts take over
+        websocket::stream_base::timeout t{};
+        t.handshake_timeout = std::chrono::seconds(10);
+        t.idle_timeout = std::chrono::seconds(opt_.activity_timeout_s + 30);
+        t.keep_alive_pings = true;
+        ws.set_option(t);
+        ws.read_message_max(opt_.max_message_bytes);
+        auto [aec] = co_await ws.async_accept(req, nothrow);
+        if (aec) co_return;
+
+        const auto target = pusher::parse_connect_target(req.target());
+        std::string line = "ws " + peer + " key=" + target.key;
+        auto refuse = [&](std::uint16_t code, const std::string& why) -> net::awaitable<void> {
+            log_line(line + " refused " + std::to_string(code) + " " + why);
+            co_await ws.async_write(net::buffer(pusher::error(code, why)), nothrow);
+            co_await ws.async_close(close_reason_of(code, why), nothrow);  // waits for the reply
+        };
+        if (auto bad = pusher::check_protocol(target.protocol)) co_return co_await refuse(bad->code, bad->message);
+
+        pws::find_result r = co_await apps_.find_by_key(target.key);
+        if (stopping_) co_return co_await refuse(pusher::server_restarting, "Server shutting down: reconnect");
+        if (r.failed()) {
+            // The cause goes to the log (the library never puts a secret in it), not to the client.
+            log_line(line + " lookup failed: " + r.ec.message() + (r.diagnostic.empty() ? "" : ": " + r.diagnostic));
+            co_return co_await refuse(pusher::app_lookup_failed, "The app could not be looked up: reconnect later");
+        }
+        if (r.not_found()) co_return co_await refuse(pusher::app_does_not_exist, "App key " + target.key + " does not exist");
+        const pws::App& app = *r.app;
+        line += " app=" + app.id;
+        if (!app.enabled) co_return co_await refuse(pusher::app_disabled, "The app is disabled");
+        if (!hub_.try_add_connection(app.id, app.max_connections))
+            co_return co_await refuse(pusher::over_connection_quota, "The app is over its connection quota");
+
+        ws_connection conn(ws, r.app, new_socket_id());
+        log_line(line + " socket_id=" + conn.socket_id + " connected");
+        conn.deliver(std::make_shared<const std::string>(
+            pusher::connection_established(conn.socket_id, opt_.activity_timeout_s)));
+        sockets_.insert(&conn);
+        co_await conn.run(hub_);  // un-counts the connection when it ends
+        sockets_.erase(&conn);
+    }
+
+    std::string new_socket_id() {
+        std::uniform_int_distribution<std::uint64_t> d(1, 9'999'999'999);
+        return std::to_string(d(rng_)) + "." + std::to_string(d(rng_));
+    }
+
+    net::io_context& ioc_;
+    Apps& apps_;
+    tcp::acceptor acceptor_;
+    server_options opt_;
+    std::mt19937_64 rng_;
+    hub hub_;
+    bool stopping_ = false;
+    std::size_t live_ = 0;
+    std::unordered_set<beast::tcp_stream*> http_streams_;
+    std::unordered_set<ws_connection*> sockets_;
+};
+
+}  // namespace gate
