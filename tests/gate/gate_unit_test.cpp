@@ -1,0 +1,258 @@
+// The sans-io parts of examples/pws_gate without a socket or a clock: signatures (checked against
+// the worked examples of Pusher's documentation), the protocol's parsing and messages, the hub's
+// bookkeeping, and the HTTP API's decisions.
+#define BOOST_TEST_MODULE pws_gate_unit
+#include <boost/test/unit_test.hpp>
+
+#include "http_api.hpp"
+#include "hub.hpp"
+#include "pusher_protocol.hpp"
+#include "signatures.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+// Pusher's worked example: app 3, key 278d425bdf160c739803, secret 7ad3773142a6692b25b8.
+const std::string key = "278d425bdf160c739803", secret = "7ad3773142a6692b25b8";
+const std::string body = R"({"name":"foo","channels":["project-3"],"data":"{\"some\":\"data\"}"})";
+const std::string query = "auth_key=278d425bdf160c739803&auth_timestamp=1353088179&auth_version=1.0"
+                          "&body_md5=ec365a775a4cd0599faeb73354201b6f"
+                          "&auth_signature=da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c";
+constexpr std::int64_t signed_at = 1353088179;
+
+// A subscriber that records what it was sent.
+struct recorder : gate::subscriber {
+    recorder(std::string app, std::string sid) { app_id = std::move(app); socket_id = std::move(sid); }
+    void deliver(gate::message_ptr m) override { got.push_back(*m); }
+    std::vector<std::string> got;
+};
+
+pws::App docs_app() {
+    pws::App a;
+    a.id = "3";
+    a.key = key;
+    a.secret = secret;
+    return a;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(signatures)
+
+BOOST_AUTO_TEST_CASE(http_api_worked_example) {
+    const auto params = gate::parse_query(query);
+    BOOST_TEST(gate::md5_hex(body) == "ec365a775a4cd0599faeb73354201b6f");
+    BOOST_TEST(gate::api_string_to_sign("POST", "/apps/3/events", params) ==
+               "POST\n/apps/3/events\nauth_key=278d425bdf160c739803&auth_timestamp=1353088179"
+               "&auth_version=1.0&body_md5=ec365a775a4cd0599faeb73354201b6f");
+    using gate::api_auth;
+    auto check = [&](std::string_view b, std::string_view s, std::int64_t now, std::string_view k = key) {
+        return gate::check_api_signature("POST", "/apps/3/events", params, b, k, s, now);
+    };
+    BOOST_TEST((check(body, secret, signed_at) == api_auth::ok));
+    BOOST_TEST((check(body, secret, signed_at + 600) == api_auth::ok));
+    BOOST_TEST((check(body, secret, signed_at - 600) == api_auth::ok));
+    BOOST_TEST((check(body, secret, signed_at + 601) == api_auth::bad_timestamp));
+    BOOST_TEST((check(body, secret, signed_at - 601) == api_auth::bad_timestamp));
+    BOOST_TEST((check(body + " ", secret, signed_at) == api_auth::bad_body_md5));
+    BOOST_TEST((check(body, "another-secret", signed_at) == api_auth::bad_signature));
+    BOOST_TEST((check(body, secret, signed_at, "another-key") == api_auth::wrong_key));
+}
+
+BOOST_AUTO_TEST_CASE(http_api_refusals) {
+    using gate::api_auth;
+    auto check = [&](const std::string& q) {
+        return gate::check_api_signature("POST", "/apps/3/events", gate::parse_query(q), body, key, secret, signed_at);
+    };
+    BOOST_TEST((check("auth_key=" + key + "&auth_timestamp=1353088179&auth_version=1.0") == api_auth::missing_param));
+    std::string v2 = query;
+    v2.replace(v2.find("1.0"), 3, "2.0");
+    BOOST_TEST((check(v2) == api_auth::bad_version));
+    std::string no_md5 = query;
+    no_md5.erase(no_md5.find("&body_md5"), std::string("&body_md5=ec365a775a4cd0599faeb73354201b6f").size());
+    BOOST_TEST((check(no_md5) == api_auth::bad_body_md5));
+    std::string flipped = query;
+    flipped.back() = flipped.back() == 'e' ? 'f' : 'e';
+    BOOST_TEST((check(flipped) == api_auth::bad_signature));
+    std::string garbage_ts = query;
+    garbage_ts.replace(garbage_ts.find("1353088179"), 10, "13530881xx");
+    BOOST_TEST((check(garbage_ts) == api_auth::bad_timestamp));
+}
+
+BOOST_AUTO_TEST_CASE(channel_auth_worked_examples) {
+    // Pusher's private-channel example.
+    const std::string auth = gate::channel_auth(key, secret, "1234.1234", "private-foobar");
+    BOOST_TEST(auth == key + ":58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4");
+    BOOST_TEST(gate::channel_auth_ok(auth, key, secret, "1234.1234", "private-foobar"));
+    BOOST_TEST(!gate::channel_auth_ok(auth, key, secret, "1234.1235", "private-foobar"));
+    BOOST_TEST(!gate::channel_auth_ok(auth, key, secret, "1234.1234", "private-foobaz"));
+    BOOST_TEST(!gate::channel_auth_ok(auth.substr(0, auth.size() - 1), key, secret, "1234.1234", "private-foobar"));
+    // Presence: channel_data is signed too (value computed with Python's hmac).
+    const std::string data = R"({"user_id":10,"user_info":{"name":"Mr. Channels"}})";
+    BOOST_TEST(gate::channel_auth(key, secret, "1234.1234", "presence-foobar", data) ==
+               key + ":31935e7d86dba64c2a90aed31fdc61869f9b22ba9d8863bba239c03ca481bc80");
+}
+
+BOOST_AUTO_TEST_CASE(query_parsing) {
+    const auto p = gate::parse_query("a=1&b=x%20y+z&&c&d=%zz");
+    BOOST_TEST_REQUIRE(p.size() == 4u);
+    BOOST_TEST(p[1].second == "x y z");
+    BOOST_TEST(p[2].first == "c");
+    BOOST_TEST(p[2].second == "");
+    BOOST_TEST(p[3].second == "%zz");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(protocol)
+
+BOOST_AUTO_TEST_CASE(connect_target) {
+    auto t = gate::pusher::parse_connect_target("/app/my-key?protocol=7&client=js&version=8.6.0&flash=false");
+    BOOST_TEST(t.is_app_path);
+    BOOST_TEST(t.key == "my-key");
+    BOOST_TEST(*t.protocol == "7");
+    BOOST_TEST(!gate::pusher::parse_connect_target("/app/").is_app_path);
+    BOOST_TEST(!gate::pusher::parse_connect_target("/app/a/b").is_app_path);
+    BOOST_TEST(!gate::pusher::parse_connect_target("/apps/a").is_app_path);
+    BOOST_TEST(!gate::pusher::parse_connect_target("/app/k").protocol.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(protocol_versions) {
+    using namespace gate::pusher;
+    BOOST_TEST(check_protocol(std::nullopt)->code == no_protocol);
+    BOOST_TEST(check_protocol("seven")->code == invalid_version_format);
+    BOOST_TEST(check_protocol("4")->code == unsupported_protocol);
+    BOOST_TEST(check_protocol("8")->code == unsupported_protocol);
+    BOOST_TEST(!check_protocol("7").has_value());
+    // The lookup-failure code is in the "back off, then reconnect" range; shutdown in "reconnect now".
+    BOOST_TEST((app_lookup_failed >= 4100 && app_lookup_failed < 4200));
+    BOOST_TEST((server_restarting >= 4200 && server_restarting < 4300));
+}
+
+BOOST_AUTO_TEST_CASE(channels_and_messages) {
+    using namespace gate::pusher;
+    BOOST_TEST(valid_channel_name("private-a_b-c=d@e,f.g;h", 200));
+    BOOST_TEST(!valid_channel_name("a b", 200));
+    BOOST_TEST(!valid_channel_name("", 200));
+    BOOST_TEST(!valid_channel_name("abcd", 3));
+    BOOST_TEST((kind_of("private-encrypted-x") == channel_kind::private_encrypted));
+    BOOST_TEST((kind_of("presence-x") == channel_kind::presence));
+    BOOST_TEST(!needs_auth("public"));
+
+    auto est = boost::json::parse(connection_established("1.2", 120)).as_object();
+    BOOST_TEST(est["event"].as_string() == "pusher:connection_established");
+    auto data = boost::json::parse(est["data"].as_string()).as_object();  // double-encoded, as Pusher sends it
+    BOOST_TEST(data["socket_id"].as_string() == "1.2");
+    BOOST_TEST(data["activity_timeout"].to_number<std::int64_t>() == 120);
+    auto err = boost::json::parse(error(4001, "nope")).as_object();
+    BOOST_TEST(err["data"].as_object()["code"].to_number<std::int64_t>() == 4001);
+    BOOST_TEST(boost::json::parse(error(0, "x")).as_object()["data"].as_object()["code"].is_null());
+
+    auto m = parse_client_message(R"({"event":"pusher:subscribe","data":"{\"channel\":\"c\"}"})");
+    BOOST_TEST_REQUIRE(m.has_value());
+    BOOST_TEST(string_member(data_object(m->data), "channel") == "c");
+    BOOST_TEST(!parse_client_message("[1]").has_value());
+    BOOST_TEST(!parse_client_message(R"({"event":1})").has_value());
+    BOOST_TEST(!parse_client_message("{").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(hub)
+
+BOOST_AUTO_TEST_CASE(connection_quota) {
+    gate::hub h;
+    BOOST_TEST(h.try_add_connection("a", 1));
+    BOOST_TEST(!h.try_add_connection("a", 1));
+    BOOST_TEST(h.try_add_connection("b", -1));
+    recorder r("a", "1.1");
+    h.remove_connection(r);
+    BOOST_TEST(h.try_add_connection("a", 1));
+    BOOST_TEST(!h.try_add_connection("a", 0));
+}
+
+BOOST_AUTO_TEST_CASE(publish_and_presence) {
+    gate::hub h;
+    recorder a("app", "1.1"), b("app", "1.2"), c("app", "1.3"), other("app2", "1.1");
+    h.subscribe(a, "news");
+    h.subscribe(b, "news");
+    h.subscribe(other, "news");
+    BOOST_TEST(h.publish("app", "news", std::make_shared<const std::string>("m"), &a) == 1u);
+    BOOST_TEST(b.got.size() == 1u);
+    BOOST_TEST(a.got.empty());
+    BOOST_TEST(other.got.empty());
+
+    auto p = h.subscribe_presence(a, "presence-r", "alice", boost::json::object{{"n", 1}});
+    BOOST_TEST(p.as_object()["count"].to_number<std::int64_t>() == 1);
+    h.subscribe_presence(b, "presence-r", "alice", nullptr);  // same user, second socket: no member_added
+    BOOST_TEST(a.got.empty());
+    p = h.subscribe_presence(c, "presence-r", "bob", nullptr);
+    BOOST_TEST(p.as_object()["count"].to_number<std::int64_t>() == 2);
+    BOOST_TEST_REQUIRE(a.got.size() == 1u);
+    BOOST_TEST(a.got[0].find("member_added") != std::string::npos);
+    h.remove_connection(b);  // alice still has socket a
+    BOOST_TEST(a.got.size() == 1u);
+    h.remove_connection(c);
+    BOOST_TEST_REQUIRE(a.got.size() == 2u);
+    BOOST_TEST(a.got[1].find("member_removed") != std::string::npos);
+    BOOST_TEST(c.channels.empty());
+}
+
+BOOST_AUTO_TEST_CASE(rate_window) {
+    gate::rate_window w;
+    BOOST_TEST(w.try_take(2, 2, 100));
+    BOOST_TEST(!w.try_take(2, 1, 100));
+    BOOST_TEST(w.try_take(2, 1, 101));
+    BOOST_TEST(!w.try_take(2, 3, 102));  // refused points take nothing...
+    BOOST_TEST(w.try_take(2, 2, 102));   // ...so the window is still whole
+    BOOST_TEST(w.try_take(-1, 1000, 102));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(http_api)
+
+BOOST_AUTO_TEST_CASE(paths) {
+    auto p = gate::http_api::parse_path("/apps/3/events");
+    BOOST_TEST_REQUIRE(p.has_value());
+    BOOST_TEST(p->app_id == "3");
+    BOOST_TEST((gate::http_api::parse_path("/apps/3/batch_events")->what == gate::http_api::endpoint::batch_events));
+    BOOST_TEST(!gate::http_api::parse_path("/apps//events").has_value());
+    BOOST_TEST(!gate::http_api::parse_path("/apps/3/channels").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(publish_signature_limits) {
+    gate::hub h;
+    recorder sub("3", "5.5");
+    h.subscribe(sub, "project-3");
+    pws::App app = docs_app();
+    const auto path = *gate::http_api::parse_path("/apps/3/events");
+    auto call = [&](const pws::App& a, std::string_view b, std::int64_t now = signed_at) {
+        return gate::http_api::handle(path, a, "/apps/3/events", query, b, h, now);
+    };
+    auto ok = call(app, body);
+    BOOST_TEST(ok.status == 200);
+    BOOST_TEST_REQUIRE(sub.got.size() == 1u);
+    auto ev = boost::json::parse(sub.got[0]).as_object();
+    BOOST_TEST(ev["event"].as_string() == "foo");
+    BOOST_TEST(ev["channel"].as_string() == "project-3");
+    BOOST_TEST(ev["data"].as_string() == R"({"some":"data"})");
+
+    BOOST_TEST(call(app, body, signed_at + 601).status == 401);
+    pws::App disabled = app;
+    disabled.enabled = false;
+    BOOST_TEST(call(disabled, body).status == 403);
+    pws::App limited = app;
+    limited.max_backend_events_per_second = 0;
+    BOOST_TEST(call(limited, body).status == 429);
+    pws::App tiny = app;
+    tiny.max_event_payload_in_kb = 0.001;  // 1 byte
+    BOOST_TEST(call(tiny, body).status == 413);
+    BOOST_TEST(sub.got.size() == 1u);  // none of the refused calls published
+}
+
+BOOST_AUTO_TEST_SUITE_END()
