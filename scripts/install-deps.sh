@@ -69,4 +69,15 @@ if [[ ! -f "$stamp" || "$node_dir/package-lock.json" -nt "$stamp" ]]; then
 else
   step "tools/node/node_modules: up to date"
 fi
+
+# tests/gate: pusher-js and the `pusher` server SDK, for pws-gate's end-to-end tests; same rule.
+# None of their packages has an install script; --ignore-scripts keeps it so.
+gate_dir="$root/tests/gate"
+stamp="$gate_dir/node_modules/.package-lock.json"
+if [[ ! -f "$stamp" || "$gate_dir/package-lock.json" -nt "$stamp" ]]; then
+  step "npm ci in tests/gate"
+  (cd "$gate_dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error </dev/null)
+else
+  step "tests/gate/node_modules: up to date"
+fi
 step "done"
