@@ -77,11 +77,10 @@ public:
         wake_.cancel();
     }
 
-    /// Serves the connection until it closes; `h` must already count it.
+    /// Serves the connection until it closes. The caller un-counts it from `h` afterwards.
     net::awaitable<void> run(hub& h) {
         using namespace net::experimental::awaitable_operators;
         co_await (read_loop(h) && write_loop());
-        h.remove_connection(*this);
     }
 
 private:

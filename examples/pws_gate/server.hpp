@@ -175,12 +175,17 @@ private:
             co_return co_await refuse(pusher::over_connection_quota, "The app is over its connection quota");
 
         ws_connection conn(ws, r.app, new_socket_id());
+        // However run() ends (even by an exception), the hub must not keep a dangling subscriber.
+        struct registration {
+            server& s;
+            ws_connection& c;
+            ~registration() { s.sockets_.erase(&c); s.hub_.remove_connection(c); }
+        } reg{*this, conn};
+        sockets_.insert(&conn);
         log_line(line + " socket_id=" + conn.socket_id + " connected");
         conn.deliver(std::make_shared<const std::string>(
             pusher::connection_established(conn.socket_id, opt_.activity_timeout_s)));
-        sockets_.insert(&conn);
-        co_await conn.run(hub_);  // un-counts the connection when it ends
-        sockets_.erase(&conn);
+        co_await conn.run(hub_);
     }
 
     std::string new_socket_id() {
