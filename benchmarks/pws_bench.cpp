@@ -1,0 +1,188 @@
+// pws-bench — the load program: N lookups of one app, C in flight, through AppManager.
+//
+//   pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache]
+//
+// Looks up `app-id` (mode id: GetItem) or `app-key` (mode key: Query on the key index) N times
+// with C lookups in flight on one thread (one io_context), through AppManager<DynamoDbPolicy>, or
+// AppManager<Cached<DynamoDbPolicy>> with --cache. Table, region and credentials come from the
+// library's environment variables (APP_MANAGER_DYNAMODB_TABLE, APP_MANAGER_DYNAMODB_REGION,
+// AWS_ACCESS_KEY_ID, ...); --endpoint overrides APP_MANAGER_DYNAMODB_ENDPOINT. The connection
+// pool keeps up to C idle connections (DynamoDbConfig::max_idle_connections), as the JavaScript
+// peers' agents keep C sockets: every client gets the same number of keep-alive connections.
+//
+// Prints one JSON line:
+//   {"lookups":N,"requests":R,"errors":E,"wall_s":..,"cpu_us_per_lookup":..,"p50_us":..,"p99_us":..}
+// requests = HTTP requests the client sent (retries included); errors = lookups that did not find
+// the app (an error or "not found"); cpu = user + system time of the whole process, per lookup;
+// p50/p99 = latency of one lookup. Exits 1 if any lookup failed (the first error on stderr),
+// 2 on a usage or configuration error.
+#include <pws/app_manager.hpp>
+#include <pws/policies/dynamodb.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+    std::string endpoint;
+    bool by_key = false;
+    std::uint64_t lookups = 0;
+    unsigned concurrency = 0;
+    bool cache = false;
+};
+
+int usage(std::string_view why) {
+    std::cerr << "pws-bench: " << why << "\n"
+              << "usage: pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache]\n";
+    return 2;
+}
+
+template <class T>
+bool parse_positive(std::string_view s, T& out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size() && out > 0;
+}
+
+double cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+// The latency at quantile q (nearest rank), in microseconds.
+double quantile_us(std::vector<std::uint64_t>& ns, double q) {
+    if (ns.empty()) return 0;
+    auto rank = static_cast<std::size_t>(q * double(ns.size()));
+    if (rank >= ns.size()) rank = ns.size() - 1;
+    std::nth_element(ns.begin(), ns.begin() + std::ptrdiff_t(rank), ns.end());
+    return double(ns[rank]) / 1000.0;
+}
+
+template <class Manager>
+std::uint64_t requests_sent(Manager& m) {
+    if constexpr (requires { m.policy().client().stats().requests; })
+        return m.policy().client().stats().requests;
+    else
+        return m.policy().inner().client().stats().requests;
+}
+
+template <class Manager>
+int run(const options& o, Manager& apps, asio::io_context& ioc) {
+    const std::string_view id = "app-id", key = "app-key";
+    std::vector<std::uint64_t> latency_ns(o.lookups);
+    std::uint64_t next = 0, errors = 0;
+    std::optional<std::string> first_error;
+
+    auto worker = [&]() -> asio::awaitable<void> {
+        while (next < o.lookups) {
+            const std::uint64_t i = next++;
+            const auto t0 = clock_type::now();
+            pws::find_result r;  // (no co_await inside ?: — GCC 12 miscompiles it)
+            if (o.by_key)
+                r = co_await apps.find_by_key(key);
+            else
+                r = co_await apps.find_by_id(id);
+            latency_ns[i] = std::uint64_t(std::chrono::nanoseconds(clock_type::now() - t0).count());
+            if (!r.found()) {
+                ++errors;
+                if (!first_error)
+                    first_error = r.failed() ? r.ec.message() + (r.diagnostic.empty() ? "" : ": " + r.diagnostic)
+                                             : std::string("no such app (the server does not hold the seed's app)");
+            }
+        }
+    };
+
+    const double cpu0 = cpu_seconds();
+    const auto t0 = clock_type::now();
+    for (unsigned c = 0; c < o.concurrency; ++c) asio::co_spawn(ioc, worker(), asio::detached);
+    ioc.run();
+    const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+    const double cpu = cpu_seconds() - cpu0;
+
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "{\"lookups\":%llu,\"requests\":%llu,\"errors\":%llu,\"wall_s\":%.4f,"
+                  "\"cpu_us_per_lookup\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f}",
+                  static_cast<unsigned long long>(o.lookups),
+                  static_cast<unsigned long long>(requests_sent(apps)),
+                  static_cast<unsigned long long>(errors), wall, cpu * 1e6 / double(o.lookups),
+                  quantile_us(latency_ns, 0.50), quantile_us(latency_ns, 0.99));
+    std::cout << line << std::endl;
+    if (errors != 0) {
+        std::cerr << "pws-bench: " << errors << " of " << o.lookups << " lookups failed; the first: " << *first_error
+                  << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    bool have_mode = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--cache") {
+            o.cache = true;
+            continue;
+        }
+        if (i + 1 >= argc) return usage("missing value after " + std::string(a));
+        const std::string_view v = argv[++i];
+        if (a == "--endpoint") {
+            o.endpoint = v;
+        } else if (a == "--mode") {
+            if (v != "id" && v != "key") return usage("--mode is id or key");
+            o.by_key = v == "key";
+            have_mode = true;
+        } else if (a == "--lookups") {
+            if (!parse_positive(v, o.lookups)) return usage("--lookups takes a positive integer");
+        } else if (a == "--concurrency") {
+            if (!parse_positive(v, o.concurrency)) return usage("--concurrency takes a positive integer");
+        } else {
+            return usage("unknown argument " + std::string(a));
+        }
+    }
+    if (o.endpoint.empty() || !have_mode || o.lookups == 0 || o.concurrency == 0)
+        return usage("--endpoint, --mode, --lookups and --concurrency are required");
+
+    pws::DynamoDbConfig cfg = pws::DynamoDbConfig::from_env();
+    cfg.endpoint = o.endpoint;
+    cfg.max_idle_connections = std::max<std::size_t>(cfg.max_idle_connections, o.concurrency);
+
+    asio::io_context ioc(1);
+    try {
+        if (o.cache) {
+#ifdef PWS_BENCH_HAVE_CACHE
+            pws::AppManager<pws::Cached<pws::DynamoDbPolicy>> apps(ioc.get_executor(), cfg);
+            return run(o, apps, ioc);
+#else
+            return usage("--cache: this build has no cache (include/pws/policies/cached.hpp is missing)");
+#endif
+        }
+        pws::AppManager<pws::DynamoDbPolicy> apps(ioc.get_executor(), cfg);
+        return run(o, apps, ioc);
+    } catch (const boost::system::system_error& e) {
+        std::cerr << "pws-bench: configuration error: " << e.what() << "\n";
+        return 2;
+    }
+}
