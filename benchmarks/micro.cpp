@@ -1,0 +1,178 @@
+// pws-bench-micro — micro-benchmarks (Google Benchmark) of the lookup path's pure pieces.
+//
+//   pws-bench-micro [--print-signature] [Google Benchmark flags, e.g. --benchmark_format=json]
+//
+// Every benchmark reports `allocs`, the heap allocations per iteration (operator new is counted
+// below). The signing benchmarks sign the request that benchmarks/peers/sign_*.{py,mjs} sign, and
+// --print-signature prints its Authorization value so benchmarks/run can check that all three
+// signers produced the same one (the same request, byte for byte).
+#include <pws/aws/sigv4.hpp>
+#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/attribute_value.hpp>
+
+#include <benchmark/benchmark.h>
+#include <boost/json/parse.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <new>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+// ---- allocation counting: every operator new of the program goes through here ----
+namespace {
+thread_local std::uint64_t allocations = 0;
+
+void* counted_alloc(std::size_t n) {
+    ++allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void* counted_alloc(std::size_t n, std::align_val_t a) {
+    ++allocations;
+    if (void* p = std::aligned_alloc(std::size_t(a), (n + std::size_t(a) - 1) / std::size_t(a) * std::size_t(a)))
+        return p;
+    throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n); }
+void* operator new[](std::size_t n) { return counted_alloc(n); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, a); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+// Allocations per iteration, as a counter next to the time.
+class alloc_meter {
+public:
+    explicit alloc_meter(benchmark::State& s) : state_(s), start_(allocations) {}
+    ~alloc_meter() {
+        state_.counters["allocs"] =
+            benchmark::Counter(double(allocations - start_), benchmark::Counter::kAvgIterations);
+    }
+
+private:
+    benchmark::State& state_;
+    std::uint64_t start_;
+};
+
+// ---- the request every signer signs (keep in step with peers/sign_request.json) ----
+constexpr std::string_view host = "dynamodb.us-east-1.amazonaws.com";
+constexpr std::string_view amz_date = "20150830T123600Z";
+constexpr std::string_view body = R"({"TableName":"apps","Key":{"AppId":{"S":"app-id"}}})";
+const pws::aws::credentials creds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+const pws::aws::header headers[] = {
+    {"content-type", "application/x-amz-json-1.0"},
+    {"host", host},
+    {"x-amz-date", amz_date},
+    {"x-amz-target", "DynamoDB_20120810.GetItem"},
+};
+const pws::aws::signing_input request{"POST", "/", "", headers, body};
+
+std::string sign_once(pws::aws::sigv4_signer& s) {
+    return s.authorization(request, creds, "us-east-1", "dynamodb", amz_date);
+}
+
+// What the client does per request: sign with a warm signer (the signing key is derived once a
+// day and cached); the one allocation is the returned Authorization string.
+void sigv4_sign_get_item(benchmark::State& state) {
+    pws::aws::sigv4_signer signer;
+    sign_once(signer);
+    alloc_meter m(state);
+    for (auto _ : state) benchmark::DoNotOptimize(sign_once(signer));
+}
+BENCHMARK(sigv4_sign_get_item);
+
+// The same with a cold signer: the signing key's four HMACs included (botocore's every request).
+void sigv4_sign_get_item_cold_key(benchmark::State& state) {
+    alloc_meter m(state);
+    for (auto _ : state) {
+        pws::aws::sigv4_signer signer;
+        benchmark::DoNotOptimize(sign_once(signer));
+    }
+}
+BENCHMARK(sigv4_sign_get_item_cold_key);
+
+// ---- the seed's item (tests/data/seed_item.json) ----
+std::string read_seed_item() {
+    std::ifstream f(PWS_BENCH_SEED_ITEM);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string s = ss.str();
+    if (!f || s.empty()) {
+        std::cerr << "pws-bench-micro: cannot read " << PWS_BENCH_SEED_ITEM << "\n";
+        std::exit(1);
+    }
+    return s;
+}
+const std::string seed_item = read_seed_item();
+
+// decode_app on an already parsed item: attribute checks, base64 flags, Webhooks JSON.
+void decode_seed_item(benchmark::State& state) {
+    const boost::json::object item = boost::json::parse(seed_item).as_object();
+    std::string diag;
+    alloc_meter m(state);
+    for (auto _ : state) {
+        pws::App app;
+        if (pws::dynamodb::decode_app(item, app, diag)) state.SkipWithError("decode failed");
+        benchmark::DoNotOptimize(app);
+    }
+}
+BENCHMARK(decode_seed_item);
+
+// What the policy does with a GetItem answer: parse the body, decode, make the shared App.
+void parse_get_item_response(benchmark::State& state) {
+    const std::string response = "{\"Item\":" + seed_item + "}";
+    alloc_meter m(state);
+    for (auto _ : state) {
+        auto r = pws::detail::parse_get_item(response, "app-id");
+        if (!r.found()) state.SkipWithError("parse failed");
+        benchmark::DoNotOptimize(r);
+    }
+}
+BENCHMARK(parse_get_item_response);
+
+// The same for a Query answer (find_by_key).
+void parse_query_response(benchmark::State& state) {
+    const std::string response = "{\"Count\":1,\"Items\":[" + seed_item + "],\"ScannedCount\":1}";
+    alloc_meter m(state);
+    for (auto _ : state) {
+        auto r = pws::detail::parse_query_by_key(response, "app-key");
+        if (!r.found()) state.SkipWithError("parse failed");
+        benchmark::DoNotOptimize(r);
+    }
+}
+BENCHMARK(parse_query_response);
+
+// The request body of find_by_id.
+void get_item_body(benchmark::State& state) {
+    alloc_meter m(state);
+    for (auto _ : state) benchmark::DoNotOptimize(pws::detail::get_item_body("apps", "app-id"));
+}
+BENCHMARK(get_item_body);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc == 2 && std::string_view(argv[1]) == "--print-signature") {
+        pws::aws::sigv4_signer signer;
+        std::cout << sign_once(signer) << "\n";
+        return 0;
+    }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
