@@ -14,3 +14,4 @@
 #include <pws/impl/protocol.ipp>
 #include <pws/impl/client.ipp>
 #include <pws/impl/retry.ipp>
+#include <pws/impl/operations.ipp>
