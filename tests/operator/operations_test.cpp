@@ -1,0 +1,274 @@
+// Sans-io tests of dynamodb/operations.hpp: the request bodies pws-apps sends and the parsing of
+// what comes back, above all the schema checker on DescribeTable samples (real dynalite answers
+// and hand-made variants of every problem it names). No server.
+#define BOOST_TEST_MODULE pws_operator_tests
+#include <pws/dynamodb/operations.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+
+namespace json = boost::json;
+namespace ddb = pws::dynamodb;
+using ddb::schema_issue;
+
+namespace {
+
+json::object obj(std::string_view text) { return json::parse(text).as_object(); }
+
+// DescribeTable as dynalite answers it for the seed's table (trimmed of ARNs and counters).
+const char* good_table = R"({"AttributeDefinitions":[{"AttributeName":"AppId","AttributeType":"S"},
+  {"AttributeName":"AppKey","AttributeType":"S"}],"TableName":"apps",
+  "KeySchema":[{"AttributeName":"AppId","KeyType":"HASH"}],
+  "GlobalSecondaryIndexes":[{"IndexName":"AppKeyIndex","KeySchema":[{"AttributeName":"AppKey","KeyType":"HASH"}],
+  "Projection":{"ProjectionType":"ALL"},"IndexStatus":"ACTIVE"}],"TableStatus":"ACTIVE",
+  "BillingModeSummary":{"BillingMode":"PAY_PER_REQUEST"}})";
+
+// ...and for seed.mjs --wrong-schema.
+const char* wrong_table = R"({"AttributeDefinitions":[{"AttributeName":"Id","AttributeType":"S"}],
+  "TableName":"wrong","KeySchema":[{"AttributeName":"Id","KeyType":"HASH"}],"TableStatus":"ACTIVE"})";
+
+// The good table with `from` replaced by `to` in its JSON text.
+json::object variant(std::string_view from, std::string_view to) {
+    std::string text = good_table;
+    auto pos = text.find(from);
+    BOOST_TEST_REQUIRE(pos != std::string::npos, "sample lacks " << from);
+    text.replace(pos, from.size(), to);
+    return obj(text);
+}
+
+std::vector<schema_issue> issues(const std::vector<ddb::schema_problem>& ps) {
+    std::vector<schema_issue> out;
+    for (auto& p : ps) out.push_back(p.issue);
+    return out;
+}
+
+std::string messages(const std::vector<ddb::schema_problem>& ps) {
+    std::string out;
+    for (auto& p : ps) out += p.message + "\n";
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(requests)
+
+BOOST_AUTO_TEST_CASE(put_create_is_conditioned_on_the_id) {
+    auto item = obj(R"({"AppId":{"S":"a"},"AppKey":{"S":"k"}})");
+    auto b = obj(ddb::put_item_body("apps", item, ddb::put_mode::create));
+    BOOST_TEST(b.at("TableName") == "apps");
+    BOOST_TEST(b.at("Item") == item);
+    BOOST_TEST(b.at("ConditionExpression") == "attribute_not_exists(AppId)");
+    BOOST_TEST(!b.contains("ReturnValues"));
+}
+
+BOOST_AUTO_TEST_CASE(put_replace_has_no_condition_and_returns_the_old_item) {
+    auto b = obj(ddb::put_item_body("apps", obj(R"({"AppId":{"S":"a"}})"), ddb::put_mode::replace));
+    BOOST_TEST(!b.contains("ConditionExpression"));
+    BOOST_TEST(b.at("ReturnValues") == "ALL_OLD");
+}
+
+BOOST_AUTO_TEST_CASE(parse_put_item_tells_replacement_from_creation) {
+    bool replaced = true;
+    std::string diag;
+    BOOST_TEST(!ddb::parse_put_item("{}", replaced, diag));
+    BOOST_TEST(!replaced);
+    BOOST_TEST(!ddb::parse_put_item(R"({"Attributes":{"AppId":{"S":"a"}}})", replaced, diag));
+    BOOST_TEST(replaced);
+    BOOST_TEST(ddb::parse_put_item("not json", replaced, diag) == pws::error::malformed_response);
+}
+
+BOOST_AUTO_TEST_CASE(delete_is_conditioned_on_existence) {
+    auto b = obj(ddb::delete_item_body("apps", "a\"b"));
+    BOOST_TEST(b.at("Key") == obj(R"({"AppId":{"S":"a\"b"}})"));
+    BOOST_TEST(b.at("ConditionExpression") == "attribute_exists(AppId)");
+}
+
+BOOST_AUTO_TEST_CASE(key_holders_query_passes_the_key_as_a_value_and_projects_only_the_id) {
+    const std::string key = "k) OR (AppKey = :x";  // would change the expression if spliced in
+    auto b = obj(ddb::key_holders_body("apps", "AppKeyIndex", key));
+    BOOST_TEST(b.at("IndexName") == "AppKeyIndex");
+    BOOST_TEST(b.at("KeyConditionExpression") == "AppKey = :app_key");
+    BOOST_TEST(b.at("ExpressionAttributeValues").at(":app_key") == json::value({{"S", key}}));
+    BOOST_TEST(b.at("ProjectionExpression") == "AppId");
+    BOOST_TEST(b.at("Limit") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(parse_key_holders_lists_ids_and_refuses_odd_bodies) {
+    std::vector<std::string> ids;
+    std::string diag;
+    BOOST_TEST(!ddb::parse_key_holders(R"({"Items":[{"AppId":{"S":"a"}},{"AppId":{"S":"b"}}],"Count":2})", ids, diag));
+    BOOST_TEST((ids == std::vector<std::string>{"a", "b"}));
+    BOOST_TEST(!ddb::parse_key_holders(R"({"Items":[]})", ids, diag));
+    BOOST_TEST(ids.empty());
+    BOOST_TEST(ddb::parse_key_holders(R"({"Count":0})", ids, diag) == pws::error::malformed_response);
+    BOOST_TEST(ddb::parse_key_holders(R"({"Items":[{"AppId":{"N":"1"}}]})", ids, diag) ==
+               pws::error::malformed_response);
+}
+
+BOOST_AUTO_TEST_CASE(create_table_on_demand_is_the_seed_schema) {
+    // seed.mjs's schemaFor(table, false), as DynamoDB JSON.
+    auto want = obj(R"({"TableName":"apps",
+      "AttributeDefinitions":[{"AttributeName":"AppId","AttributeType":"S"},{"AttributeName":"AppKey","AttributeType":"S"}],
+      "KeySchema":[{"AttributeName":"AppId","KeyType":"HASH"}],
+      "GlobalSecondaryIndexes":[{"IndexName":"AppKeyIndex","KeySchema":[{"AttributeName":"AppKey","KeyType":"HASH"}],
+        "Projection":{"ProjectionType":"ALL"}}],
+      "BillingMode":"PAY_PER_REQUEST"})");
+    BOOST_TEST(obj(ddb::create_table_body("apps", "AppKeyIndex", {})) == want);
+}
+
+BOOST_AUTO_TEST_CASE(create_table_provisioned_gives_table_and_index_their_units) {
+    auto b = obj(ddb::create_table_body("apps", "AppKeyIndex", {false, 5, 3}));
+    auto units = obj(R"({"ReadCapacityUnits":5,"WriteCapacityUnits":3})");
+    BOOST_TEST(b.at("BillingMode") == "PROVISIONED");
+    BOOST_TEST(b.at("ProvisionedThroughput") == units);
+    BOOST_TEST(b.at("GlobalSecondaryIndexes").at(0).at("ProvisionedThroughput") == units);
+}
+
+BOOST_AUTO_TEST_CASE(a_table_created_as_asked_passes_the_check_once_active) {
+    auto t = obj(ddb::create_table_body("apps", "AppKeyIndex", {}));
+    t["TableStatus"] = "ACTIVE";
+    t["GlobalSecondaryIndexes"].as_array()[0].as_object()["IndexStatus"] = "ACTIVE";
+    BOOST_TEST(ddb::check_table_schema(t, "AppKeyIndex").empty());
+}
+
+BOOST_AUTO_TEST_CASE(describe_and_its_parse) {
+    BOOST_TEST(ddb::describe_table_body("apps") == R"({"TableName":"apps"})");
+    json::object t;
+    std::string diag;
+    BOOST_TEST(!ddb::parse_table_description(std::string(R"({"Table":)") + good_table + "}", t, diag));
+    BOOST_TEST(t.at("TableName") == "apps");
+    BOOST_TEST(!ddb::parse_table_description(R"({"TableDescription":{"TableName":"x"}})", t, diag));
+    BOOST_TEST(t.at("TableName") == "x");
+    BOOST_TEST(ddb::parse_table_description(R"({"Tables":[]})", t, diag) == pws::error::malformed_response);
+    BOOST_TEST(ddb::parse_table_description("[", t, diag) == pws::error::malformed_response);
+}
+
+BOOST_AUTO_TEST_CASE(scan_pages) {
+    auto first = obj(ddb::scan_body("apps", 0, {}));
+    BOOST_TEST(first == obj(R"({"TableName":"apps"})"));
+    auto start = obj(R"({"AppId":{"S":"m"}})");
+    auto next = obj(ddb::scan_body("apps", 2, start));
+    BOOST_TEST(next.at("Limit") == 2);
+    BOOST_TEST(next.at("ExclusiveStartKey") == start);
+
+    ddb::scan_page page;
+    std::string diag;
+    BOOST_TEST(!ddb::parse_scan_page(R"({"Items":[{"AppId":{"S":"a"}}],"Count":1,"LastEvaluatedKey":{"AppId":{"S":"a"}}})",
+                                     page, diag));
+    BOOST_TEST(page.items.size() == 1u);
+    BOOST_TEST(page.last_evaluated_key == obj(R"({"AppId":{"S":"a"}})"));
+    BOOST_TEST(!ddb::parse_scan_page(R"({"Items":[],"Count":0})", page, diag));
+    BOOST_TEST(page.last_evaluated_key.empty());  // the last page clears the previous key
+    BOOST_TEST(ddb::parse_scan_page(R"({"Count":0})", page, diag) == pws::error::malformed_response);
+    BOOST_TEST(ddb::parse_scan_page(R"({"Items":[1]})", page, diag) == pws::error::malformed_response);
+    BOOST_TEST(ddb::parse_scan_page(R"({"Items":[],"LastEvaluatedKey":"x"})", page, diag) ==
+               pws::error::malformed_response);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(schema_check)
+
+BOOST_AUTO_TEST_CASE(the_seed_table_is_fine) {
+    BOOST_TEST(ddb::check_table_schema(obj(good_table), "AppKeyIndex").empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_wrong_schema_names_the_key_and_the_missing_index) {
+    auto ps = ddb::check_table_schema(obj(wrong_table), "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::wrong_hash_key, schema_issue::missing_index}),
+               messages(ps));
+    BOOST_TEST(ps[0].message == "table's hash key is Id (S); expected AppId (S)");
+    BOOST_TEST(ps[1].message == "no global secondary index AppKeyIndex (on AppKey, projection ALL)");
+}
+
+BOOST_AUTO_TEST_CASE(a_numeric_app_id_is_a_wrong_key_type) {
+    auto ps = ddb::check_table_schema(variant(R"("AppId","AttributeType":"S")", R"("AppId","AttributeType":"N")"),
+                                      "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::wrong_key_type}), messages(ps));
+    BOOST_TEST(ps[0].message == "table's hash key AppId is of type N; it must be S (string)");
+}
+
+BOOST_AUTO_TEST_CASE(a_binary_app_key_is_a_wrong_key_type_of_the_index) {
+    auto ps = ddb::check_table_schema(variant(R"("AppKey","AttributeType":"S")", R"("AppKey","AttributeType":"B")"),
+                                      "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::wrong_key_type}), messages(ps));
+    BOOST_TEST(ps[0].message == "index AppKeyIndex's hash key AppKey is of type B; it must be S (string)");
+}
+
+BOOST_AUTO_TEST_CASE(a_range_key_is_named) {
+    auto ps = ddb::check_table_schema(
+        variant(R"("KeySchema":[{"AttributeName":"AppId","KeyType":"HASH"}])",
+                R"("KeySchema":[{"AttributeName":"AppId","KeyType":"HASH"},{"AttributeName":"V","KeyType":"RANGE"}])"),
+        "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::unexpected_range_key}), messages(ps));
+    BOOST_TEST(ps[0].message == "table has a range key V (?); it must be keyed on AppId alone");
+}
+
+BOOST_AUTO_TEST_CASE(projections_other_than_all_are_refused) {
+    for (std::string_view p : {"KEYS_ONLY", "INCLUDE"}) {
+        auto ps = ddb::check_table_schema(variant(R"("ProjectionType":"ALL")",
+                                                  R"("ProjectionType":")" + std::string(p) + "\""),
+                                          "AppKeyIndex");
+        BOOST_TEST((issues(ps) == std::vector{schema_issue::wrong_projection}), messages(ps));
+        BOOST_TEST(ps[0].message == "index AppKeyIndex projects " + std::string(p) +
+                                        "; lookups by key read whole items from it, so it must project ALL");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(an_index_being_built_is_not_active) {
+    auto ps = ddb::check_table_schema(variant(R"("IndexStatus":"ACTIVE")", R"("IndexStatus":"CREATING")"),
+                                      "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::index_not_active}), messages(ps));
+    BOOST_TEST(ps[0].message == "index AppKeyIndex is CREATING, not ACTIVE");
+    ps = ddb::check_table_schema(
+        variant(R"("IndexStatus":"ACTIVE")", R"("IndexStatus":"ACTIVE","Backfilling":true)"), "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::index_not_active}), messages(ps));
+}
+
+BOOST_AUTO_TEST_CASE(a_table_being_created_is_not_active) {
+    auto ps = ddb::check_table_schema(variant(R"("TableStatus":"ACTIVE")", R"("TableStatus":"CREATING")"),
+                                      "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::table_not_active}), messages(ps));
+    BOOST_TEST(ps[0].message == "table is CREATING, not ACTIVE");
+}
+
+BOOST_AUTO_TEST_CASE(an_index_on_another_attribute_is_named) {
+    auto ps = ddb::check_table_schema(
+        variant(R"("KeySchema":[{"AttributeName":"AppKey","KeyType":"HASH"}])",
+                R"("KeySchema":[{"AttributeName":"AppSecret","KeyType":"HASH"}])"),
+        "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::wrong_index_key}), messages(ps));
+    BOOST_TEST(ps[0].message == "index AppKeyIndex's hash key is AppSecret (?); expected AppKey (S)");
+}
+
+BOOST_AUTO_TEST_CASE(an_index_on_app_key_under_another_name_is_hinted) {
+    auto ps = ddb::check_table_schema(variant(R"("IndexName":"AppKeyIndex")", R"("IndexName":"ByKey")"),
+                                      "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::missing_index}), messages(ps));
+    BOOST_TEST(ps[0].message == "no global secondary index AppKeyIndex (on AppKey, projection ALL); index ByKey "
+                                "is on AppKey but lookups query AppKeyIndex");
+}
+
+BOOST_AUTO_TEST_CASE(the_configured_index_name_is_the_one_checked) {
+    BOOST_TEST(ddb::check_table_schema(obj(good_table), "Other").size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_description_is_all_problems_and_no_crash) {
+    auto ps = ddb::check_table_schema(json::object{}, "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::table_not_active, schema_issue::wrong_hash_key,
+                                          schema_issue::missing_index}),
+               messages(ps));
+    // Members of the wrong JSON types are tolerated the same way.
+    auto odd = obj(R"({"TableStatus":1,"KeySchema":"x","AttributeDefinitions":[1],"GlobalSecondaryIndexes":[null,
+      {"IndexName":"AppKeyIndex","KeySchema":[7],"Projection":"ALL"}]})");
+    ps = ddb::check_table_schema(odd, "AppKeyIndex");
+    BOOST_TEST((issues(ps) == std::vector{schema_issue::table_not_active, schema_issue::wrong_hash_key,
+                                          schema_issue::wrong_index_key, schema_issue::wrong_projection,
+                                          schema_issue::index_not_active}),
+               messages(ps));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
