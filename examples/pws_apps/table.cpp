@@ -67,17 +67,27 @@ int cmd_create_table(int argc, char** argv) {
         std::vector<ddb::schema_problem> problems;
         for (;;) {
             auto d = co_await client.call("DescribeTable", ddb::describe_table_body(cfg.table));
-            if (d.ec) co_return fail("waiting for " + name + " to become ACTIVE", d);
-            boost::json::object table;
-            if (auto ec = ddb::parse_table_description(d.body, table, why)) co_return fail("describing " + name + ": " + why);
-            problems = ddb::check_table_schema(table, cfg.key_index);
+            if (d.ec == dynamodb_errc::resource_not_found) {
+                // DescribeTable is eventually consistent: a table just created may not show yet.
+                problems = {{ddb::schema_issue::table_not_active, "table is not visible yet"}};
+            } else if (d.ec) {
+                co_return fail("waiting for " + name + " to become ACTIVE", d);
+            } else {
+                boost::json::object table;
+                if (auto ec = ddb::parse_table_description(d.body, table, why))
+                    co_return fail("describing " + name + ": " + why);
+                problems = ddb::check_table_schema(table, cfg.key_index);
+            }
             if (problems.empty()) break;
             // Anything but "not ACTIVE yet" means someone else changed the table meanwhile.
             if (!only_not_active(problems)) co_return fail(name + " was created but " + joined(problems));
-            if (clock::now() + pause > deadline)
+            const auto now = clock::now();
+            if (now >= deadline)
                 co_return fail(name + " was created but is not ready after " + std::to_string(wait_seconds) +
                                " s (" + joined(problems) + "); pws-apps check tells when it is");
-            boost::asio::steady_timer timer(client.get_executor(), pause);
+            // The last look is taken at the deadline itself.
+            boost::asio::steady_timer timer(client.get_executor(),
+                                            std::min<clock::duration>(pause, deadline - now));
             co_await timer.async_wait(boost::asio::use_awaitable);
             pause = std::min(pause * 2, std::chrono::milliseconds(5000));
         }

@@ -35,6 +35,25 @@ prov=$(raw DescribeTable '{"TableName":"prov"}')
 expect "provisioned: 5 RCU / 3 WCU on the table and on the index" '[[ $prov == *"\"BillingMode\":\"PROVISIONED\""* && $(grep -o "\"WriteCapacityUnits\":3,\"ReadCapacityUnits\":5" <<< "$prov" | wc -l) == 2 ]]'
 check "check on the provisioned table: 0" 0 env APP_MANAGER_DYNAMODB_TABLE=prov "$bin" check
 
+# A DynamoDB that takes its time to create tables, as the real one does: create-table waits for
+# ACTIVE (table and index), and gives up after --wait-seconds with exit 2.
+modules=$(cd "$(dirname "$0")/../../tools/node/node_modules" && pwd)
+"${PWS_NODE:-node}" -e '
+const s = require(process.argv[1] + "/dynalite")({ createTableMs: 3000 });
+s.listen(0, "127.0.0.1", () => console.log(s.address().port));
+setTimeout(() => process.exit(0), 60000);' "$modules" > "$tmp/slow_port" &
+slow=$!
+for _ in $(seq 100); do [ -s "$tmp/slow_port" ] && break; sleep 0.1; done
+slow_endpoint=http://127.0.0.1:$(cat "$tmp/slow_port")
+check "slow creation: create-table waits" 0 env APP_MANAGER_DYNAMODB_ENDPOINT=$slow_endpoint "$bin" create-table
+expect "slow creation: ACTIVE after the server's 3 s" '[[ $out =~ ACTIVE\ after\ ([0-9.]+)\ s$ ]] && (( ${BASH_REMATCH[1]%%.*} >= 3 ))'
+check "slow creation: check once ACTIVE" 0 env APP_MANAGER_DYNAMODB_ENDPOINT=$slow_endpoint "$bin" check
+check "slow creation: --wait-seconds 1 gives up: 2" 2 env APP_MANAGER_DYNAMODB_ENDPOINT=$slow_endpoint APP_MANAGER_DYNAMODB_TABLE=later "$bin" create-table --wait-seconds 1
+expect "slow creation: says what is not ready" '[[ $err == "pws-apps: table later was created but is not ready after 1 s (table is CREATING, not ACTIVE"* ]]'
+check "slow creation: check meanwhile: 1, not ACTIVE" 1 env APP_MANAGER_DYNAMODB_ENDPOINT=$slow_endpoint APP_MANAGER_DYNAMODB_TABLE=later "$bin" check
+expect "slow creation: check names the status" '[[ $out == "table later: table is CREATING, not ACTIVE"* ]]'
+kill $slow 2>/dev/null; wait $slow 2>/dev/null
+
 check "check on a missing table: 1" 1 env APP_MANAGER_DYNAMODB_TABLE=no-such-table "$bin" check
 expect "check on a missing table: says so" '[[ $out == "table no-such-table: does not exist (pws-apps create-table makes it)" ]]'
 
