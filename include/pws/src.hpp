@@ -14,4 +14,5 @@
 #include <pws/impl/protocol.ipp>
 #include <pws/impl/client.ipp>
 #include <pws/impl/retry.ipp>
+#include <pws/impl/scan.ipp>
 #include <pws/impl/operations.ipp>

@@ -2,10 +2,12 @@
 //
 //   by id:  GetItem {AppId: {S: id}}
 //   by key: Query on the AppKeyIndex GSI, KeyConditionExpression "AppKey = :app_key"
+//   all:    Scan, one page per call (preloading a cache, listing apps)
 #pragma once
 
 #include <pws/config.hpp>
 #include <pws/detail/protocol.hpp>
+#include <pws/detail/scan.hpp>
 #include <pws/dynamodb/client.hpp>
 #include <pws/find_result.hpp>
 
@@ -44,6 +46,20 @@ public:
         auto r = co_await client_.call("Query", detail::query_by_key_body(cfg.table, cfg.key_index, key));
         if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
         co_return detail::parse_query_by_key(r.body, key);
+    }
+
+    /// One page of a Scan of the whole table: at most `limit` items (<= 0: DynamoDB's 1 MB page)
+    /// from `start` (nullptr: the first page; else the previous page's last_evaluated_key, which
+    /// must stay valid until this completes). Broken items come back with their error, see scan.hpp.
+    boost::asio::awaitable<detail::scan_page> scan(const boost::json::object* start, int limit) {
+        auto r = co_await client_.call("Scan", detail::scan_body(client_.config().table, start, limit));
+        if (r.ec) {
+            detail::scan_page failed;
+            failed.ec = r.ec;
+            failed.diagnostic = std::move(r.diagnostic);
+            co_return failed;
+        }
+        co_return detail::parse_scan_page(r.body);
     }
 
     /// The underlying client (for stats, or other operations on the same connections).

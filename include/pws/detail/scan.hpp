@@ -1,0 +1,59 @@
+// Sans-io pieces of a paginated Scan of the apps table: the request body of one page, and the
+// interpretation of one response page. Used by the cache's preload and by `pws-apps list`.
+//
+// A page is read in full, and every item of it comes back: decoded, or with the error that kept
+// it from decoding. Nothing is skipped in silence, because a caller listing or preloading apps
+// must be able to tell "the table holds 10 apps" from "the table holds 10 apps and 1 broken item".
+// What to do with a broken item is the caller's decision (the cache counts it and leaves its
+// lookups to the driver, which reports the same error; the CLI prints it).
+#pragma once
+
+#include <pws/detail/config.hpp>
+#include <pws/error.hpp>
+#include <pws/find_result.hpp>
+
+#include <boost/json/object.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pws::detail {
+
+/// One item of a Scan page: its decoded app, or why it could not be decoded.
+struct scan_item {
+    std::string id;                ///< the item's AppId when it holds one as S ("" otherwise), to name a broken item
+    app_ptr app;                   ///< the app, when the item decoded (`ec` empty)
+    boost::system::error_code ec;  ///< pws::error::malformed_item when it did not
+    std::string diagnostic;        ///< what is wrong with it, naming the attribute (never the secret)
+
+    bool ok() const noexcept { return !ec; } ///< the item decoded into `app`
+};
+
+/// One page of a Scan: every item of it, in the server's order, and where the next page starts.
+struct scan_page {
+    boost::system::error_code ec;   ///< the request failed, or the body is unusable (then nothing else is set)
+    std::string diagnostic;         ///< what went wrong with the page
+    std::vector<scan_item> items;   ///< every item the page held, none skipped
+    boost::json::object last_evaluated_key; ///< the server's LastEvaluatedKey; empty on the last page
+
+    bool more() const noexcept { return !ec && !last_evaluated_key.empty(); } ///< another page follows
+};
+
+/// The Scan body for one page of `table`: from `exclusive_start_key` (nullptr: the first page;
+/// otherwise the previous page's last_evaluated_key, passed back as it came) and at most `limit`
+/// items (`limit` <= 0: no Limit, i.e. DynamoDB's 1 MB pages).
+PWS_DECL std::string scan_body(std::string_view table, const boost::json::object* exclusive_start_key, int limit);
+
+/// Interprets a Scan success body. A body that is not JSON, not an object, or has no `Items`
+/// array, or a `LastEvaluatedKey` that is neither an object nor null, sets `ec` = error::malformed_response.
+/// Otherwise each item is decoded with dynamodb::decode_app; an item that is not an object or
+/// does not decode is kept, with `ec` = error::malformed_item and a diagnostic.
+PWS_DECL scan_page parse_scan_page(std::string_view body);
+
+}  // namespace pws::detail
+
+#ifdef PWS_HEADER_ONLY
+#include <pws/impl/scan.ipp>
+#endif
