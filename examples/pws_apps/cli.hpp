@@ -7,6 +7,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -21,6 +22,9 @@ namespace pws_apps {
 inline constexpr int exit_done = 0;       ///< done (found, written, deleted, schema OK)
 inline constexpr int exit_not_found = 1;  ///< the thing asked for does not exist, or check found problems
 inline constexpr int exit_error = 2;      ///< anything else; one line on stderr says why
+
+/// What `list` prints in place of a secret: fixed, so that it does not reveal the length either.
+inline constexpr std::string_view masked_secret = "********";
 
 /// One option a command accepts: `--name` alone (a switch) or `--name VALUE`.
 struct option_spec {

@@ -22,9 +22,6 @@ namespace pws_apps {
 
 namespace {
 
-// A fixed mask: it must not reveal the secret's length either.
-constexpr std::string_view masked_secret = "********";
-
 int print_result(const pws::find_result& r) {
     if (r.failed()) {
         std::string line(r.ec.message());

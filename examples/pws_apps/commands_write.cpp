@@ -153,6 +153,9 @@ int cmd_put(int argc, char** argv) {
     auto app = std::make_shared<pws::App>();
     if (auto ec = pws::app_from_json(given, *app, why))
         return fail(opts->value("file") ? *opts->value("file") + ": " + why : with_option_names(why));
+    // `list | put --file -` must not replace real secrets by the mask list prints.
+    if (app->secret == masked_secret)
+        return fail("the secret is " + std::string(masked_secret) + ", the mask list prints (list --show-secrets prints secrets)");
     if (auto ec = pws::detail::validate_key_value("app id", app->id, why)) return fail(why);
     if (auto ec = pws::detail::validate_key_value("app key", app->key, why)) return fail(why);
 

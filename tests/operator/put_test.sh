@@ -101,6 +101,8 @@ printf '{"id":' > "$tmp/broken.json"
 check "invalid JSON: 2" 2 "$bin" put --file "$tmp/broken.json"
 check "missing file: 2" 2 "$bin" put --file "$tmp/none.json"
 check "--file with other options: 2" 2 "$bin" put --file "$tmp/seed.json" --disabled
+check "the mask list prints, as a secret: 2" 2 sh -c "\"$bin\" list | grep '\"id\":\"min-app\"' | \"$bin\" put --force --file -"
+expect "says why" '[[ $err == "pws-apps: the secret is ********, the mask list prints (list --show-secrets prints secrets)" ]]'
 check "a bad number: 2" 2 "$bin" put --id x --key x --secret bad-number-s3cret --max-connections many
 expect "names the option" '[[ $err == "pws-apps: --max-connections: expected a 64-bit integer (a number or a string of digits), got \"many\"" ]]'
 check "bad --webhooks: 2" 2 "$bin" put --id x --key x --secret bad-hooks-s3cret --webhooks '[{"url":"u"}]'
