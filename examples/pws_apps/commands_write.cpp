@@ -161,7 +161,8 @@ int cmd_put(int argc, char** argv) {
 
     boost::json::object item = ddb::encode_app(*app);
     for (auto& field : field_names())
-        if (!always(field) && !given.contains(field)) item.erase(attribute_name(field));
+        if (auto* v = given.if_contains(field); !always(field) && (!v || v->is_null()))
+            item.erase(attribute_name(field));  // null means absent, as in app_from_json
     const auto mode = opts->has("force") ? ddb::put_mode::replace : ddb::put_mode::create;
 
     return run([&](ddb::client& client) -> boost::asio::awaitable<int> {

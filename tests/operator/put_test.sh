@@ -57,6 +57,10 @@ expect "same app as the file form, but for id, key and secret" '[[ $out == "${fu
 check "put with only --id --key --secret" 0 "$bin" put --id min-app --key min-key --secret min-app-s3cret
 attrs=$(raw_get puts min-app | grep -o '"[A-Za-z]*":{"[SNB]":' | cut -d'"' -f2 | sort | tr '\n' ' ')
 expect "writes the seed's eleven attributes, the server-wide limits left to the reader" '[[ $attrs == "AppId AppKey AppSecret EnableClientMessages EnableUserAuthentication Enabled MaxBackendEventsPerSecond MaxClientEventsPerSecond MaxConnections MaxReadRequestsPerSecond Webhooks " ]]'
+printf '{"id":"null-app","key":"null-key","secret":"null-app-s3cret","maxEventBatchSize":null,"maxChannelNameLength":7}' > "$tmp/null.json"
+check "put --file with a null limit and a given one" 0 "$bin" put --file "$tmp/null.json"
+stored=$(raw_get puts null-app)
+expect "the given limit is written, the null one is not" '[[ $stored == *"\"MaxChannelNameLength\":{\"N\":\"7\"}"* && $stored != *MaxEventBatchSize* ]]'
 check "get of it: soketi's defaults" 0 "$bin" get --id min-app
 expect "defaults" '[[ $out == *"\"enabled\":true"* && $out == *"\"maxConnections\":-1"* && $out == *"\"maxPresenceMembersPerChannel\":100"* && $out == *"\"webhooks\":[]"* ]]'
 min_get=$out
@@ -115,5 +119,5 @@ check "put into a missing table: 2" 2 env APP_MANAGER_DYNAMODB_TABLE=no-such-tab
 expect "names the DynamoDB error" '[[ $err == *ResourceNotFoundException* ]]'
 check "delete from a missing table: 2" 2 env APP_MANAGER_DYNAMODB_TABLE=no-such-table "$bin" delete --id x
 
-finish app-secret full-app-s3cret flag-app-s3cret min-app-s3cret other-s3cret thief-s3cret 12345678 \
+finish app-secret null-app-s3cret full-app-s3cret flag-app-s3cret min-app-s3cret other-s3cret thief-s3cret 12345678 \
   bad-number-s3cret bad-hooks-s3cret stray-s3cret-word
