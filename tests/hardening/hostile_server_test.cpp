@@ -1,0 +1,333 @@
+// Hostile servers: a raw loopback server sends scripted bytes to the real client, and each
+// lookup must end in the right error — never "not found", never another app, never a hang past
+// its deadline, never a leak (the ASan build runs these too).
+#include "hardening_support.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <deque>
+#include <mutex>
+
+using namespace pws::test;
+using conn = raw_server::conn;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t cap = 64 * 1024;
+constexpr std::size_t huge = 256u * 1024 * 1024;  // what the server offers to send
+
+// Serves `responses` in order, one per request, on any connection (keep-alive).
+struct scripted {
+    std::mutex mutex;
+    std::deque<std::string> responses;
+    raw_server server{[this](conn& c) -> asio::awaitable<void> {
+        while (co_await c.read_request()) {
+            std::string next;
+            {
+                std::lock_guard lock(mutex);
+                if (responses.empty()) co_return;
+                next = std::move(responses.front());
+                responses.pop_front();
+            }
+            if (!co_await c.send(next)) co_return;
+        }
+    }};
+    explicit scripted(std::initializer_list<std::string> r) : responses(r) {}
+};
+
+pws::find_result one(std::string raw, bool by_key = false) {
+    scripted s{std::move(raw)};
+    return lookup(config_for(s.server.endpoint()), by_key);
+}
+
+// Waits (bounded) until the server's scripts have all returned.
+void wait_finished(const raw_server& s, int n = 1) {
+    for (int i = 0; i < 500 && s.finished() < n; ++i) std::this_thread::sleep_for(10ms);
+}
+
+// A server that offers a `huge` body after `head`, 64 KiB at a time, until the client leaves.
+pws::find_result oversized(std::string head, bool chunked, std::size_t& sent) {
+    raw_server s([&](conn& c) -> asio::awaitable<void> {
+        if (!co_await c.read_request()) co_return;
+        if (!co_await c.send(head)) co_return;
+        const std::string block(64 * 1024, 'x');
+        const std::string chunk = "10000\r\n" + block + "\r\n";
+        for (std::size_t n = 0; n < huge; n += block.size())
+            if (!co_await c.send(chunked ? chunk : block)) co_return;
+    });
+    auto cfg = config_for(s.endpoint());
+    cfg.max_response_bytes = cap;
+    auto r = lookup(cfg);
+    wait_finished(s);
+    sent = s.bytes_sent();
+    return r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(hostile_server)
+
+BOOST_AUTO_TEST_CASE(body_over_the_cap_is_refused_unread) {
+    struct variant {
+        const char* name;
+        std::string head;
+        bool chunked;
+    };
+    for (auto& v : {variant{"declared length", "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(huge) + "\r\n\r\n", false},
+                    variant{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true},
+                    variant{"until close", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", false}}) {
+        BOOST_TEST_CONTEXT(v.name) {
+            std::size_t sent = 0;
+            auto t0 = std::chrono::steady_clock::now();
+            auto r = oversized(v.head, v.chunked, sent);
+            BOOST_TEST(r.ec == pws::error::response_too_large, r.ec.message() << ": " << r.diagnostic);
+            BOOST_TEST(r.diagnostic.find("max_response_bytes") != std::string::npos, r.diagnostic);
+            // The client stopped reading at the cap and closed: the server could push only what
+            // the loopback socket buffers hold, a few MiB, not the 256 MiB it offered.
+            BOOST_TEST(sent < huge / 8, sent << " bytes sent");
+            BOOST_TEST((std::chrono::steady_clock::now() - t0 < 3s));
+            BOOST_TEST_MESSAGE(v.name << ": the server sent " << sent << " bytes before the client closed");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(slow_drip_is_bounded_by_the_deadline) {
+    // One byte a second, in the status line and then in the body.
+    for (bool in_body : {false, true}) {
+        BOOST_TEST_CONTEXT((in_body ? "body" : "status line")) {
+            const std::string response = http_response(get_item_body());
+            raw_server s([&](conn& c) -> asio::awaitable<void> {
+                if (!co_await c.read_request()) co_return;
+                std::string_view rest = response;
+                if (in_body) {
+                    auto head_end = rest.find("\r\n\r\n") + 4;
+                    if (!co_await c.send(rest.substr(0, head_end))) co_return;
+                    rest.remove_prefix(head_end);
+                }
+                co_await c.drip(rest, 1000ms);
+            });
+            auto cfg = config_for(s.endpoint());
+            cfg.attempt_timeout = 800ms;
+            cfg.total_timeout = 1500ms;
+            cfg.max_attempts = 4;  // retried timeouts still end at the call's deadline
+            auto t0 = std::chrono::steady_clock::now();
+            auto r = lookup(cfg);
+            auto took = std::chrono::steady_clock::now() - t0;
+            BOOST_TEST(r.ec == pws::error::timeout, r.ec.message() << ": " << r.diagnostic);
+            BOOST_TEST((took < 1500ms + 700ms), std::chrono::duration<double>(took).count() << " s");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_http_is_a_malformed_response) {
+    for (std::string raw : {
+             std::string("HELLO WORLD\r\n\r\n"),
+             std::string("HTTP/1.1 abc OK\r\nContent-Length: 2\r\n\r\n{}"),
+             std::string("HTTP/1.1 200 OK\r\nno colon here\r\nContent-Length: 2\r\n\r\n{}"),
+             std::string("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}"),
+             std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"),
+             std::string("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n{}"),
+             std::string("HTTP/1.1 200 OK\r\nBad\x01Header: x\r\nContent-Length: 2\r\n\r\n{}"),
+             std::string("HTTP/9.9 200 OK\r\nContent-Length: 2\r\n\r\n{}"),
+         }) {
+        BOOST_TEST_CONTEXT(raw.substr(0, 48)) {
+            auto r = one(raw);
+            BOOST_TEST(r.ec == pws::error::malformed_response, r.ec.message() << ": " << r.diagnostic);
+            BOOST_TEST(!r.not_found());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(truncated_response_is_an_error) {
+    // The server closes before the body it announced is complete.
+    raw_server s([](conn& c) -> asio::awaitable<void> {
+        if (co_await c.read_request()) co_await c.send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"Item\":");
+    });
+    auto r = lookup(config_for(s.endpoint()));
+    BOOST_TEST(r.failed(), r.diagnostic);
+    BOOST_TEST((r.ec == pws::error::malformed_response || r.ec == pws::error::connection_closed),
+               r.ec.message() << ": " << r.diagnostic);
+}
+
+BOOST_AUTO_TEST_CASE(valid_chunked_body_is_parsed) {
+    const std::string body = get_item_body();
+    std::string raw = "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // Odd sizes, a chunk extension, a one-byte chunk and a trailer.
+    std::size_t at = 0;
+    for (std::size_t size : {1u, 7u, 100u, 1u}) {
+        char len[16];
+        std::snprintf(len, sizeof len, "%zx", size);
+        raw += std::string(len) + (size == 7 ? ";name=value" : "") + "\r\n" + body.substr(at, size) + "\r\n";
+        at += size;
+    }
+    char len[16];
+    std::snprintf(len, sizeof len, "%zX", body.size() - at);
+    raw += std::string(len) + "\r\n" + body.substr(at) + "\r\n0\r\nX-Trailer: t\r\n\r\n";
+    auto r = one(raw);
+    BOOST_TEST_REQUIRE(r.found(), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(r.app->id == "app-id");
+    BOOST_TEST(r.app->secret == app_secret);
+    BOOST_TEST(r.app->max_connections == 10);
+    BOOST_TEST(r.app->webhooks.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_chunks_are_malformed) {
+    const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (std::string chunks : {
+             std::string("zz\r\n{}\r\n0\r\n\r\n"),                       // not hex
+             std::string("ffffffffffffffffffff\r\n{}\r\n0\r\n\r\n"),     // size overflows
+             std::string("2\r\n{}XX0\r\n\r\n"),                           // no CRLF after the data
+             std::string("-2\r\n{}\r\n0\r\n\r\n"),                        // negative
+             std::string("2 2\r\n{}\r\n0\r\n\r\n"),                       // junk after the size
+         }) {
+        BOOST_TEST_CONTEXT(chunks.substr(0, 24)) {
+            auto r = one(head + chunks);
+            BOOST_TEST(r.ec == pws::error::malformed_response, r.ec.message() << ": " << r.diagnostic);
+        }
+    }
+    // A chunked body that ends before its last chunk: an error, whatever its kind.
+    auto r = one(head + "10\r\n{\"Item\"");
+    BOOST_TEST(r.failed(), r.diagnostic);
+    BOOST_TEST(!r.not_found());
+}
+
+BOOST_AUTO_TEST_CASE(gzip_body_is_refused) {
+    // gzip of {"Item":...} is not JSON: whatever the client does with Content-Encoding, the
+    // lookup must fail, not find or miss an app.
+    const std::string gz("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\x56\xf2\x2c\x49\xcd\x55\xb2\xaa\xae\x05\x00\x2b\x8f\x09\x67\x0c\x00\x00\x00", 32);
+    auto r = one(http_response(gz, 200, "Content-Encoding: gzip\r\n"));
+    BOOST_TEST(r.failed(), r.diagnostic);
+    BOOST_TEST((r.ec == pws::error::malformed_response), r.ec.message() << ": " << r.diagnostic);
+}
+
+BOOST_AUTO_TEST_CASE(non_json_200_is_malformed) {
+    for (std::string body : {std::string("<html><body>502 Bad Gateway</body></html>"), std::string(""),
+                             std::string("[1,2,3]"), std::string("\"Item\""), std::string("{\"Item\":"),
+                             std::string("{\"Items\": {}}"), std::string("\xff\xfe{}")}) {
+        BOOST_TEST_CONTEXT(body) {
+            auto by_id = one(http_response(body));
+            BOOST_TEST(!by_id.found());
+            if (body != "{\"Items\": {}}")  // an object without Item is GetItem's "not found"
+                BOOST_TEST(by_id.ec == pws::error::malformed_response, by_id.ec.message() << ": " << by_id.diagnostic);
+            auto by_key = one(http_response(body), true);
+            BOOST_TEST(by_key.ec == pws::error::malformed_response, by_key.ec.message() << ": " << by_key.diagnostic);
+        }
+    }
+    // GetItem's {} is "not found" by DynamoDB's contract; anything not an object is not.
+    BOOST_TEST(one(http_response("[]")).ec == pws::error::malformed_response);
+    BOOST_TEST(one(http_response("<html/>")).ec == pws::error::malformed_response);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_type_for_every_attribute) {
+    const char* attributes[] = {"AppId", "AppKey", "AppSecret", "Enabled", "EnableClientMessages",
+                                "EnableUserAuthentication", "MaxConnections", "MaxBackendEventsPerSecond",
+                                "MaxClientEventsPerSecond", "MaxReadRequestsPerSecond",
+                                "MaxPresenceMembersPerChannel", "MaxPresenceMemberSizeInKb",
+                                "MaxChannelNameLength", "MaxEventChannelsAtOnce", "MaxEventNameLength",
+                                "MaxEventPayloadInKb", "MaxEventBatchSize", "Webhooks"};
+    const boost::json::value wrong[] = {
+        boost::json::parse(R"({"M": {}})"), boost::json::parse(R"({"L": [{"S": "x"}]})"),
+        boost::json::parse(R"({"SS": ["a", "b"]})"), boost::json::parse(R"({"BOOL": "yes"})"),
+        boost::json::parse(R"({"N": {"S": "1"}})"), boost::json::parse(R"({"S": 12})"),
+        boost::json::parse(R"("plain")"), boost::json::parse(R"({"S": "x", "N": "1"})"),
+        boost::json::parse(R"({"NULL": false})"), boost::json::parse(R"({"XYZ": "1"})")};
+    // One server and one manager for the 360 lookups: the server answers with `current`.
+    std::mutex mutex;
+    std::string current;
+    raw_server server([&](conn& c) -> asio::awaitable<void> {
+        while (co_await c.read_request()) {
+            std::string body;
+            {
+                std::lock_guard lock(mutex);
+                body = current;
+            }
+            if (!co_await c.send(http_response(body))) co_return;
+        }
+    });
+    boost::asio::io_context ioc;
+    manager apps(ioc.get_executor(), config_for(server.endpoint()));
+    for (const char* attr : attributes)
+        for (auto& w : wrong) {
+            auto item = good_item();
+            item[attr] = w;
+            BOOST_TEST_CONTEXT(attr << " = " << boost::json::serialize(w)) {
+                for (bool by_key : {false, true}) {
+                    const std::string body =
+                        by_key ? boost::json::serialize(boost::json::object{{"Items", boost::json::array{item}}})
+                               : get_item_body(item);
+                    {
+                        std::lock_guard lock(mutex);
+                        current = body;
+                    }
+                    auto r = run(ioc, [&] { return by_key ? apps.find_by_key("app-key") : apps.find_by_id("app-id"); });
+                    // A mistyped AppId or AppKey is not the app asked for; anything else is
+                    // a malformed item naming the attribute.
+                    const bool is_check = (!by_key && std::string(attr) == "AppId") || (by_key && std::string(attr) == "AppKey");
+                    if (is_check) {
+                        BOOST_TEST(r.ec == pws::error::malformed_response, r.ec.message() << ": " << r.diagnostic);
+                    } else {
+                        BOOST_TEST(r.ec == pws::error::malformed_item, r.ec.message() << ": " << r.diagnostic);
+                        BOOST_TEST(r.diagnostic.find(attr) != std::string::npos, r.diagnostic);
+                    }
+                    check_no_secret(r.diagnostic, attr);
+                }
+            }
+        }
+}
+
+BOOST_AUTO_TEST_CASE(an_item_for_another_app_is_an_error) {
+    auto item = good_item();
+    item["AppId"] = {{"S", "app-id "}};
+    auto r = one(http_response(get_item_body(item)));
+    BOOST_TEST(r.ec == pws::error::malformed_response, r.diagnostic);
+    item = good_item();
+    item["AppKey"] = {{"S", "APP-KEY"}};
+    r = one(http_response(boost::json::serialize(boost::json::object{{"Items", boost::json::array{item}}})), true);
+    BOOST_TEST(r.ec == pws::error::malformed_response, r.diagnostic);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Cases that fail today because of a transport bug (reported, see tests/hardening/README.md):
+// each runs as its own CTest entry marked WILL_FAIL, so the fix turns it red until the mark goes.
+BOOST_AUTO_TEST_SUITE(known_bugs)
+
+BOOST_AUTO_TEST_CASE(bytes_after_a_response_do_not_answer_the_next_request) {
+    // The server appends a second, unasked-for response ("not found") to its first answer. The
+    // client must not keep those bytes for the next request on the connection: its answer
+    // would then be the stale "not found" for an app that exists.
+    const std::string found = http_response(get_item_body());
+    scripted s{found + http_response("{}"), found, found};
+    boost::asio::io_context ioc;
+    manager apps(ioc.get_executor(), config_for(s.server.endpoint()));
+    auto first = run(ioc, [&] { return apps.find_by_id("app-id"); });
+    BOOST_TEST(first.found(), first.diagnostic);
+    auto second = run(ioc, [&] { return apps.find_by_id("app-id"); });
+    BOOST_TEST(!second.not_found(), "a stale response answered the second lookup");
+}
+
+BOOST_AUTO_TEST_CASE(interim_100_continue_is_not_the_answer) {
+    // "100 Continue" then the real answer (found). Then a second lookup the server answers
+    // "not found". An interim response taken as final both fails the first lookup and leaves
+    // the real answer on the connection for the second.
+    scripted s{"HTTP/1.1 100 Continue\r\n\r\n" + http_response(get_item_body()), http_response("{}")};
+    boost::asio::io_context ioc;
+    manager apps(ioc.get_executor(), config_for(s.server.endpoint()));
+    auto first = run(ioc, [&] { return apps.find_by_id("app-id"); });
+    BOOST_TEST(first.found(), first.ec.message() << ": " << first.diagnostic);
+    auto second = run(ioc, [&] { return apps.find_by_id("app-id"); });
+    BOOST_TEST(second.not_found(), (second.found() ? "found: the first request's answer" : second.diagnostic));
+}
+
+BOOST_AUTO_TEST_CASE(gzip_label_on_a_plain_body_is_refused) {
+    // Content-Encoding says gzip; the bytes happen to be plain JSON. Reading them as identity
+    // is a mis-parse: the client must refuse any Content-Encoding it does not decode.
+    auto r = one(http_response(get_item_body(), 200, "Content-Encoding: gzip\r\n"));
+    BOOST_TEST(r.failed(), "a gzip-labelled body was read as plain JSON");
+    BOOST_TEST((r.diagnostic.find("Content-Encoding") != std::string::npos ||
+                r.diagnostic.find("gzip") != std::string::npos),
+               r.diagnostic);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
