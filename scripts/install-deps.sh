@@ -22,7 +22,7 @@ else
 fi
 
 packages=(cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libssl-dev
-          python3-botocore ca-certificates libbenchmark-dev)
+          python3-botocore ca-certificates libbenchmark-dev clang libclang-rt-14-dev)
 # A node from elsewhere (NodeSource, nvm...) is fine as long as it is >= 18; Debian's nodejs
 # would fight it over /usr/bin/node, so it is only installed when there is no node at all.
 if ! command -v node >/dev/null 2>&1; then
