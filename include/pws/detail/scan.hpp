@@ -23,7 +23,7 @@ namespace pws::detail {
 
 /// One item of a Scan page: its decoded app, or why it could not be decoded.
 struct scan_item {
-    std::string id;                ///< the item's AppId when it holds one as S ("" otherwise), to name a broken item
+    std::string id;                ///< the item's AppId if it holds one as S, else "": names a broken item
     app_ptr app;                   ///< the app, when the item decoded (`ec` empty)
     boost::system::error_code ec;  ///< pws::error::malformed_item when it did not
     std::string diagnostic;        ///< what is wrong with it, naming the attribute (never the secret)
@@ -33,7 +33,7 @@ struct scan_item {
 
 /// One page of a Scan: every item of it, in the server's order, and where the next page starts.
 struct scan_page {
-    boost::system::error_code ec;   ///< the request failed, or the body is unusable (then nothing else is set)
+    boost::system::error_code ec;   ///< the request failed, or the body is unusable (nothing else is set)
     std::string diagnostic;         ///< what went wrong with the page
     std::vector<scan_item> items;   ///< every item the page held, none skipped
     boost::json::object last_evaluated_key; ///< the server's LastEvaluatedKey; empty on the last page
@@ -44,10 +44,12 @@ struct scan_page {
 /// The Scan body for one page of `table`: from `exclusive_start_key` (nullptr: the first page;
 /// otherwise the previous page's last_evaluated_key, passed back as it came) and at most `limit`
 /// items (`limit` <= 0: no Limit, i.e. DynamoDB's 1 MB pages).
-PWS_DECL std::string scan_body(std::string_view table, const boost::json::object* exclusive_start_key, int limit);
+PWS_DECL std::string scan_body(std::string_view table, const boost::json::object* exclusive_start_key,
+                               int limit);
 
 /// Interprets a Scan success body. A body that is not JSON, not an object, or has no `Items`
-/// array, or a `LastEvaluatedKey` that is neither an object nor null, sets `ec` = error::malformed_response.
+/// array, or a `LastEvaluatedKey` that is neither an object nor null, sets `ec` =
+/// error::malformed_response.
 /// Otherwise each item is decoded with dynamodb::decode_app; an item that is not an object or
 /// does not decode is kept, with `ec` = error::malformed_item and a diagnostic.
 PWS_DECL scan_page parse_scan_page(std::string_view body);

@@ -12,10 +12,12 @@
 
 namespace pws::detail {
 
-PWS_DECL std::string scan_body(std::string_view table, const boost::json::object* exclusive_start_key, int limit) {
+PWS_DECL std::string scan_body(std::string_view table, const boost::json::object* exclusive_start_key,
+                               int limit) {
     boost::json::object body;
     body["TableName"] = table;
-    if (exclusive_start_key && !exclusive_start_key->empty()) body["ExclusiveStartKey"] = *exclusive_start_key;
+    if (exclusive_start_key && !exclusive_start_key->empty())
+        body["ExclusiveStartKey"] = *exclusive_start_key;
     if (limit > 0) body["Limit"] = limit;
     return boost::json::serialize(body);
 }
