@@ -1,0 +1,152 @@
+// One index of the cache (by id, or by key): a fixed array of buckets, each an atomic pointer to
+// an immutable chain of nodes. Readers walk it under an rcu_domain::reader without a lock; the
+// one writer (serialized by the caller) publishes a new chain head with a release store and
+// retires what it replaced. The bucket array never grows: it is sized for the entry limits, so
+// there is no rehash to coordinate with readers.
+//
+// Ids and keys come from clients (a WebSocket URL carries the key), and unknown ones become
+// negative entries: a predictable hash would let anyone pile them into one bucket. Names are
+// hashed with SipHash-1-3 under a random per-table key, as hash tables facing the network do.
+#pragma once
+
+#include <pws/detail/cache_rcu.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string_view>
+#include <vector>
+
+namespace pws::detail {
+
+/// SipHash-1-3 of `s` under the key (k0, k1).
+inline std::uint64_t siphash13(std::uint64_t k0, std::uint64_t k1, std::string_view s) noexcept {
+    std::uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+    std::uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+    auto rotl = [](std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); };
+    auto round = [&] {
+        v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32);
+        v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;
+        v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;
+        v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32);
+    };
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    for (const auto* end = p + (n & ~std::size_t(7)); p != end; p += 8) {
+        std::uint64_t m;
+        std::memcpy(&m, p, 8);  // native order: the hash only has to be a good one, not portable
+        v3 ^= m, round(), v0 ^= m;
+    }
+    std::uint64_t b = std::uint64_t(n) << 56;
+    for (std::size_t i = 0; i < (n & 7); ++i) b |= std::uint64_t(p[i]) << (8 * i);
+    v3 ^= b, round(), v0 ^= b;
+    v2 ^= 0xff, round(), round(), round();
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/// SipHash-1-3 under a key drawn at construction, for names that come from clients.
+class keyed_hash {
+public:
+    keyed_hash() {
+        try {
+            std::random_device rd;
+            k0_ = (std::uint64_t(rd()) << 32) ^ rd();
+            k1_ = (std::uint64_t(rd()) << 32) ^ rd();
+        } catch (...) {  // no entropy: a per-instance, per-run key still defeats precomputed collisions
+            k0_ = reinterpret_cast<std::uintptr_t>(this);
+            k1_ = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        }
+    }
+    /// The hash of `s`.
+    std::uint64_t operator()(std::string_view s) const noexcept { return siphash13(k0_, k1_, s); }
+
+private:
+    std::uint64_t k0_ = 0, k1_ = 0;
+};
+
+/// A link of a bucket's chain. Immutable once published; `name` views memory of `rec`.
+template <class Record>
+struct cache_node {
+    std::uint64_t hash;
+    std::string_view name;
+    const Record* rec;
+    const cache_node* next;
+};
+
+/// One index: name -> record.
+template <class Record>
+class cache_table {
+public:
+    using node = cache_node<Record>;
+
+    /// At least `min_buckets` buckets (rounded up to a power of two).
+    explicit cache_table(std::size_t min_buckets) {
+        std::size_t n = 16;
+        while (n < min_buckets && n < (std::size_t(1) << 30)) n <<= 1;
+        buckets_ = std::make_unique<std::atomic<const node*>[]>(n);
+        mask_ = n - 1;
+    }
+    cache_table(const cache_table&) = delete;
+    cache_table& operator=(const cache_table&) = delete;
+    /// Frees the nodes still linked; no reader may be inside.
+    ~cache_table() {
+        for (std::size_t i = 0; i <= mask_; ++i)
+            for (const node* n = buckets_[i].load(std::memory_order_relaxed); n;)
+                delete std::exchange(n, n->next);
+    }
+
+    /// The keyed hash of `name`.
+    std::uint64_t hash(std::string_view name) const noexcept { return hash_(name); }
+
+    /// The record named `name`, or nullptr. Readers: inside an rcu_domain::reader.
+    const Record* find(std::uint64_t h, std::string_view name) const noexcept {
+        for (const node* n = bucket(h).load(std::memory_order_acquire); n; n = n->next)
+            if (n->hash == h && n->name == name) return n->rec;
+        return nullptr;
+    }
+
+    /// Writer: links `rec` under `name` in front of any older node of that name, so that readers
+    /// see the new record at once and never a gap while the old one is being unlinked.
+    void push_front(std::uint64_t h, std::string_view name, const Record* rec) {
+        auto& b = bucket(h);
+        b.store(new node{h, name, rec, b.load(std::memory_order_relaxed)}, std::memory_order_release);
+    }
+
+    /// Writer: unlinks the node of `rec` named `name`. Nodes are immutable, so the nodes before
+    /// it are copied onto its successor and the chain head swapped; the old ones go to `rcu`.
+    void erase(std::uint64_t h, std::string_view name, const Record* rec, rcu_domain& rcu) {
+        auto& b = bucket(h);
+        const node* head = b.load(std::memory_order_relaxed);
+        prefix_.clear();
+        const node* target = head;
+        for (; target && !(target->rec == rec && target->name == name); target = target->next)
+            prefix_.push_back(target);
+        if (!target) return;
+        const node* rebuilt = target->next;
+        for (auto it = prefix_.rbegin(); it != prefix_.rend(); ++it)
+            rebuilt = new node{(*it)->hash, (*it)->name, (*it)->rec, rebuilt};
+        b.store(rebuilt, std::memory_order_release);
+        for (const node* n : prefix_) rcu.retire(n);
+        rcu.retire(target);
+    }
+
+    /// Writer: unlinks every node; they go to `rcu`.
+    void clear(rcu_domain& rcu) {
+        for (std::size_t i = 0; i <= mask_; ++i)
+            for (const node* n = buckets_[i].exchange(nullptr, std::memory_order_release); n; n = n->next)
+                rcu.retire(n);
+    }
+
+private:
+    std::atomic<const node*>& bucket(std::uint64_t h) const noexcept { return buckets_[h & mask_]; }
+
+    std::unique_ptr<std::atomic<const node*>[]> buckets_;
+    std::size_t mask_ = 0;
+    keyed_hash hash_;
+    std::vector<const node*> prefix_;  // writer scratch, kept to avoid reallocating
+};
+
+}  // namespace pws::detail
