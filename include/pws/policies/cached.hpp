@@ -1,0 +1,349 @@
+// pws::Cached<Policy> — an in-process app cache in front of any driver, chosen at compile time.
+//
+//   pws::CacheConfig cache = pws::CacheConfig::from_env();   // or {.enabled = true, .ttl = 60s}
+//   pws::AppManager<pws::Cached<pws::DynamoDbPolicy>> apps(cache, ex, pws::DynamoDbConfig::from_env());
+//   pws::find_result r = co_await apps.find_by_key(key);      // memory when it can, DynamoDB when it must
+//
+// What it adds to the driver (CacheConfig documents each knob):
+//  - one entry per app behind two indexes: a hit by id and a hit by key return the same app, and
+//    a key that moved to another app is never served paired with the old one;
+//  - negative entries ("no such app") with their own, shorter TTL;
+//  - single-flight: concurrent misses of one id or key send one driver request, and every waiter
+//    gets its result or its error;
+//  - stale-if-error: when a refresh fails, the last good app is served up to max_stale past its
+//    TTL (counted); an error reaches the caller only when there is nothing to serve;
+//  - optional preload of the whole table by a paginated Scan, at start and on an interval;
+//  - bounded size with CLOCK eviction, invalidate(), clear(), and counters (stats()).
+//
+// The hit path takes no lock and allocates nothing (the coroutine frame of find_by_* comes from
+// Asio's per-thread recycling allocator): see detail/cache_store.hpp and detail/cache_rcu.hpp.
+// Any number of threads may run the io_context. Like any driver, the cache must outlive the
+// lookups (and the preload) it runs.
+#pragma once
+
+#include <pws/app_manager.hpp>
+#include <pws/cache_config.hpp>
+#include <pws/detail/cache_flight.hpp>
+#include <pws/detail/cache_preload.hpp>
+#include <pws/detail/cache_store.hpp>
+#include <pws/detail/scan.hpp>
+#include <pws/error.hpp>
+#include <pws/find_result.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace pws {
+
+/// A driver that can read its whole table one Scan page at a time (DynamoDbPolicy::scan).
+template <class P>
+concept ScanPolicy = requires(P& p, const boost::json::object* start, int limit) {
+    { p.scan(start, limit) } -> std::same_as<boost::asio::awaitable<detail::scan_page>>;
+};
+
+/// What one Cached::preload() did.
+struct preload_result {
+    boost::system::error_code ec; ///< a page failed: the Scan stopped there (what it read stays cached)
+    std::string diagnostic;       ///< why
+    std::size_t pages = 0;        ///< pages read
+    std::size_t apps = 0;         ///< apps cached
+    std::size_t malformed = 0;    ///< items that did not decode (left to the driver, which reports them)
+    std::size_t ambiguous = 0;    ///< apps sharing a key with another (left to the driver: ambiguous_key)
+    std::size_t dropped = 0;      ///< cached apps the completed Scan did not see (deleted), dropped
+};
+
+/// An AppPolicy that caches `Policy`'s answers. `Clock` (steady_clock, or a test clock with a
+/// static now()) decides expiry.
+template <class Policy, class Clock = std::chrono::steady_clock>
+class Cached {
+    static_assert(AppPolicy<Policy>, "pws::Cached<P>: P must be an AppPolicy (see app_manager.hpp)");
+    using index = detail::cache_index;
+    using store_type = detail::cache_store<typename Clock::time_point>;
+
+public:
+    using inner_type = Policy;
+    using clock_type = Clock;
+
+    /// Builds the driver from `inner_args` and the cache from `cfg`; starts the preload when
+    /// `cfg` asks for it. Throws boost::system::system_error (error::invalid_config) when `cfg`
+    /// is unusable (max_entries 0, or preload with a driver that cannot scan).
+    template <class... Args>
+    explicit Cached(CacheConfig cfg, Args&&... inner_args)
+        : inner_(std::forward<Args>(inner_args)...), cfg_(checked(std::move(cfg))), store_(limits(cfg_)) {
+        if (cfg_.enabled && cfg_.preload) {
+            if constexpr (requires(Cached& c) { c.start_preload(); }) start_preload();
+            else throw boost::system::system_error(error::invalid_config,
+                                                   "CacheConfig::preload: this driver cannot scan its apps");
+        }
+    }
+    Cached(const Cached&) = delete;
+    Cached& operator=(const Cached&) = delete;
+    /// Stops the preload loop (which must not be in the middle of a Scan).
+    ~Cached() { stop_preload(); }
+
+    /// The driver's executor, when it has one (AppManager's async_* fall back to it).
+    decltype(auto) get_executor() requires requires(Policy& p) { p.get_executor(); } {
+        return inner_.get_executor();
+    }
+
+    /// Finds an app by id: from memory when fresh, else through the driver (single-flight).
+    /// `id` must stay valid until the returned awaitable completes.
+    boost::asio::awaitable<find_result> find_by_id(std::string_view id) { return find(index::id, id); }
+
+    /// Finds an app by key; see find_by_id().
+    boost::asio::awaitable<find_result> find_by_key(std::string_view key) { return find(index::key, key); }
+
+    /// What memory alone says about `id`: an app it may serve (fresh, or stale while the driver
+    /// fails), a fresh negative entry (not found), or nothing (nullopt: call find_by_id). Never
+    /// blocks, never allocates.
+    std::optional<find_result> try_get_by_id(std::string_view id) noexcept { return try_get(index::id, id); }
+
+    /// try_get_by_id() by key.
+    std::optional<find_result> try_get_by_key(std::string_view key) noexcept {
+        return try_get(index::key, key);
+    }
+
+    /// Drops the app with this id (from both indexes) or the negative entry for it; answers of
+    /// driver requests already in flight are not cached either. Returns whether one was held.
+    bool invalidate(std::string_view id) { return store_.erase(index::id, id, true); }
+
+    /// invalidate() by key.
+    bool invalidate_key(std::string_view key) { return store_.erase(index::key, key, true); }
+
+    /// Drops every entry (and the answers of requests in flight).
+    void clear() { store_.clear(); }
+
+    /// Reads the whole table (paginated Scan, following LastEvaluatedKey) into the cache; when the
+    /// Scan completes, drops the apps cached before it that it did not cache again (deleted,
+    /// broken or sharing a key now). Apps sharing a key and items that do not decode are left
+    /// to the driver, which reports them (ambiguous_key, malformed_item) on lookup.
+    boost::asio::awaitable<preload_result> preload() requires ScanPolicy<Policy> {
+        preload_result out;
+        const auto started = Clock::now();
+        std::unordered_set<std::string> cached_ids, shared_keys;
+        std::unordered_map<std::string, std::string> key_owner;  // key -> first id seen with it
+        boost::json::object start;
+        for (bool first = true;; first = false) {
+            const auto generation = store_.generation();
+            detail::scan_page page = co_await inner_.scan(first ? nullptr : &start, cfg_.preload_page_size);
+            if (page.ec) {
+                preload_failures_.fetch_add(1, std::memory_order_relaxed);
+                preload_malformed_.fetch_add(out.malformed, std::memory_order_relaxed);
+                out.ec = page.ec;
+                out.diagnostic = std::move(page.diagnostic);
+                co_return out;
+            }
+            ++out.pages;
+            const auto now = Clock::now();
+            for (auto& item : page.items) {
+                if (!item.ok()) {
+                    ++out.malformed;
+                    continue;
+                }
+                const App& app = *item.app;
+                if (shared_keys.contains(app.key)) {
+                    forget(app.id, cached_ids, out);
+                    continue;
+                }
+                if (auto [it, fresh] = key_owner.emplace(app.key, app.id); !fresh && it->second != app.id) {
+                    shared_keys.insert(app.key);
+                    forget(it->second, cached_ids, out);
+                    forget(app.id, cached_ids, out);
+                    continue;
+                }
+                cached_ids.insert(app.id);
+                out.apps += store_.put_app(item.app, now, generation);
+            }
+            if (!page.more()) break;
+            start = std::move(page.last_evaluated_key);
+        }
+        out.dropped = store_.drop_unseen(
+            started, [&](std::string_view id) { return cached_ids.contains(std::string(id)); });
+        preload_runs_.fetch_add(1, std::memory_order_relaxed);
+        preload_malformed_.fetch_add(out.malformed, std::memory_order_relaxed);
+        co_return out;
+    }
+
+    /// Runs preload() now and then every preload_interval, on a strand of the driver's executor
+    /// (the constructor does it when CacheConfig::preload is set). Call from one thread at a time.
+    void start_preload()
+        requires ScanPolicy<Policy> && requires(Policy& p) { boost::asio::any_io_executor(p.get_executor()); }
+    {
+        stop_preload();
+        preload_ = std::make_shared<detail::preload_loop_state>(inner_.get_executor());
+        boost::asio::co_spawn(preload_->strand, preload_loop(preload_, cfg_.preload_interval),
+                              boost::asio::detached);
+    }
+
+    /// Stops the preload loop; a Scan in progress still completes, and must before destruction.
+    void stop_preload() noexcept { detail::stop_preload_loop(preload_); }
+
+    /// A snapshot of the counters.
+    cache_stats stats() const {
+        cache_stats s;
+        s.hits = store_.count(detail::cache_outcome::hit);
+        s.negative_hits = store_.count(detail::cache_outcome::negative_hit);
+        s.stale_served = store_.count(detail::cache_outcome::stale) + stale_served_.load();
+        s.misses = misses_.load();
+        s.coalesced = coalesced_.load();
+        s.requests = requests_.load();
+        s.errors = errors_.load();
+        s.evictions = store_.evictions();
+        s.entries = store_.apps();
+        s.negative_entries = store_.negatives();
+        s.preload_runs = preload_runs_.load();
+        s.preload_failures = preload_failures_.load();
+        s.preload_malformed = preload_malformed_.load();
+        for (std::size_t i = 0; i < s.latency.size(); ++i) s.latency[i] = latency_[i].load();
+        return s;
+    }
+
+    /// Apps held now.
+    std::size_t size() const { return store_.apps(); }
+
+    /// The configuration in use.
+    const CacheConfig& config() const noexcept { return cfg_; }
+
+    /// The wrapped driver.
+    Policy& inner() noexcept { return inner_; }
+
+private:
+    static CacheConfig checked(CacheConfig c) {
+        if (c.enabled && c.max_entries == 0)
+            throw boost::system::system_error(error::invalid_config,
+                                              "CacheConfig::max_entries must be at least 1");
+        if (c.preload_page_size < 0) c.preload_page_size = 0;
+        return c;
+    }
+
+    template <class Rep, class Period>
+    static typename Clock::duration to_clock(std::chrono::duration<Rep, Period> d) {
+        // A century is as good as forever, and keeps a nanosecond clock from overflowing.
+        constexpr std::chrono::hours century(24 * 365 * 100);
+        if (d > century) return std::chrono::duration_cast<typename Clock::duration>(century);
+        return std::chrono::duration_cast<typename Clock::duration>(d);
+    }
+
+    static detail::cache_limits<typename Clock::duration> limits(const CacheConfig& c) {
+        return {to_clock(c.ttl),       to_clock(c.negative_ttl), to_clock(c.max_stale),
+                to_clock(c.stale_retry), c.max_entries,           c.max_negative_entries};
+    }
+
+    std::optional<find_result> try_get(index i, std::string_view name) noexcept {
+        if (!cfg_.enabled) return std::nullopt;
+        app_ptr app;
+        switch (store_.lookup(i, name, Clock::now(), app)) {
+        case detail::cache_outcome::hit:
+        case detail::cache_outcome::stale: return find_result::of(std::move(app));
+        case detail::cache_outcome::negative_hit: return find_result::none();
+        case detail::cache_outcome::miss: break;
+        }
+        return std::nullopt;
+    }
+
+    // The one coroutine frame of a hit: the miss path below is only entered on a miss.
+    boost::asio::awaitable<find_result> find(index i, std::string_view name) {
+        if (auto r = try_get(i, name)) co_return std::move(*r);
+        co_return co_await miss(i, name);
+    }
+
+    boost::asio::awaitable<find_result> miss(index i, std::string_view name) {
+        if (!cfg_.enabled) co_return co_await ask(i, name);
+        misses_.fetch_add(1, std::memory_order_relaxed);
+        bool leader = false;
+        auto f = flights_.join(i, name, leader);
+        if (!leader) {
+            coalesced_.fetch_add(1, std::memory_order_relaxed);
+            co_return co_await flights_.wait(std::move(f));
+        }
+        detail::flight_table::guard flight(flights_, i, name, std::move(f));
+        const auto generation = store_.generation();  // before the request: see cache_store::erase
+        find_result r = co_await ask(i, name);
+        const auto now = Clock::now();
+        bool stale = false;
+        if (r.found()) {
+            // A driver must answer for the name asked; if one does not, pass it on uncached.
+            if ((i == index::id ? r.app->id : r.app->key) == name) store_.put_app(r.app, now, generation);
+        } else if (r.not_found()) {
+            store_.put_not_found(i, name, now, generation);
+        } else if (auto app = store_.on_refresh_error(i, name, now, stale)) {
+            r = find_result::of(std::move(app));
+        }
+        const std::size_t waiters = flight.complete(r);
+        if (stale) stale_served_.fetch_add(1 + waiters, std::memory_order_relaxed);
+        co_return r;
+    }
+
+    // One driver request, timed and counted; an exception becomes an error result.
+    boost::asio::awaitable<find_result> ask(index i, std::string_view name) {
+        requests_.fetch_add(1, std::memory_order_relaxed);
+        const auto t0 = Clock::now();
+        find_result r;
+        try {
+            // Two statements, not `co_await (c ? a() : b())`: GCC 12 destroys the chosen
+            // awaitable temporary twice in that form (a double free of its frame).
+            if (i == index::id) r = co_await inner_.find_by_id(name);
+            else r = co_await inner_.find_by_key(name);
+        } catch (...) {
+            r = find_result::failure(error::driver_exception, "the driver threw an exception");
+        }
+        record_latency(Clock::now() - t0);
+        if (r.failed()) errors_.fetch_add(1, std::memory_order_relaxed);
+        co_return r;
+    }
+
+    // A preloaded app found sharing its key: neither it nor its twin is served from memory.
+    void forget(const std::string& id, std::unordered_set<std::string>& cached_ids, preload_result& out) {
+        if (cached_ids.erase(id)) --out.apps;
+        store_.erase(index::id, id, false);
+        ++out.ambiguous;
+    }
+
+    // Holds `st` (not the cache) across its waits: stopped, it returns without touching `this`.
+    boost::asio::awaitable<void> preload_loop(std::shared_ptr<detail::preload_loop_state> st,
+                                              std::chrono::seconds every) {
+        for (;;) {
+            if (st->stopped.load()) co_return;
+            co_await preload();
+            if (st->stopped.load() || every <= std::chrono::seconds::zero()) co_return;
+            st->timer.expires_after(every);
+            co_await st->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        }
+    }
+
+    void record_latency(typename Clock::duration d) noexcept {
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+        std::size_t b = 0;
+        while (b < cache_stats::latency_bounds_us.size() && us >= cache_stats::latency_bounds_us[b]) ++b;
+        latency_[b].fetch_add(1, std::memory_order_relaxed);
+    }
+
+    Policy inner_;
+    CacheConfig cfg_;
+    store_type store_;
+    detail::flight_table flights_;
+    std::shared_ptr<detail::preload_loop_state> preload_;
+    // Miss-path counters (the hit path counts per thread, in store_).
+    std::atomic<std::uint64_t> misses_{0}, coalesced_{0}, requests_{0}, errors_{0}, stale_served_{0};
+    std::atomic<std::uint64_t> preload_runs_{0}, preload_failures_{0}, preload_malformed_{0};
+    std::array<std::atomic<std::uint64_t>, cache_stats::latency_bounds_us.size() + 1> latency_{};
+};
+
+}  // namespace pws
