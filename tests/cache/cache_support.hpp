@@ -1,0 +1,149 @@
+// Test doubles for the cache: a clock that moves only when told, and a driver whose answers,
+// failures, latency and timing (it can hold every request until released) the test controls.
+#pragma once
+
+#include <pws/app.hpp>
+#include <pws/error.hpp>
+#include <pws/find_result.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pws::test {
+
+/// A steady clock that only moves when advance() is called (process-wide).
+struct manual_clock {
+    using rep = std::int64_t;
+    using period = std::nano;
+    using duration = std::chrono::nanoseconds;
+    using time_point = std::chrono::time_point<manual_clock>;
+    static constexpr bool is_steady = true;
+
+    static time_point now() noexcept { return time_point(duration(ticks.load())); }
+    static void advance(duration d) noexcept { ticks.fetch_add(d.count()); }
+
+    static inline std::atomic<rep> ticks{std::chrono::nanoseconds(std::chrono::hours(24)).count()};
+};
+
+/// An app with id `id`, key `key` and a recognisable secret.
+inline App make_app(std::string id, std::string key) {
+    App a;
+    a.id = std::move(id);
+    a.key = std::move(key);
+    a.secret = a.id + "-secret";
+    return a;
+}
+
+/// A driver over a map, counting what it is asked. Thread-safe.
+class fake_policy {
+public:
+    explicit fake_policy(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
+
+    boost::asio::any_io_executor get_executor() const { return ex_; }
+
+    boost::asio::awaitable<find_result> find_by_id(std::string_view id) {
+        return answer(true, std::string(id));
+    }
+    boost::asio::awaitable<find_result> find_by_key(std::string_view key) {
+        return answer(false, std::string(key));
+    }
+
+    /// Adds or replaces an app (by id).
+    void put(App a) {
+        std::string id = a.id;  // not apps_[a.id] = ...(std::move(a)): the right side goes first
+        std::lock_guard lock(mutex_);
+        apps_[id] = std::make_shared<const App>(std::move(a));
+    }
+    /// Deletes an app.
+    void remove(const std::string& id) {
+        std::lock_guard lock(mutex_);
+        apps_.erase(id);
+    }
+    /// From now on every request fails with `ec` (an empty code: answer again).
+    void fail_with(boost::system::error_code ec) {
+        std::lock_guard lock(mutex_);
+        fail_ = ec;
+    }
+    /// From now on every request throws.
+    void throw_exceptions(bool on) { throw_ = on; }
+    /// While held, requests wait until release().
+    void hold() { held_ = true; }
+    /// Lets every held request (and later ones) go on.
+    void release() {
+        std::vector<held_request> w;
+        {
+            std::lock_guard lock(mutex_);
+            held_ = false;
+            w.swap(waiting_);
+        }
+        for (auto& r : w) boost::asio::post(r.executor, std::move(r.resume));
+    }
+    /// Requests waiting for release().
+    std::size_t held_requests() const {
+        std::lock_guard lock(mutex_);
+        return waiting_.size();
+    }
+    /// The clock `Clock` advances by `d` during each request (to test the latency histogram).
+    void set_latency(std::chrono::nanoseconds d) { latency_ = d.count(); }
+
+    int calls() const { return calls_; }  ///< requests received
+
+private:
+    boost::asio::awaitable<void> gate() {
+        return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
+            [this](auto handler) {
+                held_request r{boost::asio::get_associated_executor(handler), std::move(handler)};
+                std::unique_lock lock(mutex_);
+                if (held_) {
+                    waiting_.push_back(std::move(r));
+                    return;
+                }
+                lock.unlock();
+                boost::asio::post(r.executor, std::move(r.resume));
+            },
+            boost::asio::use_awaitable);
+    }
+
+    boost::asio::awaitable<find_result> answer(bool by_id, std::string name) {
+        ++calls_;
+        co_await gate();  // always at least one suspension: a real driver is asynchronous
+        manual_clock::advance(std::chrono::nanoseconds(latency_.load()));
+        if (throw_) throw std::runtime_error("fake driver failure");
+        std::lock_guard lock(mutex_);
+        if (fail_) co_return find_result::failure(fail_, "fake failure");
+        for (auto& [id, app] : apps_)
+            if (by_id ? id == name : app->key == name) co_return find_result::of(app);
+        co_return find_result::none();
+    }
+
+    boost::asio::any_io_executor ex_;
+    mutable std::mutex mutex_;
+    std::map<std::string, app_ptr> apps_;
+    struct held_request {
+        boost::asio::any_io_executor executor;
+        boost::asio::any_completion_handler<void()> resume;
+    };
+    std::vector<held_request> waiting_;
+    bool held_ = false;
+    boost::system::error_code fail_;
+    std::atomic<bool> throw_{false};
+    std::atomic<std::int64_t> latency_{0};
+    std::atomic<int> calls_{0};
+};
+
+}  // namespace pws::test
