@@ -23,7 +23,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/crc.hpp>
-
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -56,7 +55,8 @@ struct canned {
         r += "Server: Server\r\nDate: ";
         r += date;
         r += "\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: " + std::to_string(body.size());
-        r += "\r\nConnection: keep-alive\r\nx-amzn-RequestId: PWSBENCHCANNED0000000000000000000000000000000000000AAAA";
+        r += "\r\nConnection: keep-alive\r\nx-amzn-RequestId: "
+             "PWSBENCHCANNED0000000000000000000000000000000000000AAAA";
         r += "\r\nx-amz-crc32: " + std::to_string(crc.checksum());
         if (!error_type.empty()) {
             r += "\r\nx-amzn-ErrorType: ";
@@ -133,7 +133,8 @@ asio::awaitable<void> session(tcp::socket socket, canned& c) {
             bool bad = false;
             for (std::size_t line = head.find("\r\n"); line != std::string_view::npos;) {
                 std::size_t next = head.find("\r\n", line + 2);
-                std::string_view h = head.substr(line + 2, (next == std::string_view::npos ? head.size() : next) - line - 2);
+                std::string_view h =
+                    head.substr(line + 2, (next == std::string_view::npos ? head.size() : next) - line - 2);
                 std::size_t colon = h.find(':');
                 if (colon != std::string_view::npos) {
                     std::string_view name = h.substr(0, colon), value = trim(h.substr(colon + 1));
@@ -183,10 +184,14 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (i + 1 >= argc) return usage("missing value after " + std::string(a));
-        if (a == "--port-file") port_file = argv[++i];
-        else if (a == "--item") item_file = argv[++i];
-        else if (a == "--max-lifetime-s") lifetime_s = std::stol(argv[++i]);
-        else return usage("unknown argument " + std::string(a));
+        if (a == "--port-file")
+            port_file = argv[++i];
+        else if (a == "--item")
+            item_file = argv[++i];
+        else if (a == "--max-lifetime-s")
+            lifetime_s = std::stol(argv[++i]);
+        else
+            return usage("unknown argument " + std::string(a));
     }
     if (port_file.empty()) return usage("--port-file is required");
 
