@@ -5,18 +5,25 @@
 // Every benchmark reports `allocs`, the heap allocations per iteration (operator new is counted
 // below). The signing benchmarks sign the request that benchmarks/peers/sign_*.{py,mjs} sign, and
 // --print-signature prints its Authorization value so benchmarks/run can check that all three
-// signers produced the same one (the same request, byte for byte).
-#include <pws/aws/sigv4.hpp>
-#include <pws/detail/protocol.hpp>
-#include <pws/dynamodb/attribute_value.hpp>
-
+// signers produced the same one (the same request, byte for byte). The cache hits run through
+// AppManager<Cached<StaticPolicy>>, warmed by one lookup.
 #include <benchmark/benchmark.h>
-#include <boost/json/parse.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <new>
+#include <pws/app_manager.hpp>
+#include <pws/aws/sigv4.hpp>
+#include <pws/cache_config.hpp>
+#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/attribute_value.hpp>
+#include <pws/policies/cached.hpp>
+#include <pws/policies/static.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -32,24 +39,49 @@ void* counted_alloc(std::size_t n) {
 }
 void* counted_alloc(std::size_t n, std::align_val_t a) {
     ++allocations;
-    if (void* p = std::aligned_alloc(std::size_t(a), (n + std::size_t(a) - 1) / std::size_t(a) * std::size_t(a)))
+    if (void* p =
+            std::aligned_alloc(std::size_t(a), (n + std::size_t(a) - 1) / std::size_t(a) * std::size_t(a)))
         return p;
     throw std::bad_alloc();
 }
 }  // namespace
 
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void* operator new(std::size_t n) {
+    return counted_alloc(n);
+}
+void* operator new[](std::size_t n) {
+    return counted_alloc(n);
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+    return counted_alloc(n, a);
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+    return counted_alloc(n, a);
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
 
 namespace {
 
@@ -161,6 +193,78 @@ void get_item_body(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(pws::detail::get_item_body("apps", "app-id"));
 }
 BENCHMARK(get_item_body);
+
+// ---- a cache hit ----
+pws::App seed_app() {
+    pws::App app;
+    std::string diag;
+    if (pws::dynamodb::decode_app(boost::json::parse(seed_item).as_object(), app, diag)) {
+        std::cerr << "pws-bench-micro: the seed item does not decode: " << diag << "\n";
+        std::exit(1);
+    }
+    return app;
+}
+
+using cached_manager = pws::AppManager<pws::Cached<pws::StaticPolicy>>;
+
+pws::CacheConfig cache_on() {
+    pws::CacheConfig c;
+    c.enabled = true;
+    return c;
+}
+
+// What a server's connection handler does on a hit: co_await find_by_key through AppManager, on
+// an io_context (the coroutine frame comes from Asio's per-thread recycling allocator).
+void cache_hit_by_key(benchmark::State& state) {
+    boost::asio::io_context ioc(1);
+    cached_manager apps(cache_on(), std::vector<pws::App>{seed_app()});
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            if (!(co_await apps.find_by_key("app-key")).found()) state.SkipWithError("warm-up lookup failed");
+            alloc_meter m(state);
+            for (auto _ : state) {
+                pws::find_result r = co_await apps.find_by_key("app-key");
+                benchmark::DoNotOptimize(r);
+            }
+        },
+        boost::asio::detached);
+    ioc.run();
+}
+BENCHMARK(cache_hit_by_key);
+
+// The same by id.
+void cache_hit_by_id(benchmark::State& state) {
+    boost::asio::io_context ioc(1);
+    cached_manager apps(cache_on(), std::vector<pws::App>{seed_app()});
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            if (!(co_await apps.find_by_id("app-id")).found()) state.SkipWithError("warm-up lookup failed");
+            alloc_meter m(state);
+            for (auto _ : state) {
+                pws::find_result r = co_await apps.find_by_id("app-id");
+                benchmark::DoNotOptimize(r);
+            }
+        },
+        boost::asio::detached);
+    ioc.run();
+}
+BENCHMARK(cache_hit_by_id);
+
+// The synchronous form, no coroutine at all: Cached::try_get_by_key.
+void cache_hit_try_get_by_key(benchmark::State& state) {
+    boost::asio::io_context ioc(1);
+    cached_manager apps(cache_on(), std::vector<pws::App>{seed_app()});
+    boost::asio::co_spawn(
+        ioc, [&]() -> boost::asio::awaitable<void> { co_await apps.find_by_key("app-key"); },
+        boost::asio::detached);
+    ioc.run();
+    if (!apps.policy().try_get_by_key("app-key")) state.SkipWithError("warm-up lookup failed");
+    alloc_meter m(state);
+    for (auto _ : state) benchmark::DoNotOptimize(apps.policy().try_get_by_key("app-key"));
+}
+BENCHMARK(cache_hit_try_get_by_key);
 
 }  // namespace
 

@@ -6,9 +6,12 @@
 // with C lookups in flight on one thread (one io_context), through AppManager<DynamoDbPolicy>, or
 // AppManager<Cached<DynamoDbPolicy>> with --cache. Table, region and credentials come from the
 // library's environment variables (APP_MANAGER_DYNAMODB_TABLE, APP_MANAGER_DYNAMODB_REGION,
-// AWS_ACCESS_KEY_ID, ...); --endpoint overrides APP_MANAGER_DYNAMODB_ENDPOINT. The connection
-// pool keeps up to C idle connections (DynamoDbConfig::max_idle_connections), as the JavaScript
-// peers' agents keep C sockets: every client gets the same number of keep-alive connections.
+// AWS_ACCESS_KEY_ID, ...); --endpoint overrides APP_MANAGER_DYNAMODB_ENDPOINT. With --cache the
+// cache is configured by CacheConfig::from_env() (APP_MANAGER_CACHE_TTL, ...) and enabled whatever
+// APP_MANAGER_CACHE_ENABLED says; `requests` then counts the driver's requests behind it. The
+// connection pool keeps up to C idle connections (DynamoDbConfig::max_idle_connections), as the
+// JavaScript peers' agents keep C sockets: every client gets the same number of keep-alive
+// connections.
 //
 // Prints one JSON line:
 //   {"lookups":N,"requests":R,"errors":E,"wall_s":..,"cpu_us_per_lookup":..,"p50_us":..,"p99_us":..}
@@ -16,23 +19,23 @@
 // the app (an error or "not found"); cpu = user + system time of the whole process, per lookup;
 // p50/p99 = latency of one lookup. Exits 1 if any lookup failed (the first error on stderr),
 // 2 on a usage or configuration error.
-#include <pws/app_manager.hpp>
-#include <pws/policies/dynamodb.hpp>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/system/system_error.hpp>
-
-#include <sys/resource.h>
-
-#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <pws/app_manager.hpp>
+#include <pws/cache_config.hpp>
+#include <pws/policies/cached.hpp>
+#include <pws/policies/dynamodb.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,7 +68,8 @@ bool parse_positive(std::string_view s, T& out) {
 double cpu_seconds() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
-    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
 
 // The latency at quantile q (nearest rank), in microseconds.
@@ -105,8 +109,9 @@ int run(const options& o, Manager& apps, asio::io_context& ioc) {
             if (!r.found()) {
                 ++errors;
                 if (!first_error)
-                    first_error = r.failed() ? r.ec.message() + (r.diagnostic.empty() ? "" : ": " + r.diagnostic)
-                                             : std::string("no such app (the server does not hold the seed's app)");
+                    first_error = r.failed()
+                                      ? r.ec.message() + (r.diagnostic.empty() ? "" : ": " + r.diagnostic)
+                                      : std::string("no such app (the server does not hold the seed's app)");
             }
         }
     };
@@ -128,8 +133,8 @@ int run(const options& o, Manager& apps, asio::io_context& ioc) {
                   quantile_us(latency_ns, 0.50), quantile_us(latency_ns, 0.99));
     std::cout << line << std::endl;
     if (errors != 0) {
-        std::cerr << "pws-bench: " << errors << " of " << o.lookups << " lookups failed; the first: " << *first_error
-                  << "\n";
+        std::cerr << "pws-bench: " << errors << " of " << o.lookups
+                  << " lookups failed; the first: " << *first_error << "\n";
         return 1;
     }
     return 0;
@@ -172,16 +177,14 @@ int main(int argc, char** argv) {
     asio::io_context ioc(1);
     try {
         if (o.cache) {
-#ifdef PWS_BENCH_HAVE_CACHE
-            pws::AppManager<pws::Cached<pws::DynamoDbPolicy>> apps(ioc.get_executor(), cfg);
+            pws::CacheConfig cache = pws::CacheConfig::from_env();
+            cache.enabled = true;
+            pws::AppManager<pws::Cached<pws::DynamoDbPolicy>> apps(std::move(cache), ioc.get_executor(), cfg);
             return run(o, apps, ioc);
-#else
-            return usage("--cache: this build has no cache (include/pws/policies/cached.hpp is missing)");
-#endif
         }
         pws::AppManager<pws::DynamoDbPolicy> apps(ioc.get_executor(), cfg);
         return run(o, apps, ioc);
-    } catch (const boost::system::system_error& e) {
+    } catch (const boost::system::system_error& e) {  // DynamoDbConfig or CacheConfig
         std::cerr << "pws-bench: configuration error: " << e.what() << "\n";
         return 2;
     }
