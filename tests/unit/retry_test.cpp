@@ -1,7 +1,11 @@
 // The transport's retry decisions, backoff, quota, CRC and clock-skew learning, without I/O.
+#include <pws/detail/pool.hpp>
 #include <pws/detail/retry.hpp>
 
 #include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <vector>
 
 using namespace std::chrono_literals;
 using pws::detail::failure_kind;
@@ -109,6 +113,92 @@ BOOST_AUTO_TEST_CASE(clock_skew_is_learned_from_four_minutes) {
     BOOST_TEST((skew.corrected(now) == now - 5h));
     BOOST_TEST(!skew.observe(now + 10s, now));      // clocks agree again: correction dropped
     BOOST_TEST(skew.offset().count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_skew_error_is_retried_when_the_clock_we_sign_with_changed) {
+    using std::chrono::system_clock;
+    pws::detail::clock_skew skew;
+    auto now = system_clock::time_point(std::chrono::hours(400000));
+    const auto signed_with = skew.offset();  // zero: signed with the local clock
+    // Another call learned the offset first: observe() reports nothing new to this one, yet its
+    // request was signed with the old clock, so its retry is still worthwhile.
+    BOOST_TEST(skew.observe(now + 3h, now));
+    BOOST_TEST(!skew.observe(now + 3h, now));
+    BOOST_TEST(skew.corrects(signed_with));
+    BOOST_TEST(!skew.corrects(skew.offset()));          // signed with the corrected clock already
+    BOOST_TEST(!skew.corrects(skew.offset() - 1min));   // a small change is no reason to retry
+    BOOST_TEST(skew.corrects(skew.offset() - 4min));
+}
+
+namespace {
+struct fake_conn {
+    int id;
+};
+using book = pws::detail::pool_book<fake_conn>;
+using grant = book::grant;
+using steady = std::chrono::steady_clock;
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pool_is_bounded_and_hands_slots_to_waiters_in_turn) {
+    book b(2, 2, 4s);
+    steady::time_point t0{};
+    std::unique_ptr<fake_conn> c;
+    std::vector<std::unique_ptr<fake_conn>> expired;
+    BOOST_TEST((b.acquire(t0, c, expired) == grant::open));
+    BOOST_TEST((b.acquire(t0, c, expired) == grant::open));
+    BOOST_TEST((b.acquire(t0, c, expired) == grant::wait));  // bounded
+    BOOST_TEST(b.open() == 2u);
+    auto w1 = std::make_shared<pws::detail::pool_waiter<fake_conn>>();
+    auto w2 = std::make_shared<pws::detail::pool_waiter<fake_conn>>();
+    b.enqueue(w1);
+    b.enqueue(w2);
+
+    std::unique_ptr<fake_conn> dropped;
+    auto woken = b.release(std::make_unique<fake_conn>(fake_conn{7}), t0, dropped);
+    BOOST_TEST((woken == w1));  // first come, first served, and with the connection itself
+    BOOST_TEST(w1->granted);
+    BOOST_TEST_REQUIRE((w1->conn != nullptr));
+    BOOST_TEST(w1->conn->id == 7);
+    woken = b.release(nullptr, t0, dropped);  // a failed connection: its slot goes on, empty
+    BOOST_TEST((woken == w2));
+    BOOST_TEST(w2->granted);
+    BOOST_TEST((w2->conn == nullptr));           // = open a new one
+    BOOST_TEST(b.open() == 2u);
+    BOOST_TEST(b.waiting() == 0u);
+
+    BOOST_TEST((b.release(std::move(w1->conn), t0, dropped) == nullptr));
+    BOOST_TEST(b.idle() == 1u);
+    BOOST_TEST((b.release(nullptr, t0, dropped) == nullptr));
+    BOOST_TEST(b.open() == 1u);                // a closed connection frees its slot
+    BOOST_TEST((b.acquire(t0, c, expired) == grant::idle));
+    BOOST_TEST(c->id == 7);
+    BOOST_TEST(b.peak() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(pool_withdraws_late_waiters_and_expires_idle_connections) {
+    book b(1, 1, 4s);
+    steady::time_point t0{};
+    std::unique_ptr<fake_conn> c, dropped;
+    std::vector<std::unique_ptr<fake_conn>> expired;
+    BOOST_TEST((b.acquire(t0, c, expired) == grant::open));
+    auto w = std::make_shared<pws::detail::pool_waiter<fake_conn>>();
+    b.enqueue(w);
+    BOOST_TEST(b.withdraw(w.get()));   // its deadline passed before any release
+    BOOST_TEST(!b.withdraw(w.get()));
+    BOOST_TEST((b.release(std::make_unique<fake_conn>(fake_conn{1}), t0, dropped) == nullptr));
+    BOOST_TEST(!w->granted);
+
+    // Idle for the idle timeout: closed (handed back to destroy), its slot free again.
+    BOOST_TEST((b.acquire(t0 + 4s, c, expired) == grant::open));
+    BOOST_TEST(expired.size() == 1u);
+    BOOST_TEST(b.open() == 1u);
+    // max_idle: a healthy connection beyond it is dropped, not pooled.
+    book none(3, 0, 4s);
+    BOOST_TEST((none.acquire(t0, c, expired) == grant::open));
+    BOOST_TEST((none.release(std::make_unique<fake_conn>(fake_conn{2}), t0, dropped) == nullptr));
+    BOOST_TEST((dropped != nullptr));
+    BOOST_TEST(none.idle() == 0u);
+    BOOST_TEST(none.open() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

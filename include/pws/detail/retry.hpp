@@ -80,6 +80,14 @@ public:
     }
     /// The learned offset (zero until a skew of at least the threshold was seen).
     duration offset() const noexcept { return duration(offset_.load(std::memory_order_relaxed)); }
+    /// True when the clock we would sign with now is at least `threshold` away from the one a
+    /// request was signed with (`signed_offset`: offset() when it was signed), so that its skew
+    /// error is worth one immediate retry. Judged per request rather than on observe()'s result,
+    /// so that every call rejected concurrently gets its retry, not only the first to learn.
+    bool corrects(duration signed_offset) const noexcept {
+        auto change = offset() - signed_offset;
+        return (change < duration::zero() ? -change : change) >= threshold;
+    }
 
     static constexpr std::chrono::minutes threshold{4};
 
