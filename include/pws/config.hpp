@@ -23,9 +23,10 @@ struct DynamoDbConfig {
 
     std::chrono::milliseconds connect_timeout{1000}; ///< TCP (and TLS) connect, per attempt
     std::chrono::milliseconds attempt_timeout{3000}; ///< one request/response exchange
-    std::chrono::milliseconds total_timeout{10000};  ///< a whole call, retries and backoff included
+    std::chrono::milliseconds total_timeout{10000};  ///< a whole call: pool wait, retries, backoff
     std::chrono::milliseconds idle_timeout{4000};    ///< drop pooled connections idle this long
-    std::size_t max_idle_connections = 64;           ///< pooled keep-alive connections kept
+    std::size_t pool_size = 50;                      ///< connections open at once, at most (as the SDKs)
+    std::size_t max_idle_connections = 64;           ///< idle keep-alive connections kept (<= pool_size)
     std::size_t max_response_bytes = 4 * 1024 * 1024;///< larger bodies are refused, unread
 
     unsigned max_attempts = 4;                        ///< attempts per call (1 = no retries)

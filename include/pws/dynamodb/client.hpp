@@ -1,9 +1,11 @@
 // pws::dynamodb::client — a small DynamoDB JSON-protocol client over Beast.
 //
-// One call = one HTTP/1.1 POST to "/", signed with SigV4, over a pooled keep-alive connection
-// (TLS for https endpoints). The client owns no thread: everything runs on the executor given
-// at construction. It is safe to share between coroutines, including on a multi-threaded
-// io_context: the pool is the only shared state and it is guarded.
+// One call = one HTTP/1.1 POST to "/", signed with SigV4, over a keep-alive connection from a
+// bounded pool (TLS for https endpoints). The client owns no thread: everything runs on the
+// executor given at construction, each call on a strand of its own. It is safe to share between
+// coroutines, including on a multi-threaded io_context: the shared state (the pool's book, the
+// signer's key cache, the counters) sits behind mutexes held for a few pointer moves, never
+// across I/O; a call that finds every connection busy waits for one, within its deadline.
 #pragma once
 
 #include <pws/aws/credentials.hpp>
@@ -11,6 +13,7 @@
 #include <pws/aws/sigv4.hpp>
 #include <pws/config.hpp>
 #include <pws/detail/config.hpp>
+#include <pws/detail/pool.hpp>
 #include <pws/detail/retry.hpp>
 #include <pws/error.hpp>
 
@@ -20,8 +23,10 @@
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +50,11 @@ struct client_stats {
     std::uint64_t retries = 0;           ///< attempts after a retryable failure
     std::uint64_t quota_refusals = 0;    ///< retries refused by the retry quota
     std::uint64_t skew_corrections = 0;  ///< immediate retries with a corrected clock
+    std::uint64_t pool_waits = 0;        ///< attempts that waited for a free connection
+    std::uint64_t pool_timeouts = 0;     ///< calls whose deadline passed while waiting for one
+    std::size_t open_connections = 0;    ///< connections open now (idle, in use or connecting)
+    std::size_t idle_connections = 0;    ///< of which idle in the pool
+    std::size_t peak_connections = 0;    ///< most connections open at once (<= pool_size)
 };
 
 /// A DynamoDB client bound to one endpoint and region.
@@ -78,19 +88,27 @@ public:
 private:
     struct connection;
     struct exchange_result;
+    struct waiter;
+    class lease;
+    using time_point = std::chrono::steady_clock::time_point;
 
+    PWS_DECL boost::asio::awaitable<response> run(std::string_view operation, std::string body,
+                                                  aws::credentials creds);
+    PWS_DECL boost::asio::awaitable<exchange_result> attempt(std::string_view operation,
+                                                             const std::string& body,
+                                                             const aws::credentials& creds,
+                                                             std::string_view invocation_id,
+                                                             unsigned attempt_no, time_point deadline);
     PWS_DECL boost::asio::awaitable<exchange_result> exchange(connection& c, const std::string& request_bytes,
-                                                              std::chrono::steady_clock::time_point deadline);
-    PWS_DECL boost::asio::awaitable<exchange_result> attempt(const std::string& request_bytes,
-                                                             std::chrono::steady_clock::time_point deadline);
-    PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, std::string& diag,
-                                                                       std::chrono::steady_clock::time_point deadline);
-    PWS_DECL std::unique_ptr<connection> take_idle();
-    PWS_DECL void give_back(std::unique_ptr<connection> c);
+                                                              time_point deadline);
+    PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, exchange_result& out,
+                                                                       time_point deadline);
+    PWS_DECL boost::asio::awaitable<bool> acquire(lease& l, exchange_result& out, time_point deadline);
+    PWS_DECL void release(std::unique_ptr<connection> c);
     PWS_DECL bool resolve_credentials(aws::credentials& out) const;
     PWS_DECL std::string build_request(std::string_view operation, const std::string& body,
                                        const aws::credentials& creds, std::string_view invocation_id,
-                                       unsigned attempt);
+                                       unsigned attempt, std::chrono::system_clock::time_point signing_time);
 
     executor_type ex_;
     DynamoDbConfig cfg_;
@@ -98,12 +116,15 @@ private:
     std::unique_ptr<boost::asio::ssl::context> tls_;
     std::optional<aws::credentials> env_credentials_;
 
-    mutable std::mutex mutex_; // guards everything below; held only for a few pointer moves
-    std::vector<std::unique_ptr<connection>> idle_;
+    detail::retry_quota quota_; // thread-safe on its own
+    detail::clock_skew skew_;   // an atomic
+
+    std::mutex sign_mutex_;     // guards the signer (its key cache and scratch buffers)
     aws::sigv4_signer signer_;
+
+    mutable std::mutex mutex_;  // guards the two below; held only for a few pointer moves, never across I/O
+    detail::pool_book<connection, waiter> pool_;
     client_stats stats_;
-    detail::retry_quota quota_;
-    detail::clock_skew skew_;
 };
 
 }  // namespace pws::dynamodb

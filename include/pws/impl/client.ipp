@@ -1,101 +1,71 @@
 #pragma once
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/system/system_error.hpp>
-#include <optional>
+// Out-of-line bodies of pws::dynamodb::client: the pool, signing, attempts, retries. The
+// connection's own I/O (connect, TLS, one exchange) is in client_connection.ipp.
+#include <pws/impl/client_connection.ipp>
+
 #include <pws/detail/protocol.hpp>
 #include <pws/dynamodb/client.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+#include <openssl/ssl.h>
+
 #include <random>
 
 namespace pws::dynamodb {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
-using boost::system::error_code;
-using clock_type = std::chrono::steady_clock;
-
-namespace client_impl {
-
-template <class Stream>
-asio::awaitable<std::tuple<error_code, std::size_t>> write_all(Stream& s, const std::string& bytes) {
-    co_return co_await asio::async_write(s, asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
-}
-
-template <class Stream, class Parser>
-asio::awaitable<std::tuple<error_code, std::size_t>> read_response(Stream& s, beast::flat_buffer& b,
-                                                                   Parser& p) {
-    co_return co_await http::async_read(s, b, p, asio::as_tuple(asio::use_awaitable));
-}
-
-// Maps a socket/parser error to the library's codes, with a diagnostic naming the peer.
-template <class Result>
-void classify_io_error(Result& out, error_code ec, const char* during, const std::string& peer,
-                       std::size_t cap) {
-    if (ec == beast::error::timeout)
-        out.ec = error::timeout;
-    else if (ec == http::error::body_limit)
-        out.ec = error::response_too_large;
-    else if (ec == asio::error::eof || ec == asio::error::connection_reset ||
-             ec == asio::error::broken_pipe || ec == http::error::end_of_stream ||
-             ec == asio::ssl::error::stream_truncated)
-        out.ec = error::connection_closed;
-    else if (ec.category() == error_code(http::error::bad_target).category())
-        out.ec = error::malformed_response;
-    else
-        out.ec = error::connection_failed;
-    out.diagnostic =
-        std::string(during) + " " + peer + ": " + (out.ec == error::timeout ? "timed out" : ec.message());
-    if (out.ec == error::response_too_large)
-        out.diagnostic = "the response is larger than the " + std::to_string(cap) +
-                         "-byte cap (DynamoDbConfig::max_response_bytes)";
-}
-
-}  // namespace client_impl
-
-// One keep-alive connection: a TCP stream, wrapped in TLS for https endpoints.
-struct client::connection {
-    std::optional<beast::tcp_stream> plain;
-    std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
-    beast::flat_buffer buffer;
-    clock_type::time_point last_used{};
-    bool reused = false;
-
-    connection(const executor_type& ex, asio::ssl::context* tls) {
-        if (tls)
-            secure.emplace(ex, *tls);
-        else
-            plain.emplace(ex);
-    }
-    beast::tcp_stream& tcp() { return secure ? secure->next_layer() : *plain; }
+// A call waiting for a free connection. Its timer, on the call's strand, expires at the call's
+// deadline; release() cancels it (through a post to that strand) to wake the call earlier.
+struct client::waiter : detail::pool_waiter<client::connection> {
+    explicit waiter(const executor_type& strand, clock_type::time_point deadline) : timer(strand, deadline) {}
+    asio::steady_timer timer;
 };
 
-struct client::exchange_result {
-    error_code ec;
-    std::string diagnostic;
-    bool nothing_received = false;  // failed before any byte of a response: safe to re-send
-    unsigned status = 0;
-    std::string body;
-    std::string error_type;
-    std::string request_id;
-    bool keep_alive = false;
-    std::optional<std::chrono::system_clock::time_point> server_date;
+// One slot of the pool, held for one attempt. Whatever way the attempt ends (its coroutine
+// destroyed included), the slot goes back: with its connection when `conn` is still set (a
+// healthy keep-alive one), empty otherwise; and a place in the queue is never left behind.
+class client::lease {
+public:
+    explicit lease(client& owner) noexcept : owner_(owner) {}
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease() {
+        leave_queue();
+        if (held) owner_.release(std::move(conn));
+    }
+    // Leaves the pool's queue, taking the slot granted meanwhile if any. True when a slot is held.
+    bool leave_queue() {
+        if (!queued) return held;
+        std::lock_guard lock(owner_.mutex_);
+        if (queued->granted) {
+            conn = std::move(queued->conn);
+            reused = conn != nullptr;
+            held = true;
+        } else {
+            owner_.pool_.withdraw(queued.get());
+        }
+        queued.reset();
+        return held;
+    }
+    std::unique_ptr<connection> conn; // null until connected; reset when it must not be reused
+    bool held = false;                // a slot was granted
+    bool reused = false;              // conn came from the pool: the server may have closed it
+    std::shared_ptr<waiter> queued;   // our place in the pool's queue while waiting
+
+private:
+    client& owner_;
 };
 
 PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
-    : ex_(std::move(ex)), cfg_(std::move(cfg)), quota_(cfg_.retry_quota) {
+    : ex_(std::move(ex)), cfg_(std::move(cfg)),
+      quota_(cfg_.retry_quota),
+      pool_(cfg_.pool_size, std::min(cfg_.max_idle_connections, cfg_.pool_size), cfg_.idle_timeout) {
     std::string diag;
     const char* fips = std::getenv("AWS_USE_FIPS_ENDPOINT");
     bool use_fips = fips && std::string_view(fips) == "true";
@@ -106,11 +76,14 @@ PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
             error::invalid_config, "invalid region '" + cfg_.region.substr(0, 64) + "' (used to sign)");
     if (cfg_.max_attempts == 0)
         throw boost::system::system_error(error::invalid_config, "max_attempts must be at least 1");
+    if (cfg_.pool_size == 0)
+        throw boost::system::system_error(error::invalid_config, "pool_size must be at least 1");
     if (cfg_.table.empty() || cfg_.table.size() > 255)
         throw boost::system::system_error(error::invalid_config,
                                           "the table name must be 1 to 255 characters");
     if (ep_.tls) {
         tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+        SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);  // as AWS requires
         error_code ec;
         tls_->set_default_verify_paths(ec);
         if (!cfg_.ca_file.empty()) {
@@ -129,7 +102,11 @@ PWS_DECL client::~client() = default;
 
 PWS_DECL client_stats client::stats() const {
     std::lock_guard lock(mutex_);
-    return stats_;
+    client_stats s = stats_;
+    s.open_connections = pool_.open();
+    s.idle_connections = pool_.idle();
+    s.peak_connections = pool_.peak();
+    return s;
 }
 
 PWS_DECL bool client::resolve_credentials(aws::credentials& out) const {
@@ -142,35 +119,79 @@ PWS_DECL bool client::resolve_credentials(aws::credentials& out) const {
     return true;
 }
 
-PWS_DECL std::unique_ptr<client::connection> client::take_idle() {
-    std::lock_guard lock(mutex_);
-    auto now = clock_type::now();
-    while (!idle_.empty()) {
-        auto c = std::move(idle_.back());
-        idle_.pop_back();
-        // A connection idle for long may have been closed by the server: drop it rather than
-        // pay a failed write (the stale-connection retry still covers the race).
-        if (now - c->last_used < cfg_.idle_timeout) {
-            c->reused = true;
-            return c;
+PWS_DECL asio::awaitable<bool> client::acquire(lease& l, exchange_result& out,
+                                               clock_type::time_point deadline) {
+    const executor_type strand = co_await asio::this_coro::executor;
+    std::vector<std::unique_ptr<connection>> expired; // closed after the lock is released
+    std::shared_ptr<waiter> w;
+    {
+        std::lock_guard lock(mutex_);
+        std::unique_ptr<connection> idle;
+        switch (pool_.acquire(clock_type::now(), idle, expired)) {
+        case decltype(pool_)::grant::idle:
+            l.conn = std::move(idle);
+            l.reused = l.held = true;
+            break;
+        case decltype(pool_)::grant::open:
+            l.held = true;
+            break;
+        case decltype(pool_)::grant::wait:
+            w = std::make_shared<waiter>(strand, deadline);
+            pool_.enqueue(w);
+            ++stats_.pool_waits;
+            break;
         }
     }
-    return nullptr;
+    expired.clear();
+    if (!w) co_return true;
+
+    // Every connection is busy: wait until release() hands us a slot, or the deadline passes.
+    l.queued = std::move(w);
+    for (;;) {
+        co_await l.queued->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        bool granted;
+        {
+            std::lock_guard lock(mutex_);
+            granted = l.queued->granted;
+        }
+        const bool late = clock_type::now() >= deadline;
+        const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() !=
+                               asio::cancellation_type::none;
+        if (!granted && !late && !cancelled) continue;  // a stray wake-up: wait on
+        if (l.leave_queue() && !late && !cancelled) co_return true;
+        // Too late (or cancelled): a slot granted meanwhile goes back with the lease.
+        if (cancelled) {
+            out.ec = asio::error::operation_aborted;
+            out.diagnostic = "cancelled while waiting for a free connection";
+        } else {
+            std::lock_guard lock(mutex_);
+            ++stats_.pool_timeouts;
+            out.ec = error::timeout;
+            out.diagnostic = "timed out waiting for a free connection to " + ep_.host_header + " (all " +
+                             std::to_string(pool_.limit()) + " of DynamoDbConfig::pool_size busy)";
+        }
+        co_return false;
+    }
 }
 
-PWS_DECL void client::give_back(std::unique_ptr<connection> c) {
-    c->last_used = clock_type::now();
-    std::lock_guard lock(mutex_);
-    if (idle_.size() < cfg_.max_idle_connections) idle_.push_back(std::move(c));
+PWS_DECL void client::release(std::unique_ptr<connection> c) {
+    std::unique_ptr<connection> dropped; // closed after the lock is released
+    std::shared_ptr<waiter> w;
+    {
+        std::lock_guard lock(mutex_);
+        w = pool_.release(std::move(c), clock_type::now(), dropped);
+    }
+    // The waiter's timer belongs to its call's strand: cancel it there, never from here.
+    if (w) asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
 }
 
 PWS_DECL std::string client::build_request(std::string_view operation, const std::string& body,
                                            const aws::credentials& creds, std::string_view invocation_id,
-                                           unsigned attempt) {
+                                           unsigned attempt,
+                                           std::chrono::system_clock::time_point signing_time) {
     std::string target = "DynamoDB_20120810.";
     target += operation;
-    // Signed with the server's idea of now once a clock skew has been learned.
-    std::string date = aws::format_amz_date(skew_.corrected(std::chrono::system_clock::now()));
+    std::string date = aws::format_amz_date(signing_time);
     aws::header headers[5] = {
         {"content-type", "application/x-amz-json-1.0"},
         {"host", ep_.host_header},
@@ -182,7 +203,7 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
                           std::span<const aws::header>(headers, creds.session_token.empty() ? 4 : 5), body};
     std::string authorization;
     {
-        std::lock_guard lock(mutex_);  // the signer's key cache is shared
+        std::lock_guard lock(sign_mutex_);  // the signer's key cache and buffers are shared
         authorization = signer_.authorization(in, creds, cfg_.region, "dynamodb", date);
     }
     std::string req;
@@ -204,7 +225,7 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
     req += "\r\namz-sdk-request: attempt=";
     req += std::to_string(attempt);
     req += "; max=";
-    req += std::to_string(cfg_.max_attempts);
+    req += std::to_string(std::max(cfg_.max_attempts, attempt)); // a clock-skew retry may add one
     req += "\r\nContent-Length: ";
     req += std::to_string(body.size());
     req += "\r\nConnection: keep-alive\r\n\r\n";
@@ -212,143 +233,40 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
     return req;
 }
 
-PWS_DECL asio::awaitable<error_code> client::connect(connection& c, std::string& diag,
-                                                     clock_type::time_point deadline) {
-    using namespace asio::experimental::awaitable_operators;
-    constexpr auto token = asio::as_tuple(asio::use_awaitable);
-    const std::string where = "cannot connect to " + ep_.host + ":" + std::to_string(ep_.port) + ": ";
-
-    std::vector<asio::ip::tcp::endpoint> targets;
-    error_code ec;
-    auto literal = asio::ip::make_address(ep_.host, ec);
-    if (!ec) {
-        targets.emplace_back(literal, ep_.port);
-    } else {
-        asio::ip::tcp::resolver resolver(ex_);
-        asio::steady_timer timer(ex_, deadline);
-        auto r = co_await (resolver.async_resolve(ep_.host, std::to_string(ep_.port), token) ||
-                           timer.async_wait(token));
-        if (r.index() == 1) {
-            diag = where + "name resolution timed out";
-            co_return error_code(error::timeout);
-        }
-        auto [rec, results] = std::get<0>(r);
-        if (rec) {
-            diag = where + "cannot resolve the host (" + rec.message() + ")";
-            co_return error_code(error::connection_failed);
-        }
-        for (auto& e : results) targets.push_back(e.endpoint());
-    }
-
-    auto& tcp = c.tcp();
-    auto connect_deadline = std::min(deadline, clock_type::now() + cfg_.connect_timeout);
-    tcp.expires_at(connect_deadline);
-    auto [cec, chosen] = co_await tcp.async_connect(targets, token);
-    if (cec == beast::error::timeout) {
-        diag = where + "connect timed out";
-        co_return error_code(error::timeout);
-    }
-    if (cec) {
-        diag = where + cec.message();
-        co_return error_code(error::connection_failed);
-    }
-    tcp.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-    {
-        std::lock_guard lock(mutex_);
-        ++stats_.connections_opened;
-    }
-
-    if (c.secure) {
-        error_code not_ip;
-        asio::ip::make_address(ep_.host, not_ip);
-        if (not_ip && !SSL_set_tlsext_host_name(c.secure->native_handle(), ep_.host.c_str())) {
-            diag = where + "cannot set the TLS server name";
-            co_return error_code(error::connection_failed);
-        }
-        if (cfg_.verify_peer) c.secure->set_verify_callback(asio::ssl::host_name_verification(ep_.host));
-        tcp.expires_at(connect_deadline);
-        auto [hec] = co_await c.secure->async_handshake(asio::ssl::stream_base::client, token);
-        if (hec == beast::error::timeout) {
-            diag = where + "TLS handshake timed out";
-            co_return error_code(error::timeout);
-        }
-        if (hec) {
-            diag = where + "TLS handshake failed (" + hec.message() + ")";
-            co_return error_code(error::connection_failed);
-        }
-    }
-    co_return error_code{};
-}
-
-PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c,
-                                                                   const std::string& request_bytes,
-                                                                   clock_type::time_point deadline) {
-    exchange_result out;
-    c.tcp().expires_at(deadline);
-    {
-        std::lock_guard lock(mutex_);
-        ++stats_.requests;
-    }
-    // (No co_await inside ?: — GCC 12 miscompiles it.)
-    std::tuple<error_code, std::size_t> wr;
-    if (c.secure)
-        wr = co_await client_impl::write_all(*c.secure, request_bytes);
-    else
-        wr = co_await client_impl::write_all(*c.plain, request_bytes);
-    auto [wec, written] = wr;
-    if (wec) {
-        client_impl::classify_io_error(out, wec, "sending to", ep_.host_header, cfg_.max_response_bytes);
-        out.nothing_received = true;
-        co_return out;
-    }
-
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(cfg_.max_response_bytes);
-    parser.header_limit(64 * 1024);
-    std::tuple<error_code, std::size_t> rd;
-    if (c.secure)
-        rd = co_await client_impl::read_response(*c.secure, c.buffer, parser);
-    else
-        rd = co_await client_impl::read_response(*c.plain, c.buffer, parser);
-    auto [rec, read_bytes] = rd;
-    if (rec) {
-        client_impl::classify_io_error(out, rec, "reading the response from", ep_.host_header,
-                                       cfg_.max_response_bytes);
-        out.nothing_received = !parser.got_some() && out.ec == error::connection_closed;
-        co_return out;
-    }
-    auto& res = parser.get();
-    out.status = res.result_int();
-    out.keep_alive = res.keep_alive();
-    out.error_type = std::string(res["x-amzn-ErrorType"]);
-    out.request_id = std::string(res["x-amzn-RequestId"]);
-    if (auto date = detail::parse_http_date(res[http::field::date])) out.server_date = *date;
-    out.body = std::move(res.body());
-    if (!detail::crc32_matches(out.body, res["x-amz-crc32"])) {
-        out.ec = error::crc32_mismatch;
-        out.diagnostic = "the response body does not match its x-amz-crc32 header";
-    }
-    co_return out;
-}
-
-PWS_DECL asio::awaitable<client::exchange_result> client::attempt(const std::string& request_bytes,
+PWS_DECL asio::awaitable<client::exchange_result> client::attempt(std::string_view operation,
+                                                                  const std::string& body,
+                                                                  const aws::credentials& creds,
+                                                                  std::string_view invocation_id,
+                                                                  unsigned attempt_no,
                                                                   clock_type::time_point deadline) {
+    exchange_result out;
+    lease l(*this);
+    if (!co_await acquire(l, out, deadline)) co_return out;
+
+    // Signed once a connection is ours (a wait for the pool must not age the signature), with the
+    // server's idea of now once a clock skew has been learned.
+    out.signed_offset = skew_.offset();
+    const std::string request_bytes = build_request(operation, body, creds, invocation_id, attempt_no,
+                                                    std::chrono::system_clock::now() + out.signed_offset);
+    const auto attempt_deadline = std::min(deadline, clock_type::now() + cfg_.attempt_timeout);
     for (int sends = 1;; ++sends) {
-        auto conn = take_idle();
-        if (!conn) {
-            conn = std::make_unique<connection>(ex_, tls_.get());
-            exchange_result failed;
-            if ((failed.ec = co_await connect(*conn, failed.diagnostic, deadline))) co_return failed;
+        if (!l.conn) {
+            auto fresh = std::make_unique<connection>(ex_, tls_.get());
+            if (co_await connect(*fresh, out, attempt_deadline)) co_return out;
+            l.conn = std::move(fresh);
+            l.reused = false;
         }
-        auto r = co_await exchange(*conn, request_bytes, deadline);
+        auto r = co_await exchange(*l.conn, request_bytes, attempt_deadline);
+        r.signed_offset = out.signed_offset;
         // A pooled connection the server closed while idle fails before any response byte;
         // the request never reached the server, so send it again on a fresh connection.
-        if (r.ec && conn->reused && r.nothing_received && sends < 3 && clock_type::now() < deadline) {
+        if (r.ec && l.reused && r.nothing_received && sends < 3 && clock_type::now() < attempt_deadline) {
+            l.conn.reset();
             std::lock_guard lock(mutex_);
             ++stats_.stale_retries;
             continue;
         }
-        if (!r.ec && r.keep_alive) give_back(std::move(conn));
+        if (r.ec || !r.keep_alive) l.conn.reset(); // only a healthy connection goes back to the pool
         co_return r;
     }
 }
@@ -394,6 +312,16 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
                 co_return out;
             }
 
+    // Each call runs on a strand of its own, so that Beast's timeouts, the resolver's deadline and
+    // the pool's wake-ups never run concurrently with the call's own I/O, however many threads
+    // run the io_context.
+    co_return co_await asio::co_spawn(asio::make_strand(ex_),
+                                      run(operation, std::move(body), std::move(creds)), asio::use_awaitable);
+}
+
+PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::string body,
+                                               aws::credentials creds) {
+    response out;
     const auto deadline = clock_type::now() + cfg_.total_timeout;
     const std::string invocation = client_impl::invocation_id();
     unsigned spent = 0;
@@ -401,11 +329,9 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
     for (;;) {
         ++out.attempts;
         // Re-signed on every attempt: the date is part of the signature.
-        auto request_bytes =
-            build_request(operation, body, creds, invocation, static_cast<unsigned>(out.attempts));
-        auto r =
-            co_await attempt(request_bytes, std::min(deadline, clock_type::now() + cfg_.attempt_timeout));
-        bool skew_changed = r.server_date && skew_.observe(*r.server_date, std::chrono::system_clock::now());
+        auto r = co_await attempt(operation, body, creds, invocation, static_cast<unsigned>(out.attempts),
+                                  deadline);
+        if (r.server_date) skew_.observe(*r.server_date, std::chrono::system_clock::now());
         out.status = r.status;
         if (!r.ec && r.status >= 200 && r.status < 300) {
             quota_.release(spent);
@@ -421,11 +347,13 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
             out.ec =
                 detail::parse_error_response(r.status, r.body, r.error_type, r.request_id, out.diagnostic);
         }
-        auto kind = detail::classify_failure(out.ec, r.status, out.diagnostic);
+        auto kind = r.permanent ? detail::failure_kind::fatal
+                                : detail::classify_failure(out.ec, r.status, out.diagnostic);
         if (r.ec == error::timeout && clock_type::now() >= deadline) break;
         if (kind == detail::failure_kind::clock_skew) {
-            // Re-sign with the server's time at once, but only once and only if we learned something.
-            if (skew_changed && !skew_retried) {
+            // Re-sign with the server's time at once, but only once, and only if the clock we would
+            // sign with now is not the one this attempt was signed with.
+            if (!skew_retried && skew_.corrects(r.signed_offset)) {
                 skew_retried = true;
                 std::lock_guard lock(mutex_);
                 ++stats_.skew_corrections;
