@@ -1,6 +1,7 @@
 // pws-gate — a small Pusher-protocol server that admits connections through pws-app-manager.
 //
-//   pws-gate --listen 127.0.0.1:6001                 apps from DynamoDB (APP_MANAGER_DYNAMODB_*)
+//   pws-gate --listen 127.0.0.1:6001                 apps from DynamoDB (APP_MANAGER_DYNAMODB_*),
+//                                                    cached as soketi does (APP_MANAGER_CACHE_*)
 //   pws-gate --listen 127.0.0.1:6001 --static apps.json    apps from a soketi array-driver file
 //
 // One io_context, one thread, coroutines throughout. With port 0 the OS picks a free port; the
@@ -9,6 +10,8 @@
 #include "server.hpp"
 
 #include <pws/app_manager.hpp>
+#include <pws/cache_config.hpp>
+#include <pws/policies/cached.hpp>
 #include <pws/policies/dynamodb.hpp>
 #include <pws/policies/static.hpp>
 
@@ -26,8 +29,9 @@ namespace {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-// The DynamoDB lookup path: the driver alone (no cache yet), a direct call per connect.
-using dynamodb_apps = pws::AppManager<pws::DynamoDbPolicy>;
+// The DynamoDB lookup path with the cache in front; the cache is off (every connect asks
+// DynamoDB) unless APP_MANAGER_CACHE_ENABLED says otherwise, as in soketi.
+using dynamodb_apps = pws::AppManager<pws::Cached<pws::DynamoDbPolicy>>;
 using static_apps = pws::AppManager<pws::StaticPolicy>;
 
 int usage(const std::string& why) {
@@ -37,7 +41,10 @@ int usage(const std::string& why) {
               << "  --static FILE     apps from FILE (soketi's array-driver JSON) instead of DynamoDB\n"
               << "environment (DynamoDB): APP_MANAGER_DYNAMODB_TABLE, APP_MANAGER_DYNAMODB_REGION,\n"
               << "  APP_MANAGER_DYNAMODB_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
-              << "  AWS_SESSION_TOKEN, AWS_CA_BUNDLE\n";
+              << "  AWS_SESSION_TOKEN, AWS_CA_BUNDLE\n"
+              << "environment (cache): APP_MANAGER_CACHE_ENABLED, APP_MANAGER_CACHE_TTL,\n"
+              << "  APP_MANAGER_CACHE_NEGATIVE_TTL, APP_MANAGER_CACHE_MAX_STALE, APP_MANAGER_CACHE_MAX_ENTRIES,\n"
+              << "  APP_MANAGER_CACHE_PRELOAD, APP_MANAGER_CACHE_PRELOAD_INTERVAL (or SOKETI_APP_MANAGER_CACHE_*)\n";
     return 2;
 }
 
@@ -116,12 +123,14 @@ int main(int argc, char** argv) {
         static_apps apps(std::move(policy));
         return serve(ioc, apps, *listen, source);
     }
-    const auto cfg = pws::DynamoDbConfig::from_env();
-    const std::string source = "DynamoDB table " + cfg.table + " at " +
-                               (cfg.endpoint.empty() ? "region " + cfg.region : cfg.endpoint);
     std::optional<dynamodb_apps> apps;
-    try {
-        apps.emplace(ioc.get_executor(), cfg);
+    std::string source;
+    try {  // from_env() and the driver throw on a value they cannot use; say which and stop
+        const auto cfg = pws::DynamoDbConfig::from_env();
+        const auto cache = pws::CacheConfig::from_env();
+        source = "DynamoDB table " + cfg.table + " at " + (cfg.endpoint.empty() ? "region " + cfg.region : cfg.endpoint) +
+                 (cache.enabled ? ", cached" : ", not cached");
+        apps.emplace(cache, ioc.get_executor(), cfg);
     } catch (const boost::system::system_error& e) {
         std::cerr << "pws-gate: " << e.what() << "\n";
         return 2;
