@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
+import net from 'node:net';
 import {
   AWS_SECRET, client, closeCode, closedPort, dynaliteEndpoint, dynamoEnv, nextEvent, serverSdk,
   startGate, stateReached, subscribed, within, withClient,
@@ -261,5 +262,43 @@ describe('pws-gate shutdown', () => {
     } finally {
       gate.kill();
     }
+  });
+});
+
+describe('pws-gate with the cache on (APP_MANAGER_CACHE_*)', () => {
+  // A TCP relay in front of dynalite that the test can pull, to make DynamoDB go away mid-test.
+  async function relayTo(endpoint) {
+    const { hostname, port } = new URL(endpoint);
+    const sockets = new Set();
+    const srv = net.createServer((down) => {
+      const up = net.connect(Number(port), hostname);
+      for (const s of [down, up]) { sockets.add(s); s.on('error', () => {}); s.on('close', () => sockets.delete(s)); }
+      down.pipe(up).pipe(down);
+    });
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    return {
+      endpoint: `http://127.0.0.1:${srv.address().port}`,
+      close: () => new Promise((r) => { srv.close(r); for (const s of sockets) s.destroy(); }),
+    };
+  }
+
+  test('a cached app still connects when DynamoDB becomes unreachable; an uncached key gets 4199', async () => {
+    const relay = await relayTo(dynaliteEndpoint());
+    const gate = await startGate({ env: { ...dynamoEnv(relay.endpoint), APP_MANAGER_CACHE_ENABLED: 'true', APP_MANAGER_CACHE_TTL: '300' } });
+    try {
+      assert.match(gate.log(), /, cached\)/);
+      await withClient(gate, GATE_APP.key, {}, (c) => stateReached(c, 'connected')); // looked up, cached
+      await relay.close();                                                             // DynamoDB is gone
+      await withClient(gate, GATE_APP.key, {}, (c) => stateReached(c, 'connected')); // from the cache
+      await withClient(gate, 'gate-one-key', {}, async (c) => assert.equal((await closeCode(c, 10000)).code, 4199));
+    } finally {
+      gate.kill();
+      await relay.close();
+    }
+  });
+
+  test('an unreadable cache variable stops pws-gate with exit 2, naming it', async () => {
+    await assert.rejects(startGate({ env: { ...dynamoEnv(dynaliteEndpoint()), APP_MANAGER_CACHE_TTL: 'soon' } }),
+      (e) => /exited with 2/.test(e.message) && /APP_MANAGER_CACHE_TTL/.test(e.message));
   });
 });
