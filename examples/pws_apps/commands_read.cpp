@@ -3,8 +3,7 @@
 
 #include <pws/app_json.hpp>
 #include <pws/app_manager.hpp>
-#include <pws/dynamodb/attribute_value.hpp>
-#include <pws/dynamodb/operations.hpp>
+#include <pws/detail/scan.hpp>
 #include <pws/policies/dynamodb.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -115,39 +114,34 @@ int cmd_list(int argc, char** argv) {
     if (!opts) return usage(why);
     std::int64_t page_size = 0;  // 0: DynamoDB's own 1 MB pages
     if (auto* p = opts->value("page-size"); p && !parse_count("page-size", *p, page_size, why)) return usage(why);
+    if (page_size > 1'000'000) return usage("--page-size takes at most 1000000");
     const bool show_secrets = opts->has("show-secrets"), as_table = opts->has("table");
 
     return run([&](pws::dynamodb::client& client) -> boost::asio::awaitable<int> {
-        namespace ddb = pws::dynamodb;
         const std::string& table = client.config().table;
         std::vector<pws::App> apps;  // kept only for --table, which needs every row for its widths
         bool bad_item = false;
-        ddb::scan_page page;
+        pws::detail::scan_page page;
         do {
-            auto r = co_await client.call("Scan", ddb::scan_body(table, page_size, page.last_evaluated_key));
+            auto r = co_await client.call("Scan", pws::detail::scan_body(table, &page.last_evaluated_key,
+                                                                         static_cast<int>(page_size)));
             if (r.ec) co_return fail("scanning table " + table, r);
-            std::string diag;
-            if (auto ec = ddb::parse_scan_page(r.body, page, diag)) co_return fail("scanning table " + table + ": " + diag);
-            for (auto& v : page.items) {
-                pws::App app;
-                if (auto ec = ddb::decode_app(v.get_object(), app, diag)) {
+            page = pws::detail::parse_scan_page(r.body);
+            if (page.ec) co_return fail("scanning table " + table + ": " + page.diagnostic);
+            for (auto& item : page.items) {
+                if (!item.ok()) {
                     // One bad item must not hide the others: report it, go on, and exit 2.
-                    std::string_view id;
-                    if (auto* a = v.get_object().if_contains("AppId"); a && a->is_object())
-                        if (auto* s = a->get_object().if_contains("S"); s && s->is_string()) id = s->get_string();
-                    fail("item " + pws::detail::quote_for_diagnostic(id) + ": " + diag);
+                    fail("item " + pws::detail::quote_for_diagnostic(item.id) + ": " + item.diagnostic);
                     bad_item = true;
-                    continue;
+                } else if (as_table) {
+                    apps.push_back(*item.app);
+                } else {
+                    auto json = pws::app_to_json(*item.app);
+                    if (!show_secrets) json["secret"] = masked_secret;
+                    std::cout << boost::json::serialize(json) << "\n";
                 }
-                if (as_table) {
-                    apps.push_back(std::move(app));
-                    continue;
-                }
-                auto json = pws::app_to_json(app);
-                if (!show_secrets) json["secret"] = masked_secret;
-                std::cout << boost::json::serialize(json) << "\n";
             }
-        } while (!page.last_evaluated_key.empty());
+        } while (page.more());
         if (as_table) print_table(apps, show_secrets);
         std::cout.flush();
         co_return bad_item ? exit_error : exit_done;

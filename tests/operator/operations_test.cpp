@@ -1,5 +1,5 @@
-// Sans-io tests of dynamodb/operations.hpp: the request bodies pws-apps sends and the parsing of
-// what comes back, above all the schema checker on DescribeTable samples (real dynalite answers
+// Sans-io tests of dynamodb/operations.hpp: the request bodies pws-apps sends (Scan's are the
+// cache's, tested there) and the parsing of what comes back, above all the schema checker on DescribeTable samples (real dynalite answers
 // and hand-made variants of every problem it names). No server.
 #define BOOST_TEST_MODULE pws_operator_tests
 #include <pws/dynamodb/operations.hpp>
@@ -144,28 +144,6 @@ BOOST_AUTO_TEST_CASE(describe_and_its_parse) {
     BOOST_TEST(t.at("TableName") == "x");
     BOOST_TEST(ddb::parse_table_description(R"({"Tables":[]})", t, diag) == pws::error::malformed_response);
     BOOST_TEST(ddb::parse_table_description("[", t, diag) == pws::error::malformed_response);
-}
-
-BOOST_AUTO_TEST_CASE(scan_pages) {
-    auto first = obj(ddb::scan_body("apps", 0, {}));
-    BOOST_TEST(first == obj(R"({"TableName":"apps"})"));
-    auto start = obj(R"({"AppId":{"S":"m"}})");
-    auto next = obj(ddb::scan_body("apps", 2, start));
-    BOOST_TEST(next.at("Limit") == 2);
-    BOOST_TEST(next.at("ExclusiveStartKey") == start);
-
-    ddb::scan_page page;
-    std::string diag;
-    BOOST_TEST(!ddb::parse_scan_page(R"({"Items":[{"AppId":{"S":"a"}}],"Count":1,"LastEvaluatedKey":{"AppId":{"S":"a"}}})",
-                                     page, diag));
-    BOOST_TEST(page.items.size() == 1u);
-    BOOST_TEST(page.last_evaluated_key == obj(R"({"AppId":{"S":"a"}})"));
-    BOOST_TEST(!ddb::parse_scan_page(R"({"Items":[],"Count":0})", page, diag));
-    BOOST_TEST(page.last_evaluated_key.empty());  // the last page clears the previous key
-    BOOST_TEST(ddb::parse_scan_page(R"({"Count":0})", page, diag) == pws::error::malformed_response);
-    BOOST_TEST(ddb::parse_scan_page(R"({"Items":[1]})", page, diag) == pws::error::malformed_response);
-    BOOST_TEST(ddb::parse_scan_page(R"({"Items":[],"LastEvaluatedKey":"x"})", page, diag) ==
-               pws::error::malformed_response);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

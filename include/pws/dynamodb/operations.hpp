@@ -1,8 +1,8 @@
 // The write and table operations on soketi's apps table, sans-io: request bodies for PutItem,
-// DeleteItem, CreateTable, DescribeTable and Scan, and the interpretation of their responses,
-// including a checker that says what is wrong with a table's schema. Pure functions over strings
-// and Boost.JSON values; send the bodies with dynamodb::client::call (same signer, same
-// transport, same retries as the lookups).
+// DeleteItem, CreateTable and DescribeTable, and the interpretation of their responses, including
+// a checker that says what is wrong with a table's schema. Pure functions over strings and
+// Boost.JSON values; send the bodies with dynamodb::client::call (same signer, same transport,
+// same retries as the lookups). Scan pages are in detail/scan.hpp, shared with the cache.
 //
 //   auto r = co_await client.call("PutItem", put_item_body(table, encode_app(app), put_mode::create));
 //   if (r.ec == dynamodb_errc::conditional_check_failed) { /* the id is taken */ }
@@ -11,7 +11,6 @@
 #include <pws/detail/config.hpp>
 #include <pws/error.hpp>
 
-#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -94,21 +93,6 @@ struct schema_problem {
 /// problem found, empty when the table is usable. Tolerates missing members (they are problems,
 /// not crashes).
 PWS_DECL std::vector<schema_problem> check_table_schema(const boost::json::object& table, std::string_view index);
-
-/// The Scan body for one page: `limit` items at most (0 = DynamoDB's 1 MB page), starting after
-/// `exclusive_start_key` (empty = from the beginning).
-PWS_DECL std::string scan_body(std::string_view table, std::int64_t limit,
-                               const boost::json::object& exclusive_start_key);
-
-/// One page of a Scan.
-struct scan_page {
-    boost::json::array items;                ///< the raw items (DynamoDB JSON)
-    boost::json::object last_evaluated_key;  ///< where the next page starts; empty = last page
-};
-
-/// Interprets a Scan response. Returns error::malformed_response when Items is missing or not
-/// an array of objects, or LastEvaluatedKey is not an object.
-PWS_DECL boost::system::error_code parse_scan_page(std::string_view body, scan_page& page, std::string& diagnostic);
 
 }  // namespace pws::dynamodb
 

@@ -241,38 +241,4 @@ PWS_DECL std::vector<schema_problem> check_table_schema(const boost::json::objec
     return out;
 }
 
-PWS_DECL std::string scan_body(std::string_view table, std::int64_t limit,
-                               const boost::json::object& exclusive_start_key) {
-    boost::json::object body;
-    body["TableName"] = table;
-    if (limit > 0) body["Limit"] = limit;
-    if (!exclusive_start_key.empty()) body["ExclusiveStartKey"] = exclusive_start_key;
-    return boost::json::serialize(body);
-}
-
-PWS_DECL boost::system::error_code parse_scan_page(std::string_view body, scan_page& page, std::string& diagnostic) {
-    boost::json::object o;
-    if (!parse_body(body, o, diagnostic)) return error::malformed_response;
-    auto* items = o.if_contains("Items");
-    if (!items || !items->is_array()) {
-        diagnostic = "the Scan response has no Items array";
-        return error::malformed_response;
-    }
-    for (auto& item : items->get_array())
-        if (!item.is_object()) {
-            diagnostic = "the Scan response holds an item that is not an object";
-            return error::malformed_response;
-        }
-    page.last_evaluated_key.clear();
-    if (auto* last = o.if_contains("LastEvaluatedKey"); last && !last->is_null()) {
-        if (!last->is_object()) {
-            diagnostic = "the Scan response's LastEvaluatedKey is not an object";
-            return error::malformed_response;
-        }
-        page.last_evaluated_key = std::move(last->get_object());
-    }
-    page.items = std::move(items->get_array());
-    return {};
-}
-
 }  // namespace pws::dynamodb
