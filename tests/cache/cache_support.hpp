@@ -1,5 +1,6 @@
 // Test doubles for the cache: a clock that moves only when told, and a driver whose answers,
 // failures, latency and timing (it can hold every request until released) the test controls.
+// Like a real database, the driver reads when the request arrives; the answer travels back later.
 #pragma once
 
 #include <pws/app.hpp>
@@ -15,6 +16,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -83,15 +85,19 @@ public:
     void throw_exceptions(bool on) { throw_ = on; }
     /// While held, requests wait until release().
     void hold() { held_ = true; }
-    /// Lets every held request (and later ones) go on.
-    void release() {
+    /// Lets every held request (and later ones) go on, in arrival order or `newest_first`.
+    void release(bool newest_first = false) {
         std::vector<held_request> w;
         {
             std::lock_guard lock(mutex_);
             held_ = false;
             w.swap(waiting_);
         }
-        for (auto& r : w) boost::asio::post(r.executor, std::move(r.resume));
+        // Not std::reverse: it move-assigns, and Boost 1.81's any_completion_handler cannot be
+        // move-assigned (it recurses forever).
+        auto go = [](held_request& r) { boost::asio::post(r.executor, std::move(r.resume)); };
+        if (newest_first) std::for_each(w.rbegin(), w.rend(), go);
+        else std::for_each(w.begin(), w.end(), go);
     }
     /// Requests waiting for release().
     std::size_t held_requests() const {
@@ -119,16 +125,21 @@ private:
             boost::asio::use_awaitable);
     }
 
+    find_result read(bool by_id, const std::string& name) {
+        std::lock_guard lock(mutex_);
+        if (fail_) return find_result::failure(fail_, "fake failure");
+        for (auto& [id, app] : apps_)
+            if (by_id ? id == name : app->key == name) return find_result::of(app);
+        return find_result::none();
+    }
+
     boost::asio::awaitable<find_result> answer(bool by_id, std::string name) {
         ++calls_;
+        find_result r = read(by_id, name);
         co_await gate();  // always at least one suspension: a real driver is asynchronous
         manual_clock::advance(std::chrono::nanoseconds(latency_.load()));
         if (throw_) throw std::runtime_error("fake driver failure");
-        std::lock_guard lock(mutex_);
-        if (fail_) co_return find_result::failure(fail_, "fake failure");
-        for (auto& [id, app] : apps_)
-            if (by_id ? id == name : app->key == name) co_return find_result::of(app);
-        co_return find_result::none();
+        co_return r;
     }
 
     boost::asio::any_io_executor ex_;

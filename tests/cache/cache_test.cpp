@@ -259,6 +259,26 @@ BOOST_AUTO_TEST_CASE(a_key_that_moved_is_never_served_with_its_old_app) {
     BOOST_TEST(f.cache.stats().entries == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(an_older_answer_never_replaces_a_newer_one) {
+    fixture f;
+    f.driver.hold();
+    pws::find_result old_read, new_read;
+    asio::co_spawn(f.ioc, [&]() -> asio::awaitable<void> { old_read = co_await f.cache.find_by_id("a"); },
+                   asio::detached);
+    f.ioc.poll();  // read: a <-> ka
+    f.driver.put(make_app("a", "ka2"));
+    f.driver.put(make_app("b", "ka"));
+    asio::co_spawn(f.ioc, [&]() -> asio::awaitable<void> { new_read = co_await f.cache.find_by_key("ka"); },
+                   asio::detached);
+    f.ioc.poll();                      // read: b <-> ka
+    f.driver.release(/*newest_first*/ true);  // the newer answer arrives first
+    f.ioc.run();
+    BOOST_TEST(old_read.app->key == "ka");  // each caller gets the answer to its request...
+    BOOST_TEST(new_read.app->id == "b");
+    BOOST_TEST(f.cache.try_get_by_key("ka")->app->id == "b");  // ...but memory keeps the newer one
+    BOOST_TEST(!f.cache.try_get_by_id("a").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(an_app_whose_key_changed_loses_its_old_key) {
     fixture f;
     BOOST_TEST(f.by_key("ka").found());

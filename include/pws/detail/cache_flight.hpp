@@ -2,8 +2,12 @@
 // (it "leads" a flight); misses of the same name meanwhile wait for that flight's result instead
 // of sending their own. Waiters are stored as type-erased completion handlers beside their
 // coroutine's executor, and resumed by a post there, so a flight led on one thread completes
-// waiters on any other. (The executor is kept apart because Boost 1.81's any_completion_executor
-// cannot be posted to: it lacks blocking.never.)
+// waiters on any other.
+//
+// Boost 1.81's any_completion_handler has two bugs this file steers around: its associated
+// executor cannot be posted to (no blocking.never), so the executor is kept beside it; and its
+// move assignment recurses until the stack overflows, so waiters are only ever move-constructed
+// (vector growth, swap of whole vectors, capture by move), never assigned.
 #pragma once
 
 #include <pws/detail/cache_store.hpp>

@@ -9,6 +9,10 @@
 // whose key changed, can never be found paired with the wrong app. A negative record ("no app has
 // this id" / "... this key") lives in one index only.
 //
+// Answers come back in any order, so each carries the ticket taken before its request: an answer
+// never replaces a record made from a later request (an old read must not undo a newer one), and
+// none from a request ticketed before an invalidation is kept at all.
+//
 // Reads (lookup) take no lock and allocate nothing: an rcu_domain section, a hash, a chain walk, a
 // shared_ptr copy and a per-thread counter. Writes take `mutex_`; they are the miss path.
 #pragma once
@@ -58,7 +62,7 @@ public:
         time_point fresh_until;   // served as is before this
         time_point stale_until;   // an app may be served stale, on driver errors, before this
         time_point retry_at;      // after a failed refresh, serve stale without asking before this
-        time_point fetched_at;    // when the driver answered (preload drops apps older than a Scan)
+        std::uint64_t ticket = 0; // of the request that read it: the later read wins
         mutable std::atomic<bool> referenced{false}; // CLOCK's bit: hits set it, the hand clears it
         std::size_t ring_pos = 0; // writer-only: position in its ring
 
@@ -100,37 +104,37 @@ public:
     /// Read-side counts of an outcome (hit, negative_hit, stale), over all threads.
     std::uint64_t count(cache_outcome o) const noexcept { return rcu_.sum(static_cast<int>(o)); }
 
-    /// Bumped by every invalidation: an answer to a request sent before it must not be cached.
-    std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+    /// A ticket for a driver request about to be sent (any thread): orders the answers.
+    std::uint64_t ticket() noexcept { return tickets_.fetch_add(1, std::memory_order_acq_rel) + 1; }
 
-    /// Writer: caches `app` (indexed by its own id and key) unless an invalidation happened since
-    /// `gen` was read (then returns false). Every record holding that id or that key is unlinked.
-    bool put_app(const app_ptr& app, time_point now, std::uint64_t gen) {
+    /// Writer: caches `app` (indexed by its own id and key), read by the request of `ticket`,
+    /// unless that request predates an invalidation or a record holding that id or key comes from
+    /// a later request (then returns false). Every record holding that id or that key is unlinked.
+    bool put_app(const app_ptr& app, time_point now, std::uint64_t ticket) {
         std::lock_guard lock(mutex_);
-        if (gen != generation_.load(std::memory_order_relaxed)) return false;
+        if (ticket <= invalidated_through_) return false;
         auto* r = new record{};
         r->app = app;
-        r->fetched_at = now;
+        r->ticket = ticket;
         r->fresh_until = add(now, limits_.ttl);
         r->stale_until = r->fresh_until;
         if (limits_.max_stale > duration::zero()) r->stale_until = add(r->fresh_until, limits_.max_stale);
         r->retry_at = time_point::min();
-        publish(r, now);
-        return true;
+        return publish(r, now);
     }
 
-    /// Writer: remembers that nothing answers to `name` in index `i` (unless negative entries are
-    /// off, or an invalidation happened since `gen`). Unlinks any record holding that name.
-    void put_not_found(cache_index i, std::string_view name, time_point now, std::uint64_t gen) {
+    /// Writer: remembers that nothing answers to `name` in index `i`, as put_app() does (and not
+    /// when negative entries are off). Unlinks any record holding that name.
+    void put_not_found(cache_index i, std::string_view name, time_point now, std::uint64_t ticket) {
         if (limits_.negative_ttl <= duration::zero() || limits_.max_negative == 0) return;
         std::lock_guard lock(mutex_);
-        if (gen != generation_.load(std::memory_order_relaxed)) return;
+        if (ticket <= invalidated_through_) return;
         duration ttl = limits_.negative_ttl;
         if (limits_.ttl > duration::zero()) ttl = std::min(ttl, limits_.ttl);
         auto* r = new record{};
         r->name.assign(name);
         r->negative_of = i;
-        r->fetched_at = now;
+        r->ticket = ticket;
         r->fresh_until = r->stale_until = add(now, ttl);
         r->retry_at = time_point::min();
         publish(r, now);
@@ -148,7 +152,7 @@ public:
         stale = true;
         auto* r = new record{};
         r->app = old->app;
-        r->fetched_at = old->fetched_at;
+        r->ticket = old->ticket;
         r->fresh_until = old->fresh_until;
         r->stale_until = old->stale_until;
         r->retry_at = add(now, limits_.stale_retry);
@@ -160,7 +164,7 @@ public:
     /// `invalidate`, answers to requests already in flight are not cached either.
     bool erase(cache_index i, std::string_view name, bool invalidate) {
         std::lock_guard lock(mutex_);
-        if (invalidate) generation_.fetch_add(1, std::memory_order_acq_rel);
+        if (invalidate) invalidated_through_ = tickets_.load(std::memory_order_acquire);
         const record* r = find(i, name);
         if (r) unlink(const_cast<record*>(r));
         rcu_.collect();
@@ -170,7 +174,7 @@ public:
     /// Writer: drops everything, and the answers of requests in flight.
     void clear() {
         std::lock_guard lock(mutex_);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
+        invalidated_through_ = tickets_.load(std::memory_order_acquire);
         ids_.clear(rcu_);
         keys_.clear(rcu_);
         for (auto* ring : {&apps_, &negatives_}) {
@@ -181,15 +185,15 @@ public:
         rcu_.collect();
     }
 
-    /// Writer: drops the apps fetched at or before `before` for which `seen(id)` is false (a
-    /// complete Scan that started at `before` did not cache them: deleted, or broken now). Apps
-    /// fetched later may be newer than the Scan and stay. Returns how many were dropped.
+    /// Writer: drops the apps read by requests ticketed before `first` for which `seen(id)` is
+    /// false (a complete Scan whose first page had ticket `first` did not cache them: deleted, or
+    /// broken now). Apps read later may be newer than the Scan and stay. Returns how many.
     template <class Seen>
-    std::size_t drop_unseen(time_point before, Seen&& seen) {
+    std::size_t drop_unseen(std::uint64_t first, Seen&& seen) {
         std::lock_guard lock(mutex_);
         std::vector<record*> gone;
         for (auto* r : apps_)
-            if (r->fetched_at <= before && !seen(std::string_view(r->app->id))) gone.push_back(r);
+            if (r->ticket < first && !seen(std::string_view(r->app->id))) gone.push_back(r);
         for (auto* r : gone) unlink(r);
         rcu_.collect();
         return gone.size();
@@ -223,8 +227,9 @@ private:
     std::vector<record*>& ring_of(const record* r) noexcept { return r->app ? apps_ : negatives_; }
 
     // Links `r` in front of the records it replaces, then unlinks those: readers see either the
-    // old record or the new one, never neither.
-    void publish(record* r, time_point now) {
+    // old record or the new one, never neither. Refuses (and frees) `r` if one of them was read
+    // by a later request.
+    bool publish(record* r, time_point now) {
         record* old[2] = {nullptr, nullptr};
         if (r->app) {
             old[0] = const_cast<record*>(find(cache_index::id, r->app->id));
@@ -233,6 +238,11 @@ private:
         } else {
             old[0] = const_cast<record*>(find(r->negative_of, r->name));
         }
+        for (auto* o : old)
+            if (o && o->ticket > r->ticket) {
+                delete r;
+                return false;
+            }
         auto& ring = ring_of(r);
         const std::size_t cap = r->app ? limits_.max_apps : limits_.max_negative;
         std::size_t replaced = 0;
@@ -248,6 +258,7 @@ private:
         for (auto* o : old)
             if (o) unlink(o);
         rcu_.collect();
+        return true;
     }
 
     // Unlinks `r` from its indexes and its ring; it is freed once no reader can hold it.
@@ -299,7 +310,8 @@ private:
     std::vector<record*> negatives_; // CLOCK ring of negative records
     std::size_t hand_[2] = {0, 0};
     std::uint64_t evictions_ = 0;
-    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<std::uint64_t> tickets_{0};  // the last ticket handed out
+    std::uint64_t invalidated_through_ = 0;  // under mutex_: tickets up to it predate an invalidation
 };
 
 }  // namespace pws::detail

@@ -136,12 +136,13 @@ public:
     /// to the driver, which reports them (ambiguous_key, malformed_item) on lookup.
     boost::asio::awaitable<preload_result> preload() requires ScanPolicy<Policy> {
         preload_result out;
-        const auto started = Clock::now();
+        std::uint64_t first_ticket = 0;
         std::unordered_set<std::string> cached_ids, shared_keys;
         std::unordered_map<std::string, std::string> key_owner;  // key -> first id seen with it
         boost::json::object start;
         for (bool first = true;; first = false) {
-            const auto generation = store_.generation();
+            const auto ticket = store_.ticket();
+            if (first) first_ticket = ticket;
             detail::scan_page page = co_await inner_.scan(first ? nullptr : &start, cfg_.preload_page_size);
             if (page.ec) {
                 preload_failures_.fetch_add(1, std::memory_order_relaxed);
@@ -169,13 +170,13 @@ public:
                     continue;
                 }
                 cached_ids.insert(app.id);
-                out.apps += store_.put_app(item.app, now, generation);
+                out.apps += store_.put_app(item.app, now, ticket);
             }
             if (!page.more()) break;
             start = std::move(page.last_evaluated_key);
         }
         out.dropped = store_.drop_unseen(
-            started, [&](std::string_view id) { return cached_ids.contains(std::string(id)); });
+            first_ticket, [&](std::string_view id) { return cached_ids.contains(std::string(id)); });
         preload_runs_.fetch_add(1, std::memory_order_relaxed);
         preload_malformed_.fetch_add(out.malformed, std::memory_order_relaxed);
         co_return out;
@@ -274,15 +275,15 @@ private:
             co_return co_await flights_.wait(std::move(f));
         }
         detail::flight_table::guard flight(flights_, i, name, std::move(f));
-        const auto generation = store_.generation();  // before the request: see cache_store::erase
+        const auto ticket = store_.ticket();  // before the request: see cache_store.hpp
         find_result r = co_await ask(i, name);
         const auto now = Clock::now();
         bool stale = false;
         if (r.found()) {
             // A driver must answer for the name asked; if one does not, pass it on uncached.
-            if ((i == index::id ? r.app->id : r.app->key) == name) store_.put_app(r.app, now, generation);
+            if ((i == index::id ? r.app->id : r.app->key) == name) store_.put_app(r.app, now, ticket);
         } else if (r.not_found()) {
-            store_.put_not_found(i, name, now, generation);
+            store_.put_not_found(i, name, now, ticket);
         } else if (auto app = store_.on_refresh_error(i, name, now, stale)) {
             r = find_result::of(std::move(app));
         }
