@@ -103,7 +103,8 @@ inline void check_lookup_body(std::string_view body) {
 
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(body, ec);
-    if (ec || !v.is_object()) return;
+    // (A number past the double range reads as infinity and could not be written back as JSON.)
+    if (ec || !v.is_object() || !all_finite(v)) return;
     auto& o = v.get_object();
     planted item = planted::no, items = planted::no;
     if (auto* it = o.if_contains("Item")) item = plant_canary(*it);

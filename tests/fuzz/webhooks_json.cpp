@@ -108,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     // The native L form of the same document.
-    if (v.is_array() && depth(v) <= 24) {
+    if (v.is_array() && depth(v) <= 24 && (strict() || all_finite(v))) {
         pws::App by_l;
         std::string diag_l;
         const auto ec_l = pws::dynamodb::decode_app(item_with(marshall(v)), by_l, diag_l);
