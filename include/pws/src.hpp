@@ -16,3 +16,10 @@
 #include <pws/impl/retry.ipp>
 #include <pws/impl/scan.ipp>
 #include <pws/impl/operations.ipp>
+#include <pws/impl/credentials_parse.ipp>
+#include <pws/impl/credentials_cache.ipp>
+#include <pws/impl/credentials_http.ipp>
+#include <pws/impl/credentials_blocking.ipp>
+#include <pws/impl/credentials_sources.ipp>
+#include <pws/impl/credentials_remote.ipp>
+#include <pws/impl/credentials_provider.ipp>

@@ -1,8 +1,8 @@
-// AWS credentials and where they come from.
+// AWS credentials: the value the signer needs.
 //
-// For now: explicit values, or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
-// environment variables. The seam for the full default provider chain is `credentials_source`:
-// the DynamoDB client asks it for credentials before signing each request.
+// Where they come from — explicit values, the environment, web identity, the shared files, the
+// container endpoint, EC2 instance metadata — is the default provider chain in
+// <pws/aws/credentials_provider.hpp>, which the DynamoDB client asks before signing.
 #pragma once
 
 #include <cstdlib>

@@ -1,0 +1,246 @@
+#pragma once
+
+// The chain itself: single-flight fetches, the refresh windows, static stability, and the one
+// error that lists every source.
+
+#include <pws/aws/credentials_provider.hpp>
+#include <pws/detail/credentials_cache.hpp>
+#include <pws/detail/credentials_sources.hpp>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
+#include <exception>
+#include <utility>
+
+namespace pws::detail {
+
+namespace credentials_provider_impl {
+
+namespace asio = boost::asio;
+using handler_type = asio::any_completion_handler<aws::credentials_signature>;
+
+inline std::string_view source_name(const chain_state& st, int i) {
+    return std::visit([](const auto& s) { return s.name; }, st.sources[static_cast<std::size_t>(i)]);
+}
+
+inline bool source_static_stability(const chain_state& st, int i) {
+    return std::visit([](const auto& s) { return s.static_stability; }, st.sources[static_cast<std::size_t>(i)]);
+}
+
+// Completes on the handler's own executor, never inline (Asio's rule for initiating functions).
+inline void complete(const asio::any_io_executor& ex, handler_type h, aws::credentials_result r) {
+    asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+}
+
+// The held credentials as a result. Called with the mutex held.
+inline aws::credentials_result held(const chain_state& st) {
+    aws::credentials_result r;
+    r.creds = st.entry.creds;
+    r.expiration = st.entry.expiration;
+    r.source = st.winner >= 0 ? source_name(st, st.winner) : std::string_view{};
+    return r;
+}
+
+inline std::chrono::seconds jitter(chain_state& st) {
+    // [0, 5 min), as the JavaScript SDK v3's static stability draws it.
+    return std::chrono::seconds(st.rng() % 300);
+}
+
+// One fetch: the whole chain the first time, the remembered source afterwards. Holds the state
+// alive, so a background refresh may outlive the provider.
+struct fetch_result {
+    source_outcome outcome;
+    int index = -1;          // the source that answered (ok or failed), -1 if none
+    std::string diagnostic;  // when not ok
+};
+
+inline asio::awaitable<source_outcome> fetch_one(chain_state& st, int i) {
+    return std::visit([&](auto& s) { return s.fetch(st); }, st.sources[static_cast<std::size_t>(i)]);
+}
+
+inline asio::awaitable<fetch_result> resolve_chain(chain_state& st) {
+    fetch_result out;
+    std::string tried;
+    for (int i = 0; i < static_cast<int>(source_count); ++i) {
+        auto o = co_await fetch_one(st, i);
+        if (o.what == source_outcome::kind::ok) {
+            out.outcome = std::move(o);
+            out.index = i;
+            co_return out;
+        }
+        if (!tried.empty()) tried += "; ";
+        tried += source_name(st, i);
+        tried += o.what == source_outcome::kind::skipped ? ": skipped, " : ": FAILED, ";
+        tried += o.reason;
+        if (o.what == source_outcome::kind::failed) {
+            // A configured source that fails ends the search: the next source would sign as
+            // another identity (say, the node's instance role instead of the pod's).
+            out.outcome = std::move(o);
+            out.index = i;
+            if (i + 1 < static_cast<int>(source_count)) {
+                tried += "; not tried after that failure:";
+                for (int j = i + 1; j < static_cast<int>(source_count); ++j) {
+                    tried += j == i + 1 ? " " : ", ";
+                    tried += source_name(st, j);
+                }
+            }
+            break;
+        }
+        out.outcome = std::move(o);
+    }
+    out.diagnostic = "no AWS credentials: " + tried;
+    co_return out;
+}
+
+inline asio::awaitable<fetch_result> refresh(chain_state& st, int winner) {
+    fetch_result out;
+    out.index = winner;
+    out.outcome = co_await fetch_one(st, winner);
+    if (out.outcome.what != source_outcome::kind::ok)
+        out.diagnostic = "refreshing AWS credentials from " + std::string(source_name(st, winner)) +
+                         " failed: " + out.outcome.reason;
+    co_return out;
+}
+
+// Applies a fetch's result and completes every waiter (also after the fetch threw, so that no
+// waiter hangs).
+inline void finish(chain_state& st, fetch_result f) {
+    std::vector<chain_state::waiter> waiters;
+    aws::credentials_result r;
+    {
+        std::lock_guard lock(st.mutex);
+        auto now = st.now();
+        auto policy = st.policy();
+        if (f.outcome.what == source_outcome::kind::ok) {
+            st.winner = f.index;
+            note_success(st.entry, std::make_shared<const aws::credentials>(std::move(f.outcome.creds)),
+                         f.outcome.expiration, now, policy, source_static_stability(st, f.index), jitter(st));
+            if (st.entry.extended) ++st.stats.extensions;
+            r = held(st);
+        } else {
+            ++st.stats.failed_fetches;
+            bool was_extended = st.entry.extended && st.entry.expiration && now < *st.entry.expiration;
+            bool stability = st.winner >= 0 && source_static_stability(st, st.winner);
+            if (st.winner >= 0 && note_failure(st.entry, now, policy, stability, jitter(st))) {
+                if (st.entry.extended && !was_extended) ++st.stats.extensions;
+                st.stats.served_stale += st.waiters.size();
+                r = held(st);
+            } else {
+                r.ec = error::no_credentials;
+                r.diagnostic = std::move(f.diagnostic);
+            }
+        }
+        st.fetching = false;
+        waiters.swap(st.waiters);
+    }
+    for (auto& w : waiters) complete(w.ex, std::move(w.handler), r);
+}
+
+inline asio::awaitable<void> run_fetch(std::shared_ptr<chain_state> st) {
+    int winner;
+    {
+        std::lock_guard lock(st->mutex);
+        winner = st->winner;
+    }
+    fetch_result f;
+    bool threw = false;
+    try {
+        // (No co_await inside ?: — GCC 12 miscompiles it.)
+        if (winner < 0)
+            f = co_await resolve_chain(*st);
+        else
+            f = co_await refresh(*st, winner);
+    } catch (const std::exception&) {
+        threw = true;
+    }
+    if (threw) {
+        // Out of memory, or a thread that could not start: nothing a caller could act on beyond
+        // retrying, and what() could quote anything, so it is not passed on.
+        f = {};
+        f.outcome = source_outcome::fail("internal error");
+        f.diagnostic = "fetching AWS credentials failed: an internal error (exception) occurred";
+    }
+    finish(*st, std::move(f));
+}
+
+inline void start_fetch(const std::shared_ptr<chain_state>& st) {
+    asio::co_spawn(st->ex, run_fetch(st), asio::detached);
+}
+
+}  // namespace credentials_provider_impl
+
+PWS_DECL void chain_get(const std::shared_ptr<chain_state>& st, boost::asio::any_io_executor ex,
+                        boost::asio::any_completion_handler<aws::credentials_signature> h) {
+    using namespace credentials_provider_impl;
+    bool start = false;
+    std::unique_lock lock(st->mutex);
+    auto action = decide(st->entry, st->now(), st->policy());
+    if (action != cache_action::wait) {
+        if (action == cache_action::serve_and_refresh && !st->fetching) {
+            st->fetching = true;
+            ++st->stats.fetches;
+            ++st->stats.background_refreshes;
+            start = true;
+        }
+        auto r = held(*st);
+        lock.unlock();
+        if (start) start_fetch(st);
+        complete(ex, std::move(h), std::move(r));
+        return;
+    }
+    st->waiters.push_back({std::move(ex), std::move(h)});
+    if (!st->fetching) {
+        st->fetching = true;
+        ++st->stats.fetches;
+        start = true;
+    }
+    lock.unlock();
+    if (start) start_fetch(st);
+}
+
+PWS_DECL std::shared_ptr<const aws::credentials> chain_try_get(const std::shared_ptr<chain_state>& st) {
+    using namespace credentials_provider_impl;
+    bool start = false;
+    std::shared_ptr<const aws::credentials> out;
+    {
+        std::lock_guard lock(st->mutex);
+        auto action = decide(st->entry, st->now(), st->policy());
+        if (action == cache_action::wait) return nullptr;
+        if (action == cache_action::serve_and_refresh && !st->fetching) {
+            st->fetching = true;
+            ++st->stats.fetches;
+            ++st->stats.background_refreshes;
+            start = true;
+        }
+        out = st->entry.creds;
+    }
+    if (start) start_fetch(st);
+    return out;
+}
+
+}  // namespace pws::detail
+
+namespace pws::aws {
+
+PWS_DECL credentials_provider::credentials_provider(executor_type ex, credentials_provider_config cfg)
+    : state_(std::make_shared<detail::chain_state>(std::move(ex), std::move(cfg))) {}
+
+PWS_DECL credentials_provider::~credentials_provider() = default;
+
+PWS_DECL credentials_provider::executor_type credentials_provider::get_executor() const noexcept { return state_->ex; }
+
+PWS_DECL std::string_view credentials_provider::source() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->winner >= 0 ? detail::credentials_provider_impl::source_name(*state_, state_->winner)
+                               : std::string_view{};
+}
+
+PWS_DECL credentials_provider_stats credentials_provider::stats() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->stats;
+}
+
+}  // namespace pws::aws
