@@ -9,6 +9,7 @@
 #pragma once
 
 #include <pws/aws/credentials.hpp>
+#include <pws/aws/credentials_provider.hpp>
 #include <pws/aws/endpoint.hpp>
 #include <pws/aws/sigv4.hpp>
 #include <pws/config.hpp>
@@ -105,7 +106,6 @@ private:
                                                                        time_point deadline);
     PWS_DECL boost::asio::awaitable<bool> acquire(lease& l, exchange_result& out, time_point deadline);
     PWS_DECL void release(std::unique_ptr<connection> c);
-    PWS_DECL bool resolve_credentials(aws::credentials& out) const;
     PWS_DECL std::string build_request(std::string_view operation, const std::string& body,
                                        const aws::credentials& creds, std::string_view invocation_id,
                                        unsigned attempt, std::chrono::system_clock::time_point signing_time);
@@ -114,7 +114,7 @@ private:
     DynamoDbConfig cfg_;
     aws::endpoint ep_;
     std::unique_ptr<boost::asio::ssl::context> tls_;
-    std::optional<aws::credentials> env_credentials_;
+    aws::credentials_provider credentials_; // the default chain; DynamoDbConfig::credentials first
 
     detail::retry_quota quota_; // thread-safe on its own
     detail::clock_skew skew_;   // an atomic

@@ -64,6 +64,15 @@ private:
 
 PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
     : ex_(std::move(ex)), cfg_(std::move(cfg)),
+      // Nothing is read or fetched here: the chain resolves on the first call.
+      credentials_(ex_,
+                   [this] {
+                       aws::credentials_provider_config c;
+                       c.explicit_credentials = cfg_.credentials;  // still wins when set
+                       if (aws::is_valid_region(cfg_.region)) c.region = cfg_.region;  // STS's region
+                       c.ca_file = cfg_.ca_file;
+                       return c;
+                   }()),
       quota_(cfg_.retry_quota),
       pool_(cfg_.pool_size, std::min(cfg_.max_idle_connections, cfg_.pool_size), cfg_.idle_timeout) {
     std::string diag;
@@ -95,7 +104,6 @@ PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
         }
         tls_->set_verify_mode(cfg_.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
     }
-    env_credentials_ = aws::credentials::from_env();
 }
 
 PWS_DECL client::~client() = default;
@@ -107,16 +115,6 @@ PWS_DECL client_stats client::stats() const {
     s.idle_connections = pool_.idle();
     s.peak_connections = pool_.peak();
     return s;
-}
-
-PWS_DECL bool client::resolve_credentials(aws::credentials& out) const {
-    if (cfg_.credentials && !cfg_.credentials->empty())
-        out = *cfg_.credentials;
-    else if (env_credentials_)
-        out = *env_credentials_;
-    else
-        return false;
-    return true;
 }
 
 PWS_DECL asio::awaitable<bool> client::acquire(lease& l, exchange_result& out,
@@ -296,14 +294,19 @@ inline std::string invocation_id() {
 
 PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std::string body) {
     response out;
-    aws::credentials creds;
-    if (!resolve_credentials(creds)) {
-        out.ec = error::no_credentials;
-        out.diagnostic =
-            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
-            "DynamoDbConfig::credentials";
-        co_return out;
+    // Held credentials without a hop; otherwise wait for the chain (the first call resolves it,
+    // concurrent calls share that fetch). A credentials failure is this call's error.
+    std::shared_ptr<const aws::credentials> held = credentials_.try_get();
+    if (!held) {
+        auto cr = co_await credentials_.get();
+        if (cr.ec) {
+            out.ec = cr.ec;
+            out.diagnostic = std::move(cr.diagnostic);
+            co_return out;
+        }
+        held = std::move(cr.creds);
     }
+    aws::credentials creds = *held;
     for (std::string_view v : {std::string_view(creds.access_key_id), std::string_view(creds.session_token)})
         for (char ch : v)
             if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
