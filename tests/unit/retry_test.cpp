@@ -97,7 +97,8 @@ BOOST_AUTO_TEST_CASE(http_dates) {
     BOOST_TEST_REQUIRE(t.has_value());
     BOOST_TEST(std::chrono::system_clock::to_time_t(*t) == 1440938160);
     for (const char* bad : {"", "Sun, 30 Aug 2015 12:36:00 UTC", "Sun, 31 Feb 2015 12:36:00 GMT",
-                            "Sun, 30 Foo 2015 12:36:00 GMT", "Sun, 30 Aug 2015 25:36:00 GMT", "garbage garbage garbage xx"})
+                            "Sun, 30 Foo 2015 12:36:00 GMT", "Sun, 30 Aug 2015 25:36:00 GMT", "garbage garbage garbage xx",
+                            "Sun, 30 Aug 3988 12:36:00 GMT"})
         BOOST_TEST(!parse_http_date(bad).has_value(), bad);
 }
 

@@ -109,7 +109,8 @@ PWS_DECL std::optional<std::chrono::system_clock::time_point> parse_http_date(st
         if (v.substr(8, 3) == months[i]) month = i;
     if (month < 0 || !num(5, 2, day) || !num(12, 4, year) || !num(17, 2, hh) || !num(20, 2, mm) || !num(23, 2, ss))
         return std::nullopt;
-    if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || year < 1970) return std::nullopt;
+    // Years past 2200 would overflow system_clock's nanosecond time_point (it ends in 2262).
+    if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || year < 1970 || year > 2200) return std::nullopt;
     using namespace std::chrono;
     auto ymd = year_month_day{std::chrono::year{year}, std::chrono::month{unsigned(month + 1)}, std::chrono::day{unsigned(day)}};
     if (!ymd.ok()) return std::nullopt;
