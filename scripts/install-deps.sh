@@ -21,7 +21,7 @@ else
   exit 1
 fi
 
-packages=(cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libssl-dev
+packages=(cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libssl-dev openssl
           python3-botocore ca-certificates libbenchmark-dev clang libclang-rt-14-dev)
 # A node from elsewhere (NodeSource, nvm...) is fine as long as it is >= 18; Debian's nodejs
 # would fight it over /usr/bin/node, so it is only installed when there is no node at all.

@@ -1,0 +1,378 @@
+// The client's transport against a fault-injecting front placed before dynalite (both on
+// 127.0.0.1): for each fault, the number of attempts the front saw, the outcome, and that the call
+// ended within its deadline; then the bounded pool under concurrency on two threads.
+#define BOOST_TEST_MODULE pws_transport_tests
+#include "transport_support.hpp"
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace transport;
+
+BOOST_AUTO_TEST_SUITE(faults)
+
+BOOST_FIXTURE_TEST_CASE(clean_lookup_is_one_request, front_fixture) {
+    auto o = lookup();
+    BOOST_TEST_REQUIRE(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 1);
+    BOOST_TEST(front.requests() == 1);
+    BOOST_TEST(within_deadline(o));
+}
+
+BOOST_FIXTURE_TEST_CASE(dropped_connections_are_retried, front_fixture) {
+    front.push(fault::drop_before_request);
+    auto o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 2);
+    BOOST_TEST(front.requests() == 2);
+    BOOST_TEST(front.connections() == 2);
+    BOOST_TEST(within_deadline(o));
+
+    // On a pooled connection, a drop before any response byte may be a server that closed it
+    // while idle: the request is sent again at once on a fresh connection, within the attempt.
+    front.push(fault::drop_after_request);
+    o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 1);
+    BOOST_TEST(front.requests() == 4);
+    BOOST_TEST(within_deadline(o));
+    auto s = client().stats();
+    BOOST_TEST(s.stale_retries == 1u);
+    BOOST_TEST(s.retries == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(drop_after_request_on_a_fresh_connection_is_retried, front_fixture) {
+    front.push(fault::drop_after_request);
+    auto o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 2);
+    BOOST_TEST(front.requests() == 2);
+    BOOST_TEST(client().stats().retries == 1u);
+    BOOST_TEST(within_deadline(o));
+}
+
+BOOST_FIXTURE_TEST_CASE(stall_times_out_the_attempt_then_retries, front_fixture) {
+    cfg.attempt_timeout = 300ms;
+    front.push(fault::stall);
+    auto o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 2);
+    BOOST_TEST(front.requests() == 2);
+    BOOST_TEST(within_deadline(o));
+}
+
+BOOST_FIXTURE_TEST_CASE(endless_stall_ends_at_the_deadline, front_fixture) {
+    cfg.attempt_timeout = 300ms;
+    cfg.total_timeout = 800ms;
+    front.push(fault::stall, 10);
+    auto o = lookup();
+    BOOST_TEST(o.result.ec == pws::error::timeout, o.result.ec.message() + ": " + o.result.diagnostic);
+    BOOST_TEST(o.attempts >= 2);
+    BOOST_TEST(front.requests() == o.attempts);
+    BOOST_TEST(within_deadline(o));
+}
+
+BOOST_FIXTURE_TEST_CASE(server_errors_n_times_then_success, front_fixture) {
+    for (fault f : {fault::status_500, fault::status_503, fault::throttle}) {
+        front.reset();
+        front.push(f, 3);
+        auto o = lookup();
+        BOOST_TEST(o.found(), o.result.diagnostic);
+        BOOST_TEST(o.attempts == 4);  // max_attempts: the fourth succeeds
+        BOOST_TEST(front.requests() == 4);
+        BOOST_TEST(within_deadline(o));
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(beyond_max_attempts_the_last_cause_is_returned, front_fixture) {
+    cfg.max_attempts = 3;
+    front.push(fault::throttle);
+    front.push(fault::status_500);
+    front.push(fault::status_503, 5);
+    auto o = lookup();
+    BOOST_TEST(o.result.ec == pws::dynamodb_errc::service_unavailable, o.result.ec.message());
+    BOOST_TEST(o.result.diagnostic.find("after 3 attempts") != std::string::npos, o.result.diagnostic);
+    BOOST_TEST(o.attempts == 3);
+    BOOST_TEST(front.requests() == 3);
+    BOOST_TEST(within_deadline(o));
+
+    front.reset();
+    front.push(fault::throttle, 5);
+    o = lookup();
+    BOOST_TEST(o.result.ec == pws::dynamodb_errc::provisioned_throughput_exceeded, o.result.ec.message());
+    BOOST_TEST(front.requests() == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(corrupt_body_and_bad_crc_are_retried, front_fixture) {
+    front.push(fault::corrupt_body);
+    front.push(fault::bad_crc);
+    auto o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 3);
+    BOOST_TEST(front.requests() == 3);
+    BOOST_TEST(within_deadline(o));
+}
+
+BOOST_FIXTURE_TEST_CASE(crc_mismatch_is_reported_when_not_retried, front_fixture) {
+    cfg.max_attempts = 1;
+    front.push(fault::corrupt_body);
+    auto o = lookup();
+    BOOST_TEST(o.result.ec == pws::error::crc32_mismatch, o.result.ec.message());
+    BOOST_TEST(front.requests() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(validation_is_sent_exactly_once, front_fixture) {
+    front.push(fault::validation, 3);
+    auto o = lookup();
+    BOOST_TEST(o.result.ec == pws::dynamodb_errc::validation, o.result.ec.message());
+    BOOST_TEST(o.attempts == 1);
+    BOOST_TEST(front.requests() == 1);
+    BOOST_TEST(within_deadline(o));
+}
+
+BOOST_FIXTURE_TEST_CASE(clock_skew_is_learned_and_corrected_at_once, front_fixture) {
+    front.set_clock_offset(std::chrono::hours(3));
+    auto o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 2);  // rejected, then re-signed with the server's time
+    BOOST_TEST(front.requests() == 2);
+    auto s = client().stats();
+    BOOST_TEST(s.skew_corrections == 1u);
+    BOOST_TEST(s.retries == 0u);  // not a backoff retry
+    auto rec = front.records();
+    BOOST_TEST_REQUIRE(rec.size() == 2u);
+    BOOST_TEST(rec[0].amz_date < rec[1].amz_date);  // the second was signed ~3 hours later
+    BOOST_TEST(within_deadline(o));
+
+    o = lookup();  // the offset is kept: signed right the first time
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 1);
+    BOOST_TEST(front.requests() == 3);
+
+    // The clock behind the server's: same story the other way.
+    front.reset();
+    front.set_clock_offset(-std::chrono::hours(2));
+    o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 2);
+    BOOST_TEST(front.requests() == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(retry_quota_exhaustion_stops_retrying, front_fixture) {
+    cfg.retry_quota = 5;  // one retry's worth
+    front.push(fault::status_500, 3);
+    auto o = lookup();
+    BOOST_TEST(o.result.ec == pws::dynamodb_errc::internal_server_error, o.result.ec.message());
+    BOOST_TEST(o.result.diagnostic.find("retry quota exhausted") != std::string::npos, o.result.diagnostic);
+    BOOST_TEST(o.attempts == 2);
+    BOOST_TEST(front.requests() == 2);
+    BOOST_TEST(client().stats().quota_refusals == 1u);
+
+    o = lookup();  // the bucket is still empty: the third 500 is returned at once
+    BOOST_TEST(o.result.ec == pws::dynamodb_errc::internal_server_error);
+    BOOST_TEST(front.requests() == 3);
+
+    o = lookup();  // no fault left
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(front.requests() == 4);
+    BOOST_TEST(client().stats().quota_refusals == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(invocation_id_and_attempt_headers, front_fixture) {
+    front.push(fault::status_500, 2);
+    auto o = lookup();
+    BOOST_TEST_REQUIRE(o.found(), o.result.diagnostic);
+    o = lookup();
+    BOOST_TEST_REQUIRE(o.found(), o.result.diagnostic);
+    auto rec = front.records();
+    BOOST_TEST_REQUIRE(rec.size() == 4u);
+    const std::string& id = rec[0].invocation_id;
+    BOOST_TEST(id.size() == 36u);
+    BOOST_TEST(id[14] == '4');  // a v4 UUID
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(rec[i].invocation_id == id);  // one id per lookup, on every attempt
+        BOOST_TEST(rec[i].sdk_request == "attempt=" + std::to_string(i + 1) + "; max=4");
+    }
+    BOOST_TEST(rec[3].invocation_id.size() == 36u);
+    BOOST_TEST(rec[3].invocation_id != id);  // the next lookup has its own
+    BOOST_TEST(rec[3].sdk_request == "attempt=1; max=4");
+}
+
+BOOST_FIXTURE_TEST_CASE(idle_connection_closed_by_the_server_is_replaced, front_fixture) {
+    front.close_idle_after(200ms);  // as dynalite does after 5 s, AWS after minutes
+    BOOST_TEST_REQUIRE(lookup().found());
+    for (int i = 0; i < 300 && front.idle_closes() == 0; ++i) std::this_thread::sleep_for(10ms);
+    BOOST_TEST_REQUIRE(front.idle_closes() == 1);
+    auto o = lookup();  // meets the closed connection in the pool
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 1);  // a re-send, not a failed attempt
+    auto s = client().stats();
+    BOOST_TEST(s.stale_retries == 1u);
+    BOOST_TEST(s.connections_opened == 2u);
+    BOOST_TEST(front.requests() == 2);
+    BOOST_TEST(within_deadline(o));
+}
+
+BOOST_FIXTURE_TEST_CASE(connection_idle_past_idle_timeout_is_not_reused, front_fixture) {
+    cfg.idle_timeout = 100ms;  // ours is shorter than the server's: dropped before it can fail
+    BOOST_TEST_REQUIRE(lookup().found());
+    std::this_thread::sleep_for(250ms);
+    auto o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    auto s = client().stats();
+    BOOST_TEST(s.connections_opened == 2u);
+    BOOST_TEST(s.stale_retries == 0u);
+    BOOST_TEST(s.open_connections == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(pool)
+
+namespace {
+
+struct concurrent_result {
+    int found = 0;
+    std::vector<std::string> failures;
+    steady::duration slowest{};
+};
+
+// `total` lookups, `in_flight` at a time, on an io_context run by `threads` threads.
+concurrent_result run_concurrently(front_fixture& f, int total, int in_flight, int threads) {
+    auto& c = f.client();
+    std::atomic<int> next{0};
+    std::mutex m;
+    concurrent_result out;
+    for (int w = 0; w < in_flight; ++w)
+        asio::co_spawn(
+            f.ioc,
+            [&]() -> asio::awaitable<void> {
+                while (next++ < total) {
+                    auto o = co_await get_app(c, "app-id");
+                    std::lock_guard lock(m);
+                    out.slowest = std::max(out.slowest, o.took);
+                    if (o.found())
+                        ++out.found;
+                    else
+                        out.failures.push_back(o.result.ec.message() + ": " + o.result.diagnostic);
+                }
+            },
+            asio::detached);
+    f.ioc.restart();
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back([&] { f.ioc.run(); });
+    f.ioc.run();
+    for (auto& t : pool) t.join();
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pool_size_zero_is_refused) {
+    asio::io_context ioc;
+    auto cfg = config("http://127.0.0.1:9");
+    cfg.pool_size = 0;
+    BOOST_CHECK_THROW(pws::dynamodb::client(ioc.get_executor(), cfg), boost::system::system_error);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_lookups_stay_within_the_pool, front_fixture) {
+    cfg.pool_size = 4;
+    auto r = run_concurrently(*this, 200, 32, 2);
+    BOOST_TEST(r.found == 200);
+    BOOST_TEST(r.failures.empty(), (r.failures.empty() ? "" : r.failures.front()));
+    BOOST_TEST((r.slowest < cfg.total_timeout + grace));
+    auto s = client().stats();
+    BOOST_TEST(s.requests == 200u);
+    BOOST_TEST(s.peak_connections <= 4u);
+    BOOST_TEST(s.connections_opened <= 4u);
+    BOOST_TEST(s.pool_waits > 0u);  // 32 in flight for 4 connections: most waited
+    BOOST_TEST(s.pool_timeouts == 0u);
+    BOOST_TEST(s.open_connections == s.idle_connections);  // every slot came back
+    BOOST_TEST(front.requests() == 200);
+    BOOST_TEST(front.connections() <= 4);
+    BOOST_TEST(front.peak_connections() <= 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_lookups_through_faults, front_fixture) {
+    cfg.pool_size = 3;
+    cfg.max_attempts = 10;  // a lookup may meet several of the faults below in a row
+    for (int i = 0; i < 5; ++i)
+        for (fault f :
+             {fault::drop_before_request, fault::drop_after_request, fault::status_500, fault::bad_crc})
+            front.push(f);
+    auto r = run_concurrently(*this, 100, 16, 2);
+    BOOST_TEST(r.found == 100);
+    BOOST_TEST(r.failures.empty(), (r.failures.empty() ? "" : r.failures.front()));
+    BOOST_TEST((r.slowest < cfg.total_timeout + grace));
+    BOOST_TEST(front.pending_faults() == 0u);
+    BOOST_TEST(front.requests() == 120);  // every fault took one request, every lookup one more
+    auto s = client().stats();
+    BOOST_TEST(s.peak_connections <= 3u);
+    BOOST_TEST(s.open_connections == s.idle_connections);  // failed attempts gave their slot back
+    BOOST_TEST(s.open_connections <= 3u);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_calls_rejected_for_skew_each_retry_once, front_fixture) {
+    // Several calls signed with the local clock are rejected together; whichever learns the
+    // offset first, every one of them must retry with the corrected clock (and only once).
+    front.set_clock_offset(std::chrono::hours(3));
+    cfg.pool_size = 8;
+    auto r = run_concurrently(*this, 8, 8, 2);
+    BOOST_TEST(r.found == 8);
+    BOOST_TEST(r.failures.empty(), (r.failures.empty() ? "" : r.failures.front()));
+    auto s = client().stats();
+    BOOST_TEST(s.skew_corrections >= 1u);
+    BOOST_TEST(front.requests() == static_cast<int>(8 + s.skew_corrections));
+    BOOST_TEST(s.retries == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(waiters_get_the_connection_in_turn, front_fixture) {
+    cfg.pool_size = 1;
+    auto r = run_concurrently(*this, 10, 10, 1);
+    BOOST_TEST(r.found == 10);
+    auto s = client().stats();
+    BOOST_TEST(s.connections_opened == 1u);
+    BOOST_TEST(s.pool_waits >= 9u);
+    BOOST_TEST(front.connections() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(waiting_for_a_connection_respects_the_deadline, front_fixture) {
+    // One connection, held by a stalled lookup until its deadline; six more queue behind it.
+    // Each must end in a timeout within its own deadline, whether its wait for the pool ran out
+    // ("timed out waiting for a free connection") or the slot came too late to use.
+    cfg.pool_size = 1;
+    cfg.max_attempts = 1;
+    cfg.attempt_timeout = cfg.total_timeout = 800ms;
+    front.push(fault::stall);
+    auto& c = client();
+    std::vector<std::future<outcome>> calls;
+    for (int i = 0; i < 7; ++i) calls.push_back(asio::co_spawn(ioc, get_app(c, "app-id"), asio::use_future));
+    ioc.restart();
+    ioc.run();
+    for (auto& f : calls) {
+        auto o = f.get();
+        BOOST_TEST(o.result.ec == pws::error::timeout, o.result.diagnostic);
+        BOOST_TEST(within_deadline(o));
+        if (o.result.diagnostic.find("free connection") != std::string::npos)
+            BOOST_TEST(
+                o.result.diagnostic.find("all 1 of DynamoDbConfig::pool_size busy") != std::string::npos,
+                o.result.diagnostic);
+    }
+    auto s = c.stats();
+    BOOST_TEST(s.pool_waits == 6u);
+    BOOST_TEST_MESSAGE("pool timeouts: " << s.pool_timeouts << " of 6 waiters");
+    BOOST_TEST(s.open_connections == s.idle_connections);  // no slot leaked
+
+    auto o = lookup();  // the pool still works
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(c.stats().open_connections <= 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
