@@ -1,0 +1,325 @@
+// The chain as a whole — order, laziness, memory of the winner, single-flight, the refresh
+// windows on a manual clock, static stability, the no-credentials error — and the DynamoDB
+// client signing with what the chain found.
+#include "fake_http.hpp"
+#include "support.hpp"
+
+#include <pws/aws/credentials_provider.hpp>
+#include <pws/policies/dynamodb.hpp>
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <mutex>
+#include <set>
+#include <vector>
+
+using namespace pws::test;
+using pws::error;
+
+namespace {
+
+// A container endpoint whose credentials are numbered by fetch: ASIA1, ASIA2, ... each valid for
+// an hour from the manual clock's now.
+struct numbered_agent {
+    manual_clock clock;
+    std::atomic<int> n{0};
+    std::atomic<bool> down{false};
+    fake_http server{[this](const seen_request&) {
+        if (down) return reply{503, "", "text/plain"};
+        int i = ++n;
+        return reply{200, metadata_json("ASIA" + std::to_string(i), "SECRET" + std::to_string(i),
+                                        "TOKEN" + std::to_string(i), clock.now() + 1h),
+                     "application/json", 20ms};
+    }};
+    explicit numbered_agent(manual_clock c) : clock(std::move(c)) {}
+};
+
+struct fixture {
+    boost::asio::io_context ioc;
+    fake_env env;
+    manual_clock clock;
+    temp_dir dir;
+    pws::aws::credentials_provider_config cfg = isolated(env, clock, dir);
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(credentials_chain)
+
+BOOST_FIXTURE_TEST_CASE(order_is_the_sdks, fixture) {
+    fake_http sts([](const seen_request&) { return reply{200, sts_xml("ASIASTS", "S", "T", t0 + 1h), "text/xml"}; });
+    numbered_agent agent(clock);
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    dir.write(".aws/credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = S\n");
+    env.set("AWS_WEB_IDENTITY_TOKEN_FILE", dir.write("token", "jwt"));
+    env.set("AWS_ROLE_ARN", "arn:aws:iam::1:role/r");
+    env.set("AWS_ENDPOINT_URL_STS", sts.url());
+    env.set("AWS_ACCESS_KEY_ID", "AKIDENV");
+    env.set("AWS_SECRET_ACCESS_KEY", "S");
+    auto expect = [&](std::string_view source, std::string_view key) {
+        pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+        auto r = get(ioc, p);
+        BOOST_TEST_REQUIRE(!r.ec, r.diagnostic);
+        BOOST_TEST(r.source == source);
+        BOOST_TEST(r.creds->access_key_id == key);
+        BOOST_TEST(p.source() == source);
+    };
+    cfg.explicit_credentials = pws::aws::credentials{"AKIDEXPLICIT", "S", ""};
+    expect("explicit", "AKIDEXPLICIT");
+    cfg.explicit_credentials.reset();
+    expect("environment", "AKIDENV");
+    env.unset("AWS_ACCESS_KEY_ID");
+    expect("web identity", "ASIASTS");
+    env.unset("AWS_WEB_IDENTITY_TOKEN_FILE");
+    expect("shared files", "AKIDFILE");
+    BOOST_TEST(agent.server.count() == 0u);  // nothing below the winner was asked
+    std::filesystem::remove(dir.path / ".aws/credentials");
+    expect("container", "ASIA1");
+    BOOST_TEST(sts.count() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(lazy_and_remembers_the_winner, fixture) {
+    numbered_agent agent(clock);
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    ioc.run();
+    BOOST_TEST(agent.server.count() == 0u);  // nothing fetched at construction
+    BOOST_TEST(p.source() == "");
+    BOOST_TEST(!p.try_get());
+
+    auto r = get(ioc, p);
+    BOOST_TEST_REQUIRE(!r.ec, r.diagnostic);
+    BOOST_TEST(r.creds->access_key_id == "ASIA1");
+    // A higher-priority source appears; the refresh still goes to the container only.
+    env.set("AWS_ACCESS_KEY_ID", "AKIDENV");
+    env.set("AWS_SECRET_ACCESS_KEY", "S");
+    clock.advance(55min);
+    r = get(ioc, p);
+    BOOST_TEST_REQUIRE(!r.ec, r.diagnostic);
+    BOOST_TEST(r.source == "container");
+    BOOST_TEST(r.creds->access_key_id == "ASIA2");
+    BOOST_TEST(agent.server.count() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_requests_share_one_fetch, fixture) {
+    numbered_agent agent(clock);
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    std::vector<pws::aws::credentials_result> results;
+    for (int i = 0; i < 32; ++i)
+        p.async_get([&](pws::aws::credentials_result r) { results.push_back(std::move(r)); });
+    ioc.run();
+    BOOST_TEST_REQUIRE(results.size() == 32u);
+    BOOST_TEST(agent.server.count() == 1u);
+    for (auto& r : results) BOOST_TEST((!r.ec && r.creds == results[0].creds));  // the very same object
+    BOOST_TEST(p.stats().fetches == 1u);
+
+    // The same from four threads at once.
+    boost::asio::thread_pool threads(4);
+    pws::aws::credentials_provider shared(threads.get_executor(), cfg);
+    std::mutex m;
+    std::set<const pws::aws::credentials*> distinct;
+    std::atomic<int> done{0};
+    for (int i = 0; i < 64; ++i)
+        boost::asio::post(threads, [&] {
+            shared.async_get([&](pws::aws::credentials_result r) {
+                std::lock_guard lock(m);
+                distinct.insert(r.creds.get());
+                ++done;
+            });
+        });
+    threads.join();
+    BOOST_TEST(done == 64);
+    BOOST_TEST(distinct.size() == 1u);
+    BOOST_TEST(!distinct.count(nullptr));
+    BOOST_TEST(agent.server.count() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(advisory_then_mandatory_refresh, fixture) {
+    numbered_agent agent(clock);
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    BOOST_TEST(get(ioc, p).creds->access_key_id == "ASIA1");
+    clock.advance(40min);  // 20 min left: served from memory, no fetch
+    BOOST_TEST(get(ioc, p).creds->access_key_id == "ASIA1");
+    BOOST_TEST(p.try_get()->access_key_id == "ASIA1");
+    BOOST_TEST(agent.server.count() == 1u);
+
+    clock.advance(8min);  // 12 min left: advisory — everyone keeps ASIA1, one background refresh
+    std::vector<std::string> seen;
+    for (int i = 0; i < 8; ++i)
+        p.async_get([&](pws::aws::credentials_result r) { seen.push_back(r.creds->access_key_id); });
+    BOOST_TEST(p.try_get()->access_key_id == "ASIA1");
+    ioc.restart();
+    ioc.run();
+    BOOST_TEST(seen == std::vector<std::string>(8, "ASIA1"));
+    BOOST_TEST(agent.server.count() == 2u);
+    BOOST_TEST(p.stats().background_refreshes == 1u);
+    BOOST_TEST(p.try_get()->access_key_id == "ASIA2");  // the refresh landed
+
+    clock.advance(52min);  // 8 min left of ASIA2: mandatory — the caller waits for ASIA3
+    BOOST_TEST(!p.try_get());
+    auto r = get(ioc, p);
+    BOOST_TEST(r.creds->access_key_id == "ASIA3");
+    BOOST_TEST((r.expiration && *r.expiration == clock.now() + 1h));
+}
+
+BOOST_FIXTURE_TEST_CASE(static_stability_when_imds_is_down, fixture) {
+    std::atomic<bool> down{false};
+    fake_http imds([&](const seen_request& q) {
+        if (down) return reply{0, "", "", 0ms, true};  // hang up
+        if (q.method == "PUT") return reply{200, "tok", "text/plain"};
+        if (q.target.ends_with("/security-credentials/")) return reply{200, "role", "text/plain"};
+        return reply{200, metadata_json("ASIAIMDS", "SECRETIMDS", "TOKIMDS", t0 + 1h)};
+    });
+    env.unset("AWS_EC2_METADATA_DISABLED");
+    env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url());
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    BOOST_TEST_REQUIRE(!get(ioc, p).ec);
+    down = true;
+
+    clock.advance(55min);  // mandatory window, IMDS down: keep signing with what we have
+    auto r = get(ioc, p);
+    BOOST_TEST_REQUIRE(!r.ec, r.diagnostic);
+    BOOST_TEST(r.creds->access_key_id == "ASIAIMDS");
+    BOOST_TEST((*r.expiration == t0 + 1h));
+    auto calls = imds.count();
+    BOOST_TEST(!get(ioc, p).ec);
+    BOOST_TEST(imds.count() == calls);  // and do not hammer it: the next try is a minute later
+
+    clock.set(t0 + 1h + 1min);  // expired, IMDS still down: extended by 5 to 10 minutes
+    r = get(ioc, p);
+    BOOST_TEST_REQUIRE(!r.ec, r.diagnostic);
+    BOOST_TEST(r.creds->access_key_id == "ASIAIMDS");
+    BOOST_TEST((*r.expiration >= clock.now() + 5min && *r.expiration < clock.now() + 10min));
+    BOOST_TEST(p.stats().extensions == 1u);
+
+    down = false;  // back: the next refresh (after 5 min) replaces them
+    clock.advance(5min + 1s);
+    get(ioc, p);
+    BOOST_TEST(p.stats().failed_fetches == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(expired_container_credentials_are_an_error, fixture) {
+    numbered_agent agent(clock);
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    BOOST_TEST_REQUIRE(!get(ioc, p).ec);
+    agent.down = true;
+    clock.advance(1h);
+    auto r = get(ioc, p);
+    BOOST_TEST((r.ec == error::no_credentials));
+    BOOST_TEST(r.diagnostic.find("refreshing AWS credentials from container failed") != std::string::npos, r.diagnostic);
+    BOOST_TEST(r.diagnostic.find("HTTP 503") != std::string::npos, r.diagnostic);
+    agent.down = false;  // recovers on the next request
+    BOOST_TEST(get(ioc, p).creds->access_key_id == "ASIA2");
+}
+
+BOOST_FIXTURE_TEST_CASE(no_credentials_lists_every_source_and_no_secret, fixture) {
+    env.set("AWS_SECRET_ACCESS_KEY", "SECRET-VALUE-1");  // without an id: skipped, and never quoted
+    env.set("AWS_SESSION_TOKEN", "SESSION-TOKEN-1");
+    env.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "AUTH-TOKEN-1");
+    dir.write(".aws/config", "[default]\nregion = eu-west-1\n");
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    auto r = get(ioc, p);
+    BOOST_TEST((r.ec == error::no_credentials));
+    BOOST_TEST(!r.creds);
+    const std::string& d = r.diagnostic;
+    for (auto part : {"no AWS credentials: explicit: skipped, not configured",
+                      "environment: skipped, AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not",
+                      "web identity: skipped, AWS_WEB_IDENTITY_TOKEN_FILE is not set",
+                      "shared files: skipped, profile 'default' has no credentials",
+                      "container: skipped, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set",
+                      "instance metadata: skipped, AWS_EC2_METADATA_DISABLED is true"})
+        BOOST_TEST(d.find(part) != std::string::npos, part << " in " << d);
+    for (auto secret : {"SECRET-VALUE-1", "SESSION-TOKEN-1", "AUTH-TOKEN-1"})
+        BOOST_TEST(d.find(secret) == std::string::npos);
+    BOOST_TEST(p.stats().failed_fetches == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The DynamoDB client asks the chain before signing (the process environment, as in production).
+BOOST_AUTO_TEST_SUITE(credentials_client)
+
+namespace {
+
+// Sets process environment variables for one test and restores them after.
+struct scoped_env {
+    std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+    void set(const std::string& k, const std::optional<std::string>& v) {
+        const char* old = std::getenv(k.c_str());
+        saved.emplace_back(k, old ? std::optional<std::string>(old) : std::nullopt);
+        if (v) ::setenv(k.c_str(), v->c_str(), 1);
+        else ::unsetenv(k.c_str());
+    }
+    ~scoped_env() {
+        for (auto it = saved.rbegin(); it != saved.rend(); ++it)
+            if (it->second) ::setenv(it->first.c_str(), it->second->c_str(), 1);
+            else ::unsetenv(it->first.c_str());
+    }
+};
+
+struct client_fixture {
+    boost::asio::io_context ioc;
+    temp_dir home;
+    scoped_env env;
+    numbered_agent agent{manual_clock{}};
+    fake_http dynamodb{[](const seen_request&) { return reply{200, "{}", "application/x-amz-json-1.0"}; }};
+    client_fixture() {
+        agent.clock.set(std::chrono::system_clock::now());  // the client uses the real clock
+        for (auto var : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                         "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"})
+            env.set(var, std::nullopt);
+        env.set("HOME", home.path.string());
+        env.set("AWS_EC2_METADATA_DISABLED", "true");
+        env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    }
+    pws::DynamoDbConfig config() const {
+        pws::DynamoDbConfig c;
+        c.endpoint = dynamodb.url();
+        return c;
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(signs_with_container_credentials, client_fixture) {
+    pws::DynamoDbPolicy policy(ioc.get_executor(), config());
+    BOOST_TEST(agent.server.count() == 0u);  // constructing the client fetched nothing
+    for (int i = 0; i < 2; ++i) {
+        auto r = run(ioc, [&] { return policy.find_by_id("app-id"); });
+        BOOST_TEST(r.not_found(), r.ec.message() << ": " << r.diagnostic);
+    }
+    auto seen = dynamodb.requests();
+    BOOST_TEST_REQUIRE(seen.size() == 2u);
+    for (auto& q : seen) {
+        BOOST_TEST(q.header("authorization").find("Credential=ASIA1/") != std::string::npos, q.header("authorization"));
+        BOOST_TEST(q.header("x-amz-security-token") == "TOKEN1");
+    }
+    BOOST_TEST(agent.server.count() == 1u);  // fetched once, then held
+}
+
+BOOST_FIXTURE_TEST_CASE(credentials_failure_is_an_error_not_not_found, client_fixture) {
+    agent.down = true;
+    pws::DynamoDbPolicy policy(ioc.get_executor(), config());
+    auto r = run(ioc, [&] { return policy.find_by_id("app-id"); });
+    BOOST_TEST(r.failed());
+    BOOST_TEST((r.ec == error::no_credentials));
+    BOOST_TEST(r.diagnostic.find("container: FAILED, GET http://127.0.0.1:") != std::string::npos, r.diagnostic);
+    BOOST_TEST(dynamodb.count() == 0u);  // nothing unsigned was sent
+
+    // DynamoDbConfig::credentials still wins over the chain.
+    auto cfg = config();
+    cfg.credentials = pws::aws::credentials{"AKIDCONFIG", "S", ""};
+    pws::DynamoDbPolicy explicit_policy(ioc.get_executor(), cfg);
+    r = run(ioc, [&] { return explicit_policy.find_by_id("app-id"); });
+    BOOST_TEST(r.not_found(), r.diagnostic);
+    BOOST_TEST(dynamodb.requests().back().header("authorization").find("Credential=AKIDCONFIG/") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
