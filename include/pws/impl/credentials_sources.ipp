@@ -9,6 +9,8 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include <openssl/ssl.h>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -98,6 +100,7 @@ PWS_DECL boost::asio::ssl::context* chain_state::tls(std::string& diag) {
     std::lock_guard lock(lazy_mutex_);
     if (!tls_) {
         auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+        SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);  // as AWS requires
         boost::system::error_code ec;
         ctx->set_default_verify_paths(ec);
         std::string ca = cfg.ca_file;
