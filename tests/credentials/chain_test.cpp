@@ -8,6 +8,7 @@
 #include <pws/policies/dynamodb.hpp>
 
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -320,6 +321,61 @@ BOOST_FIXTURE_TEST_CASE(credentials_failure_is_an_error_not_not_found, client_fi
     r = run(ioc, [&] { return explicit_policy.find_by_id("app-id"); });
     BOOST_TEST(r.not_found(), r.diagnostic);
     BOOST_TEST(dynamodb.requests().back().header("authorization").find("Credential=AKIDCONFIG/") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// STS and an https container endpoint over TLS, with certificates made at test time by
+// tests/transport/make_certs.sh (a CA; server.pem for localhost/127.0.0.1, other.pem for
+// other.invalid only): the peer is verified by CA and by name, as the DynamoDB transport does.
+BOOST_AUTO_TEST_SUITE(credentials_tls)
+
+BOOST_FIXTURE_TEST_CASE(sts_and_container_over_https_verify_the_peer, fixture) {
+    const char* tls_dir = std::getenv("PWS_CREDENTIALS_TLS_DIR");
+    BOOST_TEST_REQUIRE(tls_dir != nullptr, "PWS_CREDENTIALS_TLS_DIR is not set: run through ctest");
+    const std::string d = tls_dir;
+    auto server_tls = [&](const std::string& name) {
+        auto ctx = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+        ctx->use_certificate_chain_file(d + "/" + name + ".pem");
+        ctx->use_private_key_file(d + "/" + name + ".key", boost::asio::ssl::context::pem);
+        return ctx;
+    };
+    auto handler = [](const seen_request& q) {
+        if (q.method == "POST") return reply{200, sts_xml("ASIASTS", "S", "T", t0 + 1h), "text/xml"};
+        return reply{200, metadata_json("ASIACONT", "S", "T", t0 + 1h)};
+    };
+    auto good = server_tls("server"), other = server_tls("other");
+    fake_http sts(handler, good.get()), wrong_name(handler, other.get());
+    env.set("AWS_WEB_IDENTITY_TOKEN_FILE", dir.write("token", "jwt"));
+    env.set("AWS_ROLE_ARN", "arn:aws:iam::1:role/r");
+    cfg.ca_file = d + "/ca.pem";
+    auto get_with = [&](const std::string& sts_url) {
+        env.set("AWS_ENDPOINT_URL_STS", sts_url);
+        pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+        return get(ioc, p);
+    };
+    for (std::string host : {"localhost", "127.0.0.1"}) {
+        auto r = get_with("https://" + host + ":" + std::to_string(sts.port()));
+        BOOST_TEST(!r.ec, host << ": " << r.diagnostic);
+        BOOST_TEST((r.creds && r.creds->access_key_id == "ASIASTS"));
+    }
+    // A certificate for another name, and a CA we were not told to trust: refused.
+    auto r = get_with("https://localhost:" + std::to_string(wrong_name.port()));
+    BOOST_TEST((r.ec == error::no_credentials));
+    BOOST_TEST(r.diagnostic.find("TLS handshake failed") != std::string::npos, r.diagnostic);
+    cfg.ca_file.clear();
+    r = get_with("https://localhost:" + std::to_string(sts.port()));
+    BOOST_TEST(r.diagnostic.find("TLS handshake failed") != std::string::npos, r.diagnostic);
+    BOOST_TEST(sts.count() == 2u);
+
+    // https container endpoints may be any host (here: localhost, verified like STS).
+    cfg.ca_file = d + "/ca.pem";
+    env.unset("AWS_WEB_IDENTITY_TOKEN_FILE");
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://localhost:" + std::to_string(sts.port()) + "/creds");
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    r = get(ioc, p);
+    BOOST_TEST(!r.ec, r.diagnostic);
+    BOOST_TEST((r.creds && r.creds->access_key_id == "ASIACONT"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 // A scripted HTTP/1.1 server on 127.0.0.1 (a free port) for the credentials tests: it plays STS,
 // the container endpoint, IMDS or DynamoDB through a handler, and records every request. Runs on
-// its own thread; the destructor stops it, so a failing test still stops its servers.
+// its own thread; the destructor stops it, so a failing test still stops its servers. With a TLS
+// context it speaks https.
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>
@@ -14,6 +15,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <functional>
@@ -48,7 +50,8 @@ class fake_http {
 public:
     using handler = std::function<reply(const seen_request&)>;
 
-    explicit fake_http(handler h) : handler_(std::move(h)), acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    explicit fake_http(handler h, boost::asio::ssl::context* tls = nullptr)
+        : handler_(std::move(h)), tls_(tls), acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
         boost::asio::co_spawn(ioc_, accept_loop(), boost::asio::detached);
         thread_ = std::thread([this] { ioc_.run(); });
     }
@@ -88,14 +91,26 @@ private:
         for (;;) {
             auto [ec, sock] = co_await acceptor_.async_accept(boost::asio::as_tuple(boost::asio::use_awaitable));
             if (ec) co_return;
-            boost::asio::co_spawn(ioc_, serve(std::move(sock)), boost::asio::detached);
+            boost::asio::co_spawn(ioc_, start(std::move(sock)), boost::asio::detached);
         }
     }
 
-    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket sock) {
+    boost::asio::awaitable<void> start(boost::asio::ip::tcp::socket sock) {
+        boost::beast::tcp_stream tcp(std::move(sock));
+        if (!tls_) co_return co_await serve(tcp);
+        boost::beast::ssl_stream<boost::beast::tcp_stream> secure(std::move(tcp), *tls_);
+        secure.next_layer().expires_after(std::chrono::seconds(5));
+        auto [ec] = co_await secure.async_handshake(boost::asio::ssl::stream_base::server,
+                                                    boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec) co_return;  // e.g. the client refused our certificate
+        secure.next_layer().expires_never();
+        co_await serve(secure);
+    }
+
+    template <class Stream>
+    boost::asio::awaitable<void> serve(Stream& stream) {
         namespace http = boost::beast::http;
         constexpr auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
-        boost::beast::tcp_stream stream(std::move(sock));
         boost::beast::flat_buffer buffer;
         for (;;) {
             http::request<http::string_body> req;
@@ -131,6 +146,7 @@ private:
 
     mutable std::mutex mutex_;
     handler handler_;
+    boost::asio::ssl::context* tls_;
     std::vector<seen_request> seen_;
     boost::asio::io_context ioc_;
     boost::asio::ip::tcp::acceptor acceptor_;
