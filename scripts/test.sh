@@ -18,6 +18,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install-deps.sh
+# No test may reach the EC2 metadata address: the credential chain ends there otherwise.
+export AWS_EC2_METADATA_DISABLED=true
 stages=${PWS_TEST_STAGES:-main}
 failed=()
 

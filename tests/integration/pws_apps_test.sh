@@ -33,7 +33,9 @@ check "malformed item: exit 2" 2 "$bin" get --id corrupt-webhooks
 expect "malformed item: names the attribute" '[[ $err == *Webhooks* && $err != *corrupt-secret* ]]'
 check "bad usage: exit 2" 2 "$bin" get --id a --key b
 check "bad region: exit 2" 2 env APP_MANAGER_DYNAMODB_REGION="bad region" APP_MANAGER_DYNAMODB_ENDPOINT= "$bin" get --id app-id
-check "no credentials: exit 2" 2 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$bin" get --id app-id
+check "no credentials: exit 2" 2 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+  -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI -u AWS_CONTAINER_CREDENTIALS_FULL_URI -u AWS_WEB_IDENTITY_TOKEN_FILE \
+  AWS_EC2_METADATA_DISABLED=true HOME="$(mktemp -d)" "$bin" get --id app-id
 expect "no credentials: says so" '[[ $err == *"no AWS credentials"* ]]'
 
 # Unreachable: a loopback port nothing listens on. Must end in bounded time (< 30 s).

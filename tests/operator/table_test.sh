@@ -80,7 +80,9 @@ check "usage: --on-demand with units: 2" 2 "$bin" create-table --on-demand --rcu
 check "usage: --rcu 0: 2" 2 "$bin" create-table --rcu 0 --wcu 1
 expect "usage: one reason line first" '[[ $err == "pws-apps: --rcu takes a positive integer"* ]]'
 check "usage: check takes no argument: 2" 2 "$bin" check extra
-check "no credentials: 2" 2 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$bin" check
+check "no credentials: 2" 2 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+  -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI -u AWS_CONTAINER_CREDENTIALS_FULL_URI -u AWS_WEB_IDENTITY_TOKEN_FILE \
+  AWS_EC2_METADATA_DISABLED=true HOME="$(mktemp -d)" "$bin" check
 expect "no credentials: says so" '[[ $err == *"no AWS credentials"* ]]'
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start=$(date +%s)
