@@ -5,7 +5,7 @@
 //   if (r.found()) ...; else if (r.not_found()) ...; else log(r.ec.message(), r.diagnostic);
 //
 // AppManager adds nothing to the policy's lookups but the any-token form: every call is a
-// direct, inlinable call into the policy — no virtual function, no type erasure.
+// direct, inlinable call into the policy — no dynamic dispatch, no type erasure.
 #pragma once
 
 #include <pws/error.hpp>

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE pws_cache_integration_tests
 #include "cache/cache_support.hpp"
 #include "support/fault_front.hpp"
+#include "support/test_support.hpp"
 
 #include <pws/app_manager.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
@@ -27,17 +28,11 @@ using pws::test::manual_clock;
 
 namespace {
 
+using pws::test::dynalite_port;
+using pws::test::run;
+
 using cache_t = pws::Cached<pws::DynamoDbPolicy, manual_clock>;
 
-unsigned short dynalite_port() {
-    const char* dir = std::getenv("PWS_DYNALITE_STATE");
-    BOOST_TEST_REQUIRE(dir != nullptr, "PWS_DYNALITE_STATE is not set: run through ctest");
-    std::ifstream in(std::string(dir) + "/endpoint");
-    std::string url;
-    std::getline(in, url);
-    BOOST_TEST_REQUIRE(url.rfind("http://127.0.0.1:", 0) == 0u, "unexpected endpoint: " + url);
-    return static_cast<unsigned short>(std::stoi(url.substr(17)));
-}
 
 pws::DynamoDbConfig dynamodb(const pws::test::fault_front& front) {
     pws::DynamoDbConfig c;
@@ -57,13 +52,6 @@ pws::CacheConfig caching() {
     return c;
 }
 
-template <class F>
-auto run(asio::io_context& ioc, F f) {
-    auto fut = asio::co_spawn(ioc, f(), asio::use_future);
-    ioc.restart();
-    ioc.run();
-    return fut.get();
-}
 
 struct fixture {
     asio::io_context ioc;

@@ -4,6 +4,8 @@
 
 #include <pws/aws/credentials_provider.hpp>
 
+#include "support/test_support.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -117,14 +119,6 @@ inline std::string sts_xml(const std::string& id, const std::string& secret, con
            "</AssumeRoleWithWebIdentityResponse>\n";
 }
 
-/// Runs `f()` (returning an awaitable) to completion, background work included.
-template <class F>
-auto run(asio::io_context& ioc, F f) {
-    auto fut = asio::co_spawn(ioc, f(), asio::use_future);
-    ioc.restart();
-    ioc.run();
-    return fut.get();
-}
 
 /// One get() on `p`, to completion.
 inline aws::credentials_result get(asio::io_context& ioc, aws::credentials_provider& p) {

@@ -12,6 +12,8 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support/test_support.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -22,15 +24,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string dynalite_endpoint() {
-    const char* dir = std::getenv("PWS_DYNALITE_STATE");
-    BOOST_TEST_REQUIRE(dir != nullptr, "PWS_DYNALITE_STATE is not set: run through ctest");
-    std::ifstream in(std::string(dir) + "/endpoint");
-    std::string url;
-    std::getline(in, url);
-    BOOST_TEST_REQUIRE(!url.empty(), "no endpoint file: did the dynalite fixture start?");
-    return url;
-}
+using pws::test::dynalite_endpoint;
+using pws::test::run;
+
 
 pws::DynamoDbConfig config(std::string endpoint) {
     pws::DynamoDbConfig c;
@@ -39,14 +35,6 @@ pws::DynamoDbConfig config(std::string endpoint) {
     return c;
 }
 
-// Runs one coroutine to completion on a fresh io_context.
-template <class F>
-auto run(asio::io_context& ioc, F f) {
-    auto fut = asio::co_spawn(ioc, f(), asio::use_future);
-    ioc.restart();
-    ioc.run();
-    return fut.get();
-}
 
 using manager = pws::AppManager<pws::DynamoDbPolicy>;
 

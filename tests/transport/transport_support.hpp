@@ -3,6 +3,7 @@
 #pragma once
 
 #include "support/fault_front.hpp"
+#include "support/test_support.hpp"
 
 #include <pws/detail/protocol.hpp>
 #include <pws/policies/dynamodb.hpp>
@@ -25,22 +26,11 @@ using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 using pws::test::fault;
 using pws::test::fault_front;
+using pws::test::dynalite_port;
 
 /// Scheduling slack allowed past a call's deadline (the deadline is what is asserted, not speed).
 inline constexpr auto grace = 500ms;
 
-/// The dynalite fixture's port ($PWS_DYNALITE_STATE/endpoint is "http://127.0.0.1:PORT").
-inline unsigned short dynalite_port() {
-    const char* dir = std::getenv("PWS_DYNALITE_STATE");
-    BOOST_TEST_REQUIRE(dir != nullptr, "PWS_DYNALITE_STATE is not set: run through ctest");
-    std::ifstream in(std::string(dir) + "/endpoint");
-    std::string url;
-    std::getline(in, url);
-    auto colon = url.rfind(':');
-    BOOST_TEST_REQUIRE((!url.empty() && colon != std::string::npos),
-                       "no endpoint file: did the fixture start?");
-    return static_cast<unsigned short>(std::stoi(url.substr(colon + 1)));
-}
 
 /// The directory make_certs.sh filled ($PWS_TLS_DIR).
 inline std::string tls_dir() {

@@ -1,5 +1,5 @@
 // The six sources of the default chain, as plain structs in a fixed sequence (a std::variant
-// per slot, so the remembered winner is an index and no call is virtual), and the state they and
+// per slot, so the remembered winner is an index and every call is resolved at compile time), and the state they and
 // the chain share. Each source's fetch() reads the environment when called, never before.
 // Internal: include <pws/aws/credentials_provider.hpp>, which brings this in the right order.
 #pragma once
