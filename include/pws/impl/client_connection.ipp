@@ -14,6 +14,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -22,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -239,24 +241,59 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
         co_return out;
     }
 
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(cfg_.max_response_bytes);
-    parser.header_limit(64 * 1024);
-    std::tuple<error_code, std::size_t> rd;
-    if (c.secure)
-        rd = co_await client_impl::read_response(*c.secure, c.buffer, parser);
-    else
-        rd = co_await client_impl::read_response(*c.plain, c.buffer, parser);
-    auto [rec, read_bytes] = rd;
-    if (rec) {
-        client_impl::classify_io_error(out, rec, "reading the response from", ep_.host_header,
-                                       cfg_.max_response_bytes);
-        out.nothing_received = !parser.got_some() && out.ec == error::connection_closed;
+    // Interim (1xx) responses may come before the answer, even unasked (RFC 9110 §15.2): each is
+    // read and dropped, a bounded number of times. 101 would switch protocols: never asked for.
+    std::optional<http::response_parser<http::string_body>> parser;
+    for (int interim = 0;; ++interim) {
+        parser.emplace();
+        parser->body_limit(cfg_.max_response_bytes);
+        parser->header_limit(64 * 1024);
+        std::tuple<error_code, std::size_t> rd;
+        if (c.secure)
+            rd = co_await client_impl::read_response(*c.secure, c.buffer, *parser);
+        else
+            rd = co_await client_impl::read_response(*c.plain, c.buffer, *parser);
+        auto [rec, read_bytes] = rd;
+        if (rec) {
+            client_impl::classify_io_error(out, rec, "reading the response from", ep_.host_header,
+                                           cfg_.max_response_bytes);
+            out.nothing_received = interim == 0 && !parser->got_some() && out.ec == error::connection_closed;
+            co_return out;
+        }
+        const unsigned status = parser->get().result_int();
+        if (status >= 200 || status < 100) break;
+        if (status == 101 || interim == 8) {
+            out.ec = error::malformed_response;
+            out.diagnostic = status == 101 ? "the server switched protocols (HTTP 101), which was not asked for"
+                                           : "the server sent more than 8 interim (1xx) responses";
+            co_return out;
+        }
+    }
+    auto& res = parser->get();
+    out.status = res.result_int();
+    // DynamoDB answers one request with one response: bytes after it were not asked for, and
+    // must not answer the next request on this connection, so it is not reused.
+    out.keep_alive = res.keep_alive() && c.buffer.size() == 0;
+    // Encodings are never asked for (no Accept-Encoding): one this client does not decode would
+    // be mis-read as JSON, so it is refused. Chunked transfer coding alone is decoded by Beast.
+    auto coding = res[http::field::content_encoding];
+    auto transfer = res[http::field::transfer_encoding];
+    if ((!coding.empty() && !beast::iequals(coding, "identity")) ||
+        (!transfer.empty() && !beast::iequals(transfer, "chunked"))) {
+        const bool content = !coding.empty() && !beast::iequals(coding, "identity");
+        auto shown = content ? coding : transfer;
+        const bool plain = shown.size() <= 32 && std::all_of(shown.begin(), shown.end(), [](char ch) {
+                               return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == ',' ||
+                                      ch == ' ';
+                           });
+        out.ec = error::malformed_response;
+        out.diagnostic = std::string("the response has ") +
+                         (content ? "Content-Encoding " : "Transfer-Encoding ") +
+                         (plain ? std::string(shown) : std::string("(not shown)")) +
+                         ", which this client does not decode (it never asks for one)";
+        out.keep_alive = false;
         co_return out;
     }
-    auto& res = parser.get();
-    out.status = res.result_int();
-    out.keep_alive = res.keep_alive();
     out.error_type = std::string(res["x-amzn-ErrorType"]);
     out.request_id = std::string(res["x-amzn-RequestId"]);
     if (auto date = detail::parse_http_date(res[http::field::date])) out.server_date = *date;
