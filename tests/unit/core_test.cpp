@@ -98,6 +98,15 @@ BOOST_AUTO_TEST_CASE(endpoints) {
             BOOST_TEST(!diag.empty());
         }
     }
+    // User info is refused without being shown, wherever the refusal comes from.
+    for (const char* bad : {"http://AKID:s3cr3t-value@127.0.0.1:1", "http://AKID:s3cr3t-value@h/path",
+                            "https://AKID:s3cr3t-value@[::1"}) {
+        BOOST_TEST_CONTEXT(bad) {
+            BOOST_TEST(pws::aws::parse_endpoint(bad, ep, diag) == error::invalid_endpoint);
+            BOOST_TEST(diag.find("s3cr3t") == std::string::npos, diag);
+            BOOST_TEST(diag.find("***@") != std::string::npos, diag);
+        }
+    }
     BOOST_TEST(pws::aws::dynamodb_endpoint("US_EAST_1", "", false, ep, diag) == error::invalid_config);
     BOOST_TEST(diag.find("invalid region") != std::string::npos);
     for (const char* r : {"us-east-1", "ap-southeast-4", "us-gov-west-1", "cn-northwest-1", "eu-central-2"})
@@ -166,6 +175,15 @@ BOOST_AUTO_TEST_CASE(error_responses) {
     std::string big = R"({"__type":"A#B","message":")" + std::string(100000, 'm') + "\"}";
     BOOST_TEST(pws::detail::parse_error_response(400, big, "", "", diag) == dynamodb_errc::unknown);
     BOOST_TEST(diag.size() < 1000);
+    // Secrets are scrubbed before the server's text is cut: a long echoed token cut at 512
+    // bytes would no longer be found whole.
+    const std::string token(900, 'T'), key = "wJalrXUtnFEMI/K7MDENG";
+    std::string echoed = R"({"__type":"A#B","message":"prefix )" + token + " " + key + R"("})";
+    BOOST_TEST(pws::detail::parse_error_response(400, echoed, "", "rid-" + token, diag, key, token) ==
+               dynamodb_errc::unknown);
+    BOOST_TEST(diag.find("TTTTTTTT") == std::string::npos, diag);
+    BOOST_TEST(diag.find(key) == std::string::npos, diag);
+    BOOST_TEST(diag == "DynamoDB B (HTTP 400): prefix *** *** [request id rid-***]");
 }
 
 BOOST_AUTO_TEST_CASE(get_item_responses) {

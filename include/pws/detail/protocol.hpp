@@ -28,9 +28,12 @@ PWS_DECL std::string query_by_key_body(std::string_view table, std::string_view 
 
 /// Turns a non-2xx response into an error code and a diagnostic: the `__type` (text after '#',
 /// or the x-amzn-ErrorType header), the `message`/`Message`, the status and the request id.
+/// The server's text is scrubbed of `secret1`/`secret2` (see scrub) before it is cut short.
 PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::string_view body,
                                                         std::string_view error_type_header,
-                                                        std::string_view request_id, std::string& diagnostic);
+                                                        std::string_view request_id, std::string& diagnostic,
+                                                        std::string_view secret1 = {},
+                                                        std::string_view secret2 = {});
 
 /// Interprets a GetItem success body: no `Item` = not found; an item whose AppId is not `id` is
 /// an error (a server must never make us return another app).

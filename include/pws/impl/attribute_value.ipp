@@ -273,7 +273,12 @@ inline bool decode_required_string(const boost::json::object& item, std::string_
                         : "missing");
     case found::present: break;
     }
-    if (t.type != "S") return wrong_type(diag, attr, "S", t);
+    if (t.type != "S") {
+        // The type key is item data too, and for AppSecret it may be the secret itself.
+        if (attr == "AppSecret")
+            return fail(diag, attr, "expected S, got another type (not quoted: it may hold the secret)");
+        return wrong_type(diag, attr, "S", t);
+    }
     auto* s = text(t, attr, diag);
     if (!s) return false;
     if (s->empty()) return fail(diag, attr, "must not be empty");

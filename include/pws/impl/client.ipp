@@ -348,7 +348,8 @@ PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::
             out.diagnostic = std::move(r.diagnostic);
         } else {
             out.ec =
-                detail::parse_error_response(r.status, r.body, r.error_type, r.request_id, out.diagnostic);
+                detail::parse_error_response(r.status, r.body, r.error_type, r.request_id, out.diagnostic,
+                                             creds.secret_access_key, creds.session_token);
         }
         auto kind = r.permanent ? detail::failure_kind::fatal
                                 : detail::classify_failure(out.ec, r.status, out.diagnostic);

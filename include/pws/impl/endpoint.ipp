@@ -8,8 +8,18 @@
 namespace pws::aws {
 
 PWS_DECL boost::system::error_code parse_endpoint(std::string_view url, endpoint& out, std::string& diagnostic) {
+    // The endpoint is quoted, cut short, with any user info ("user:password@") masked: an
+    // endpoint written with credentials in it must not print them.
+    const std::string_view whole = url;
     auto fail = [&](const char* why) {
-        diagnostic = std::string("invalid endpoint '") + std::string(url.substr(0, 256)) + "': " + why;
+        std::string shown(whole);
+        if (auto at = shown.rfind('@'); at != std::string::npos) {
+            auto start = shown.find("://");
+            start = start == std::string::npos || start > at ? 0 : start + 3;
+            shown.replace(start, at - start, "***");
+        }
+        if (shown.size() > 256) shown.resize(256);
+        diagnostic = "invalid endpoint '" + shown + "': " + why;
         return make_error_code(error::invalid_endpoint);
     };
     endpoint ep;

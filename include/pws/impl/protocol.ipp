@@ -116,7 +116,8 @@ PWS_DECL std::string query_by_key_body(std::string_view table, std::string_view 
 
 PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::string_view body,
                                                         std::string_view error_type_header,
-                                                        std::string_view request_id, std::string& diagnostic) {
+                                                        std::string_view request_id, std::string& diagnostic,
+                                                        std::string_view secret1, std::string_view secret2) {
     std::string_view type = error_type_header.substr(0, error_type_header.find(':'));
     std::string_view message;
     boost::system::error_code jec;
@@ -141,16 +142,24 @@ PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::st
     } else {
         ec = error::unexpected_status;
     }
+    // Each piece the server wrote is scrubbed whole before it is cut short: a secret cut first
+    // would no longer be found, and its first part would stay in the diagnostic.
+    auto piece = [&](std::string_view text, std::size_t limit) {
+        std::string p(text);
+        scrub(p, secret1, secret2);
+        if (p.size() > limit) p.resize(limit);
+        return p;
+    };
     diagnostic = "DynamoDB ";
-    diagnostic += type.empty() ? std::string_view("error") : type.substr(0, 128);
+    diagnostic += type.empty() ? std::string("error") : piece(type, 128);
     diagnostic += " (HTTP " + std::to_string(status) + ")";
     if (!message.empty()) {
         diagnostic += ": ";
-        diagnostic += message.substr(0, max_message_chars);
+        diagnostic += piece(message, max_message_chars);
     }
     if (!request_id.empty()) {
         diagnostic += " [request id ";
-        diagnostic += request_id.substr(0, 128);
+        diagnostic += piece(request_id, 128);
         diagnostic += "]";
     }
     return ec;
