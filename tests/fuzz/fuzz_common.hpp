@@ -47,19 +47,8 @@ inline void check_outcome_shape(const find_result& r) {
     }
 }
 
-/// PWS_FUZZ_STRICT=1 also checks invariants that a reported, unfixed bug breaks (README.md),
-/// so that the bug reproduces; by default those inputs are skipped and fuzzing goes on.
-inline bool strict() {
-    static const bool on = [] {
-        const char* v = std::getenv("PWS_FUZZ_STRICT");
-        return v && *v == '1';
-    }();
-    return on;
-}
-
 /// True when every number in `v` is finite. Boost.JSON 1.81 reads 1e400 as infinity and then
-/// writes it as `Infinity`, which no JSON parser reads back (reported: webhooks' client_options
-/// accept it).
+/// writes it as `Infinity`, which no JSON parser reads back: a decoded app must never hold one.
 inline bool all_finite(const boost::json::value& v) {
     if (auto* d = v.if_double()) return std::isfinite(*d);
     if (auto* a = v.if_array()) {

@@ -91,10 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const unsigned status = res.result_int();
 
     // The client's own checks of the headers.
-    // Reported bug: parse_http_date overflows (UB) on years past 2261; skipped unless strict.
-    const auto date = res[http::field::date];
-    const bool far_year = date.size() == 29 && date.substr(12, 4) > "2261";
-    if (pws::fuzz::strict() || !far_year) (void)pws::detail::parse_http_date(date);
+    (void)pws::detail::parse_http_date(res[http::field::date]);  // any year: UBSan watches
     const bool crc_ok = pws::detail::crc32_matches(body, res["x-amz-crc32"]);
     PWS_FUZZ_CHECK(pws::detail::crc32_matches(body, std::to_string(pws::detail::crc32(body))), body);
     if (!crc_ok) {

@@ -18,7 +18,7 @@ while [[ $# -gt 0 ]]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(http_response dynamodb_body error_body sigv4_canonical webhooks_json)
+[[ ${#targets[@]} -gt 0 ]] || targets=(http_response dynamodb_body error_body sigv4_canonical webhooks_json credentials_file)
 
 cmake -S "$here" -B "$build" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$build" -j2

@@ -99,8 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         PWS_FUZZ_CHECK(pws::detail::webhooks_from_json(again, back, diag) && back == hooks, diag);
         const std::string again_text = json::serialize(again);
         back.clear();
-        if (strict() || all_finite(by_s))
-            PWS_FUZZ_CHECK(pws::detail::webhooks_from_json(json::parse(again_text), back, diag) &&
+        PWS_FUZZ_CHECK(all_finite(by_s), text);
+        PWS_FUZZ_CHECK(pws::detail::webhooks_from_json(json::parse(again_text), back, diag) &&
                                same_hooks(back, hooks),
                            again_text);
     } else {
@@ -108,7 +108,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     // The native L form of the same document.
-    if (v.is_array() && depth(v) <= 24 && (strict() || all_finite(v))) {
+    // (A native N cannot hold infinity, so a document with 1e400 where it is ignored has no
+    // native twin that decodes alike.)
+    if (v.is_array() && depth(v) <= 24 && all_finite(v)) {
         pws::App by_l;
         std::string diag_l;
         const auto ec_l = pws::dynamodb::decode_app(item_with(marshall(v)), by_l, diag_l);
@@ -132,8 +134,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             PWS_FUZZ_CHECK(!pws::app_from_json(pws::app_to_json(app), back, diag_app) && back == app, diag_app);
             const std::string t = json::serialize(pws::app_to_json(app));
             pws::App back2;
-            if (strict() || all_finite(app))
-                PWS_FUZZ_CHECK(!pws::app_from_json(json::parse(t), back2, diag_app) && same_app(back2, app), t);
+            PWS_FUZZ_CHECK(all_finite(app), t);
+            PWS_FUZZ_CHECK(!pws::app_from_json(json::parse(t), back2, diag_app) && same_app(back2, app), t);
         }
     }
     return 0;

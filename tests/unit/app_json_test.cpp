@@ -121,6 +121,15 @@ BOOST_AUTO_TEST_CASE(errors_name_the_field) {
                    "webhooks[0].event_types");
     auto r = app_from(json::array{});
     BOOST_TEST((r.ec == pws::error::invalid_static_apps));
+    // A number past the range of a double in free-form client_options: Boost.JSON reads it as
+    // infinity and would write "Infinity", which is not JSON. Refused where it is read.
+    const std::string text = R"([{"event_types":["channel_occupied"],"lambda_function":"f",
+        "lambda":{"client_options":{"retries":{"base":[1, 1e400]}}}}])";
+    auto hooks = json::parse(text);
+    expect_invalid(set("webhooks", hooks), "webhooks[0].lambda.client_options");
+    expect_invalid(set("webhooks", json::string(text)), "webhooks[0].lambda.client_options");
+    hooks.at(0).at("lambda").at("client_options").at("retries").at("base").as_array()[1] = 1e300;
+    BOOST_TEST(!app_from(set("webhooks", hooks)).ec);
     auto m = minimal_json();
     m.erase("secret");
     BOOST_TEST(app_from(m).diag.find("cannot sign") != std::string::npos);

@@ -54,6 +54,29 @@ PWS_DECL std::string quote_for_diagnostic(std::string_view s) {
 }
 
 // Paths in diagnostics are built on failure only, so the success path allocates nothing extra.
+// Boost.JSON reads a number past the range of a double (1e400) as infinity, and would write it
+// back as "Infinity", which no JSON reader accepts: free-form JSON holding one is refused.
+inline bool json_all_finite(const boost::json::value& v, int depth = 0) {
+    if (depth > 64) return false;  // deeper than any parser we use lets through
+    switch (v.kind()) {
+    case boost::json::kind::double_: return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+        for (auto& e : v.get_array())
+            if (!json_all_finite(e, depth + 1)) return false;
+        return true;
+    case boost::json::kind::object:
+        for (auto& m : v.get_object())
+            if (!json_all_finite(m.value(), depth + 1)) return false;
+        return true;
+    default: return true;
+    }
+}
+inline bool json_all_finite(const boost::json::object& o) {
+    for (auto& m : o)
+        if (!json_all_finite(m.value(), 1)) return false;
+    return true;
+}
+
 inline bool webhook_fail(std::string& diag, const std::string& path, std::string_view what) {
     diag = path;
     diag += ": ";
@@ -140,6 +163,9 @@ inline bool webhook_from_json(const boost::json::value& v, Webhook& w, std::stri
         if (!webhook_string(*sub, "region", lambda.region, diag, lpath) ||
             !webhook_object(*sub, "client_options", client, diag, lpath))
             return false;
+        if (client && !json_all_finite(*client))
+            return webhook_fail(diag, lpath + ".client_options",
+                                "holds a number out of the range of a double");
         if (client) lambda.client_options = *client;
         w.lambda = std::move(lambda);
     }
