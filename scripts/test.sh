@@ -2,15 +2,16 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what it needs (idempotently),
 # builds with 2 jobs, runs every test through CTest and ends with CTest's summary.
 #
-# Stages, in this order (PWS_TEST_STAGES picks them; the default is "main" alone until the
-# fuzz and sanitizer stages have been timed on a quiet CI machine — run them with
-# PWS_TEST_STAGES="fuzz asan tsan main"):
+# Stages, in this order (PWS_TEST_STAGES picks them; the default is all four,
+# "fuzz asan tsan main"; PWS_TEST_STAGES=main runs the suite as users build it, alone):
 #   fuzz  tests/fuzz built with clang + libFuzzer (ASan+UBSan), each target briefly from its
 #         committed corpus                                                       -> build/fuzz
 #   asan  the suite built with -fsanitize=address,undefined (any UB aborts, leaks fail), less
-#         the consumer tests (they build their own projects without it)         -> build/asan
-#   tsan  the tests that run lookups on several threads or beside a server thread (the
-#         integration tests, the hardening tests), built with -fsanitize=thread   -> build/tsan
+#         the consumer and standalone-header tests (they compile projects of their own,
+#         without it)                                                            -> build/asan
+#   tsan  the tests that run lookups on several threads or beside server threads (integration,
+#         the transport's faults and pool, the credentials chain and sources, hardening),
+#         built with -fsanitize=thread                                            -> build/tsan
 #   main  the suite as users build it, last, so that its CTest summary ends the output
 #                                                                  -> build/tests (PWS_BUILD_DIR)
 # A failed stage does not stop the later ones; the script exits non-zero if any failed.
@@ -20,7 +21,7 @@ cd "$root"
 scripts/install-deps.sh
 # No test may reach the EC2 metadata address: the credential chain ends there otherwise.
 export AWS_EC2_METADATA_DISABLED=true
-stages=${PWS_TEST_STAGES:-main}
+stages=${PWS_TEST_STAGES:-fuzz asan tsan main}
 failed=()
 
 # Runs "$@" as stage $1 in a subshell that stops at its first failing command (not inside an
@@ -63,14 +64,14 @@ asan_stage() {
   (cd build/asan &&
     ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j2 --timeout 900 -E '^consumer\.')
+    ctest --output-on-failure -j2 --timeout 900 -E '^(consumer\.|standalone\.)')
 }
 
 # The concurrency subset: tests whose lookups run on several threads or whose servers run on
 # their own thread. Only the executables they need are built.
 tsan_stage() {
   sanitized_build tsan "-fsanitize=thread"
-  local wanted=(pws_integration_tests pws_hardening_tests) have=() t
+  local wanted=(pws_integration_tests pws_hardening_tests pws_transport_tests pws_credentials_tests) have=() t
   local targets
   targets=$(cmake --build build/tsan --target help)
   for t in "${wanted[@]}"; do
@@ -84,7 +85,7 @@ tsan_stage() {
   (cd build/tsan &&
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "${no_aslr[@]}" \
     ctest --output-on-failure -j2 --timeout 900 \
-      -R '^(integration\.dynamodb|hardening\.(hostile_server|hostile_input|secrets))$')
+      -R '^(integration\.dynamodb|hardening\.(hostile_server|hostile_input|secrets)|transport\.(faults|pool)|credentials\.credentials_(chain|sources))$')
 }
 
 main_stage() {

@@ -18,7 +18,8 @@ struct DynamoDbConfig {
     std::string endpoint;              ///< APP_MANAGER_DYNAMODB_ENDPOINT; "" = the region's AWS endpoint
     std::string key_index = "AppKeyIndex"; ///< the GSI on AppKey used by find_by_key
 
-    /// Explicit credentials; when empty, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN.
+    /// Explicit credentials; when empty, the AWS default chain (aws/credentials_provider.hpp):
+    /// environment, web identity, shared files, container, instance metadata.
     std::optional<aws::credentials> credentials;
 
     std::chrono::milliseconds connect_timeout{1000}; ///< TCP (and TLS) connect, per attempt

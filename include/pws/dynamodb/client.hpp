@@ -1,8 +1,9 @@
 // pws::dynamodb::client — a small DynamoDB JSON-protocol client over Beast.
 //
 // One call = one HTTP/1.1 POST to "/", signed with SigV4, over a keep-alive connection from a
-// bounded pool (TLS for https endpoints). The client owns no thread: everything runs on the
-// executor given at construction, each call on a strand of its own. It is safe to share between
+// bounded pool (TLS for https endpoints). Everything runs on the executor given at construction,
+// each call on a strand of its own; the only thread is the credentials provider's, started on
+// first use when the chain reaches the shared files or credential_process (they block). It is safe to share between
 // coroutines, including on a multi-threaded io_context: the shared state (the pool's book, the
 // signer's key cache, the counters) sits behind mutexes held for a few pointer moves, never
 // across I/O; a call that finds every connection busy waits for one, within its deadline.
