@@ -63,6 +63,11 @@ PWS_DECL bool parse_flag(std::string_view s, bool& out) noexcept;
 /// `s` quoted for a diagnostic: cut to 40 bytes, bytes outside printable ASCII shown as '?'.
 PWS_DECL std::string quote_for_diagnostic(std::string_view s);
 
+/// Item data quoted in a diagnostic may hold the app's secret (the same bytes stored in another
+/// attribute, or as a map key): when `diagnostic` shows the secret or any 8-byte piece of it
+/// (as quoted: cut short, non-printable bytes as '?'), its details are replaced by a notice.
+PWS_DECL void withhold_secret(std::string& diagnostic, std::string_view secret);
+
 }  // namespace detail
 
 }  // namespace pws

@@ -130,6 +130,11 @@ BOOST_AUTO_TEST_CASE(errors_name_the_field) {
     expect_invalid(set("webhooks", json::string(text)), "webhooks[0].lambda.client_options");
     hooks.at(0).at("lambda").at("client_options").at("retries").at("base").as_array()[1] = 1e300;
     BOOST_TEST(!app_from(set("webhooks", hooks)).ec);
+    // The secret's bytes quoted from another field are withheld (the field is still named).
+    auto leak = app_from(set("enabled", json::string(std::string(secret))));
+    BOOST_TEST((leak.ec == pws::error::invalid_static_apps));
+    BOOST_TEST(leak.diag.find(secret) == std::string::npos, leak.diag);
+    BOOST_TEST(leak.diag.find("enabled: ") == 0u, leak.diag);
     auto m = minimal_json();
     m.erase("secret");
     BOOST_TEST(app_from(m).diag.find("cannot sign") != std::string::npos);

@@ -292,6 +292,41 @@ BOOST_AUTO_TEST_CASE(secret_never_in_diagnostic) {
         expect_malformed(with(base(), "AppSecret", v), "AppSecret");
 }
 
+BOOST_AUTO_TEST_CASE(secret_quoted_from_another_attribute_is_withheld) {
+    // The secret's bytes stored elsewhere in the item — a type key, a flag's text, a webhook's
+    // map key, a long value the quote would cut — are item data a diagnostic would quote
+    // (found by the dynamodb_body and http_response fuzz targets). The attribute is still named.
+    const std::string s(secret);
+    for (auto [attr, v] : std::initializer_list<std::pair<std::string_view, json::object>>{
+             {"EnableClientMessages", av(s + "S", "true")},
+             {"Enabled", av("S", s)},
+             {"MaxConnections", av("N", "12" + s)},
+             {"Enabled", av("S", "x" + s + std::string(60, 'y'))},
+             {"Enabled", av("S", s.substr(3, 9))},  // a 9-byte piece of it
+         }) {
+        BOOST_TEST_CONTEXT(attr << " = " << json::serialize(v)) {
+            auto r = run_decode(with(base(), attr, v));
+            BOOST_TEST((r.ec == pws::error::malformed_item));
+            BOOST_TEST(r.diag.find(attr) == 0u, r.diag);
+            BOOST_TEST(r.diag.find("not shown") != std::string::npos, r.diag);
+            for (std::size_t i = 0; i + 8 <= s.size(); ++i)
+                BOOST_TEST(r.diag.find(s.substr(i, 8)) == std::string::npos, r.diag);
+        }
+    }
+    auto hooks = json::parse(R"([{"M": {"url": {"S": "https://h.example/x"}, "event_types": {"SS": ["channel_occupied"]},
+        "lambda": {"M": {"client_options": {"M": {"k": {"NOPE": "1"}}}}}}}])");
+    auto& options = hooks.as_array()[0].at("M").at("lambda").at("M").at("client_options").at("M").as_object();
+    options[s] = options["k"];
+    options.erase("k");
+    auto r = run_decode(with(base(), "Webhooks", av("L", hooks)));
+    BOOST_TEST((r.ec == pws::error::malformed_item));
+    BOOST_TEST(r.diag.find(secret) == std::string::npos, r.diag);
+    BOOST_TEST(r.diag.find("an attribute: ") == 0u, r.diag);  // the path itself held the secret
+    // An unrelated error keeps its details.
+    r = run_decode(with(base(), "Enabled", av("S", "maybe")));
+    BOOST_TEST(r.diag.find("\"maybe\"") != std::string::npos, r.diag);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_attributes_are_ignored) {
     App a = decode_ok(with(with(base(), "CreatedAt", av("N", "x")), "Notes", "not even typed"));
     BOOST_TEST(a.id == "app-id");

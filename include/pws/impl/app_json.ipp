@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -51,6 +52,26 @@ PWS_DECL std::string quote_for_diagnostic(std::string_view s) {
         q.push_back(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
     q += s.size() > max_shown ? "\"..." : "\"";
     return q;
+}
+
+PWS_DECL void withhold_secret(std::string& diagnostic, std::string_view secret) {
+    if (secret.empty()) return;
+    std::string shown(secret);  // as quote_for_diagnostic shows it
+    for (auto& c : shown)
+        if (!(c >= 0x20 && c < 0x7f)) c = '?';
+    const std::size_t piece = std::min<std::size_t>(secret.size(), 8);
+    auto quotes = [&](std::string_view text) {
+        for (std::string_view form : {secret, std::string_view(shown)})
+            for (std::size_t i = 0; i + piece <= form.size(); ++i)
+                if (text.find(form.substr(i, piece)) != std::string_view::npos) return true;
+        return false;
+    };
+    if (!quotes(diagnostic)) return;
+    // Keep the attribute's path ("Webhooks[0].url") unless it is what quotes the secret.
+    auto colon = diagnostic.find(": ");
+    std::string where = colon == std::string::npos ? std::string() : diagnostic.substr(0, colon);
+    if (where.empty() || quotes(where)) where = "an attribute";
+    diagnostic = where + ": malformed (details not shown: they would quote the app secret)";
 }
 
 // Paths in diagnostics are built on failure only, so the success path allocates nothing extra.
@@ -318,8 +339,24 @@ PWS_DECL boost::json::object app_to_json(const App& app) {
     return o;
 }
 
+namespace detail {
+inline boost::system::error_code app_from_json_unchecked(const boost::json::value& v, App& out,
+                                                         std::string& diagnostic);
+}
+
 PWS_DECL boost::system::error_code app_from_json(const boost::json::value& v, App& out,
                                                  std::string& diagnostic) {
+    auto ec = detail::app_from_json_unchecked(v, out, diagnostic);
+    if (ec) {
+        const auto* o = v.if_object();
+        const auto* secret = o ? o->if_contains("secret") : nullptr;
+        if (secret && secret->is_string()) detail::withhold_secret(diagnostic, secret->get_string());
+    }
+    return ec;
+}
+
+inline boost::system::error_code detail::app_from_json_unchecked(const boost::json::value& v, App& out,
+                                                                 std::string& diagnostic) {
     using detail::app_json_fail;
     auto* o = v.if_object();
     if (!o) return app_json_fail(diagnostic, "app", "expected an object");

@@ -317,8 +317,9 @@ inline boost::json::object attribute(std::string_view type, std::string_view tex
 
 namespace dynamodb {
 
-PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, App& out,
-                                              std::string& diagnostic) {
+namespace decode_impl {
+inline boost::system::error_code decode_app_unchecked(const boost::json::object& item, App& out,
+                                                      std::string& diagnostic) {
     using namespace detail::attribute_value_impl;
     App app;
     if (!decode_required_string(item, "AppId", app.id, diagnostic) ||
@@ -349,6 +350,20 @@ PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, A
     out = std::move(app);
     return {};
 }
+}  // namespace decode_impl
+
+PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, App& out,
+                                              std::string& diagnostic) {
+    auto ec = decode_impl::decode_app_unchecked(item, out, diagnostic);
+    if (ec) {
+        const auto* v = item.if_contains("AppSecret");
+        const auto* o = v ? v->if_object() : nullptr;
+        if (o && o->size() == 1)
+            if (const auto* s = o->begin()->value().if_string()) detail::withhold_secret(diagnostic, *s);
+    }
+    return ec;
+}
+
 
 PWS_DECL boost::json::object encode_app(const App& app) {
     using namespace detail::attribute_value_impl;
