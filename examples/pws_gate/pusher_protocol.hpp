@@ -55,8 +55,10 @@ inline connect_target parse_connect_target(std::string_view target) {
     if (path.find('/') != std::string_view::npos) return t;
     t.is_app_path = true;
     t.key = url_decode(path);
-    if (q != std::string_view::npos)
-        if (auto* p = find_param(parse_query(target.substr(q + 1)), "protocol")) t.protocol = *p;
+    if (q != std::string_view::npos) {
+        const auto params = parse_query(target.substr(q + 1));  // find_param points into it
+        if (auto* p = find_param(params, "protocol")) t.protocol = *p;
+    }
     return t;
 }
 

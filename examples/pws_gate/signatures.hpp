@@ -114,6 +114,8 @@ inline const std::string* find_param(const std::vector<query_param>& params, std
         if (k == name) return &v;
     return nullptr;
 }
+// The result points into `params`: asking a temporary would dangle, so it does not compile.
+inline const std::string* find_param(std::vector<query_param>&& params, std::string_view name) = delete;
 
 /// Why an HTTP API request's signature was refused (ok = accepted).
 enum class api_auth { ok, missing_param, wrong_key, bad_version, bad_timestamp, bad_body_md5, bad_signature };

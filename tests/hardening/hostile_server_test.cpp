@@ -195,7 +195,8 @@ BOOST_AUTO_TEST_CASE(invalid_chunks_are_malformed) {
 BOOST_AUTO_TEST_CASE(gzip_body_is_refused) {
     // gzip of {"Item":...} is not JSON: whatever the client does with Content-Encoding, the
     // lookup must fail, not find or miss an app.
-    const std::string gz("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\x56\xf2\x2c\x49\xcd\x55\xb2\xaa\xae\x05\x00\x2b\x8f\x09\x67\x0c\x00\x00\x00", 32);
+    static constexpr char bytes[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\x56\xf2\x2c\x49\xcd\x55\xb2\xaa\xae\x05\x00\x2b\x8f\x09\x67\x0c\x00\x00\x00";
+    const std::string gz(bytes, sizeof bytes - 1);  // the literal's bytes, without its NUL
     auto r = one(http_response(gz, 200, "Content-Encoding: gzip\r\n"));
     BOOST_TEST(r.failed(), r.diagnostic);
     BOOST_TEST((r.ec == pws::error::malformed_response), r.ec.message() << ": " << r.diagnostic);
