@@ -100,8 +100,9 @@ public:
                                    {"count", ch.users.size()}};
     }
 
-    /// Unsubscribes `s` from `channel` (a no-op when it was not subscribed).
-    void unsubscribe(subscriber& s, const std::string& channel) {
+    /// Unsubscribes `s` from `channel` (a no-op when it was not subscribed). `channel` is taken
+    /// by value: callers may pass a name that lives in `s.channels`, which this erases.
+    void unsubscribe(subscriber& s, std::string channel) {
         auto sub = s.channels.find(channel);
         if (sub == s.channels.end()) return;
         const std::string user_id = std::move(sub->second);
