@@ -67,9 +67,11 @@ PWS_DECL void withhold_secret(std::string& diagnostic, std::string_view secret) 
         return false;
     };
     if (!quotes(diagnostic)) return;
-    // Keep the attribute's path ("Webhooks[0].url") unless it is what quotes the secret.
+    // Keep the attribute's path ("Webhooks[0].url"), or its first name ("Webhooks") when the
+    // rest of the path (a map key) is what quotes the secret.
     auto colon = diagnostic.find(": ");
     std::string where = colon == std::string::npos ? std::string() : diagnostic.substr(0, colon);
+    if (quotes(where)) where.resize(std::min(where.size(), where.find_first_of(".[")));
     if (where.empty() || quotes(where)) where = "an attribute";
     diagnostic = where + ": malformed (details not shown: they would quote the app secret)";
 }
