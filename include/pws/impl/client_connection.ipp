@@ -278,9 +278,8 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
     // be mis-read as JSON, so it is refused. Chunked transfer coding alone is decoded by Beast.
     auto coding = res[http::field::content_encoding];
     auto transfer = res[http::field::transfer_encoding];
-    if ((!coding.empty() && !beast::iequals(coding, "identity")) ||
-        (!transfer.empty() && !beast::iequals(transfer, "chunked"))) {
-        const bool content = !coding.empty() && !beast::iequals(coding, "identity");
+    const bool content = !coding.empty() && !beast::iequals(coding, "identity");
+    if (content || (!transfer.empty() && !beast::iequals(transfer, "chunked"))) {
         auto shown = content ? coding : transfer;
         const bool plain = shown.size() <= 32 && std::all_of(shown.begin(), shown.end(), [](char ch) {
                                return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == ',' ||
