@@ -37,13 +37,7 @@ struct numbered_agent {
     explicit numbered_agent(manual_clock c) : clock(std::move(c)) {}
 };
 
-struct fixture {
-    boost::asio::io_context ioc;
-    fake_env env;
-    manual_clock clock;
-    temp_dir dir;
-    pws::aws::credentials_provider_config cfg = isolated(env, clock, dir);
-};
+using fixture = provider_fixture;
 
 }  // namespace
 

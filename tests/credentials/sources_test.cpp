@@ -191,12 +191,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(credentials_sources)
 
 namespace {
-struct fixture {
-    boost::asio::io_context ioc;
-    fake_env env;
-    manual_clock clock;
-    temp_dir dir;
-    pws::aws::credentials_provider_config cfg = isolated(env, clock, dir);
+struct fixture : provider_fixture {
     pws::aws::credentials_result get() {
         pws::aws::credentials_provider p(ioc.get_executor(), cfg);
         return pws::test::get(ioc, p);

@@ -121,6 +121,16 @@ inline std::string sts_xml(const std::string& id, const std::string& secret, con
 
 
 /// One get() on `p`, to completion.
+/// What every chain test starts from: an io_context, an empty environment, a manual clock, an
+/// empty home directory, and a provider configuration that sees only those.
+struct provider_fixture {
+    asio::io_context ioc;
+    fake_env env;
+    manual_clock clock;
+    temp_dir dir;
+    aws::credentials_provider_config cfg = isolated(env, clock, dir);
+};
+
 inline aws::credentials_result get(asio::io_context& ioc, aws::credentials_provider& p) {
     return run(ioc, [&] { return p.get(); });
 }
