@@ -3,6 +3,8 @@
 // its deadline, never a leak (the ASan build runs these too).
 #include "hardening_support.hpp"
 
+#include <pws/detail/credentials_http.hpp>
+
 #include <boost/json/parse.hpp>
 
 #include <deque>
@@ -363,6 +365,74 @@ BOOST_AUTO_TEST_CASE(gzip_label_on_a_plain_body_is_refused) {
     BOOST_TEST((r.diagnostic.find("Content-Encoding") != std::string::npos ||
                 r.diagnostic.find("gzip") != std::string::npos),
                r.diagnostic);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The credentials sources' own client (container endpoint, IMDS, STS) holds servers to the same
+// rules as the DynamoDB transport: a credentials document read through an interim response or
+// an encoding it does not decode would be lost or mis-read.
+BOOST_AUTO_TEST_SUITE(hostile_server)
+
+namespace {
+
+pws::detail::http_reply credentials_request(std::string raw) {
+    scripted s{std::move(raw)};
+    pws::detail::http_request_spec spec;
+    std::string diagnostic;
+    BOOST_TEST_REQUIRE(!pws::detail::parse_http_url(s.server.endpoint() + "/v2/credentials", spec.url, diagnostic),
+                       diagnostic);
+    spec.timeout = 3s;
+    boost::asio::io_context ioc;
+    return run(ioc, [&] { return pws::detail::http_request(ioc.get_executor(), spec, nullptr); });
+}
+
+const std::string credentials_document =
+    R"({"AccessKeyId":"AKIDCONTAINER","SecretAccessKey":"s","Token":"t","Expiration":"2099-01-01T00:00:00Z"})";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(credentials_client_drops_interim_responses) {
+    auto r = credentials_request("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n" +
+                                 http_response(credentials_document));
+    BOOST_TEST(!r.ec, r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(r.status == 200u);
+    BOOST_TEST(r.body == credentials_document);
+
+    std::string nine;
+    for (int i = 0; i < 9; ++i) nine += "HTTP/1.1 100 Continue\r\n\r\n";
+    r = credentials_request(nine + http_response(credentials_document));
+    BOOST_TEST(r.ec == pws::error::malformed_response, r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(r.diagnostic.find("interim") != std::string::npos, r.diagnostic);
+    BOOST_TEST(r.body.empty());
+
+    r = credentials_request("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" +
+                            http_response(credentials_document));
+    BOOST_TEST(r.ec == pws::error::malformed_response, r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(r.body.empty());
+}
+
+BOOST_AUTO_TEST_CASE(credentials_client_refuses_encodings_it_does_not_decode) {
+    auto r = credentials_request(http_response(credentials_document, 200, "Content-Encoding: identity\r\n"));
+    BOOST_TEST(!r.ec, r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(r.body == credentials_document);
+
+    // gzip under chunked: the chunks decode to gzip bytes, not JSON.
+    char len[16];
+    std::snprintf(len, sizeof len, "%zx", credentials_document.size());
+    const std::string gzip_chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + std::string(len) +
+                                     "\r\n" + credentials_document + "\r\n0\r\n\r\n";
+    for (std::string raw : {http_response(credentials_document, 200, "Content-Encoding: gzip\r\n"),
+                            http_response(credentials_document, 200, "Content-Encoding: br\r\n"), gzip_chunked}) {
+        BOOST_TEST_CONTEXT(raw.substr(0, raw.find("\r\n{"))) {
+            r = credentials_request(raw);
+            BOOST_TEST(r.ec == pws::error::malformed_response, r.ec.message() << ": " << r.diagnostic);
+            BOOST_TEST(r.body.empty());
+            // The diagnostic names the method and the peer, never the path (it may carry an id).
+            BOOST_TEST(r.diagnostic.find("GET http://127.0.0.1:") == 0u, r.diagnostic);
+            BOOST_TEST(r.diagnostic.find("/v2/credentials") == std::string::npos, r.diagnostic);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 // its x-amz-crc32 check. The pool, retries and signing are in client.ipp, which includes this.
 #pragma once
 
+#include <pws/detail/http_checks.hpp>
 #include <pws/detail/retry.hpp>
 #include <pws/dynamodb/client.hpp>
 
@@ -14,7 +15,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -22,8 +22,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -241,8 +239,7 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
         co_return out;
     }
 
-    // Interim (1xx) responses may come before the answer, even unasked (RFC 9110 §15.2): each is
-    // read and dropped, a bounded number of times. 101 would switch protocols: never asked for.
+    // Interim (1xx) responses are read and dropped, a bounded number of times (http_checks.hpp).
     std::optional<http::response_parser<http::string_body>> parser;
     for (int interim = 0;; ++interim) {
         parser.emplace();
@@ -262,10 +259,9 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
         }
         const unsigned status = parser->get().result_int();
         if (status >= 200 || status < 100) break;
-        if (status == 101 || interim == 8) {
+        if (auto why = detail::refused_interim(status, interim); !why.empty()) {
             out.ec = error::malformed_response;
-            out.diagnostic = status == 101 ? "the server switched protocols (HTTP 101), which was not asked for"
-                                           : "the server sent more than 8 interim (1xx) responses";
+            out.diagnostic = std::move(why);
             co_return out;
         }
     }
@@ -274,22 +270,10 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
     // DynamoDB answers one request with one response: bytes after it were not asked for, and
     // must not answer the next request on this connection, so it is not reused.
     out.keep_alive = res.keep_alive() && c.buffer.size() == 0;
-    // Encodings are never asked for (no Accept-Encoding): one this client does not decode would
-    // be mis-read as JSON, so it is refused. Chunked transfer coding alone is decoded by Beast.
-    auto coding = res[http::field::content_encoding];
-    auto transfer = res[http::field::transfer_encoding];
-    const bool content = !coding.empty() && !beast::iequals(coding, "identity");
-    if (content || (!transfer.empty() && !beast::iequals(transfer, "chunked"))) {
-        auto shown = content ? coding : transfer;
-        const bool plain = shown.size() <= 32 && std::all_of(shown.begin(), shown.end(), [](char ch) {
-                               return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == ',' ||
-                                      ch == ' ';
-                           });
+    // An encoding this client does not decode would be mis-read as JSON: refused.
+    if (auto why = detail::refused_coding(res); !why.empty()) {
         out.ec = error::malformed_response;
-        out.diagnostic = std::string("the response has ") +
-                         (content ? "Content-Encoding " : "Transfer-Encoding ") +
-                         (plain ? std::string(shown) : std::string("(not shown)")) +
-                         ", which this client does not decode (it never asks for one)";
+        out.diagnostic = std::move(why);
         out.keep_alive = false;
         co_return out;
     }

@@ -2,6 +2,7 @@
 
 #include <pws/aws/endpoint.hpp>
 #include <pws/detail/credentials_http.hpp>
+#include <pws/detail/http_checks.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -17,6 +18,9 @@
 
 #include <openssl/ssl.h>
 
+#include <optional>
+#include <string>
+
 namespace pws::detail {
 
 namespace credentials_http_impl {
@@ -26,15 +30,29 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
+// Writes the request and reads its response into `parser`: interim (1xx) responses are read and
+// dropped (bounded). Returns an I/O error, or sets `refused` when the server's answer is refused.
 template <class Stream>
-asio::awaitable<error_code> exchange(Stream& s, http::request<http::string_body>& req,
-                                     http::response_parser<http::string_body>& parser) {
+asio::awaitable<error_code> exchange(Stream& s, http::request<http::string_body>& req, std::size_t body_limit,
+                                     std::optional<http::response_parser<http::string_body>>& parser,
+                                     std::string& refused) {
     constexpr auto token = asio::as_tuple(asio::use_awaitable);
     auto [wec, wn] = co_await http::async_write(s, req, token);
     if (wec) co_return wec;
     beast::flat_buffer buffer;
-    auto [rec, rn] = co_await http::async_read(s, buffer, parser, token);
-    co_return rec;
+    for (int interim = 0;; ++interim) {
+        parser.emplace();
+        parser->body_limit(body_limit);
+        parser->header_limit(16 * 1024);
+        auto [rec, rn] = co_await http::async_read(s, buffer, *parser, token);
+        if (rec) co_return rec;
+        const unsigned status = parser->get().result_int();
+        if (status >= 200 || status < 100) break;
+        refused = refused_interim(status, interim);
+        if (!refused.empty()) co_return error_code{};
+    }
+    refused = refused_coding(parser->get());
+    co_return error_code{};
 }
 
 inline void classify(http_reply& out, error_code ec, const std::string& what, std::chrono::milliseconds timeout) {
@@ -173,10 +191,6 @@ PWS_DECL boost::asio::awaitable<http_reply> http_request(boost::asio::any_io_exe
     req.keep_alive(false);
     req.prepare_payload();
 
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(spec.body_limit);
-    parser.header_limit(16 * 1024);
-
     beast::tcp_stream tcp(ex);
     tcp.expires_at(deadline);
     auto [cec, chosen] = co_await tcp.async_connect(spec.endpoints, token);
@@ -186,6 +200,8 @@ PWS_DECL boost::asio::awaitable<http_reply> http_request(boost::asio::any_io_exe
         co_return out;
     }
     boost::system::error_code ec;
+    std::optional<http::response_parser<http::string_body>> parser;
+    std::string refused;
     if (spec.url.tls) {
         beast::ssl_stream<beast::tcp_stream> s(std::move(tcp), *tls);
         boost::system::error_code not_ip;
@@ -202,16 +218,21 @@ PWS_DECL boost::asio::awaitable<http_reply> http_request(boost::asio::any_io_exe
             if (out.ec != error::timeout) out.diagnostic = what + ": TLS handshake failed (" + hec.message() + ")";
             co_return out;
         }
-        ec = co_await credentials_http_impl::exchange(s, req, parser);
+        ec = co_await credentials_http_impl::exchange(s, req, spec.body_limit, parser, refused);
     } else {
-        ec = co_await credentials_http_impl::exchange(tcp, req, parser);
+        ec = co_await credentials_http_impl::exchange(tcp, req, spec.body_limit, parser, refused);
     }
     if (ec) {
         classify(out, ec, what, spec.timeout);
         co_return out;
     }
-    out.status = parser.get().result_int();
-    out.body = std::move(parser.get().body());
+    if (!refused.empty()) {
+        out.ec = error::malformed_response;
+        out.diagnostic = what + ": " + refused;
+        co_return out;
+    }
+    out.status = parser->get().result_int();
+    out.body = std::move(parser->get().body());
     co_return out;
 }
 
