@@ -24,7 +24,7 @@ struct DynamoDbConfig {
 
     std::chrono::milliseconds connect_timeout{1000}; ///< TCP (and TLS) connect, per attempt
     std::chrono::milliseconds attempt_timeout{3000}; ///< one request/response exchange
-    std::chrono::milliseconds total_timeout{10000};  ///< a whole call: pool wait, retries, backoff
+    std::chrono::milliseconds total_timeout{10000};  ///< a whole call: credentials and pool waits, retries, backoff
     std::chrono::milliseconds idle_timeout{4000};    ///< drop pooled connections idle this long
     std::size_t pool_size = 50;                      ///< connections open at once, at most (as the SDKs)
     std::size_t max_idle_connections = 64;           ///< idle keep-alive connections kept (<= pool_size)

@@ -7,12 +7,16 @@
 #include <pws/aws/credentials_provider.hpp>
 #include <pws/policies/dynamodb.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <mutex>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -27,12 +31,13 @@ struct numbered_agent {
     manual_clock clock;
     std::atomic<int> n{0};
     std::atomic<bool> down{false};
+    std::atomic<int> delay_ms{20};  ///< how long each answer takes
     fake_http server{[this](const seen_request&) {
         if (down) return reply{503, "", "text/plain"};
         int i = ++n;
         return reply{200, metadata_json("ASIA" + std::to_string(i), "SECRET" + std::to_string(i),
                                         "TOKEN" + std::to_string(i), clock.now() + 1h),
-                     "application/json", 20ms};
+                     "application/json", std::chrono::milliseconds(delay_ms.load())};
     }};
     explicit numbered_agent(manual_clock c) : clock(std::move(c)) {}
 };
@@ -130,6 +135,67 @@ BOOST_FIXTURE_TEST_CASE(concurrent_requests_share_one_fetch, fixture) {
     BOOST_TEST(distinct.size() == 1u);
     BOOST_TEST(!distinct.count(nullptr));
     BOOST_TEST(agent.server.count() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cancelled_wait_ends_and_the_fetch_goes_on, fixture) {
+    // Two waiters for a slow fetch; the first is cancelled after 50 ms. It completes at once with
+    // operation_aborted; the other gets the credentials when they come; the fetch is not
+    // repeated for the next request; a late cancellation does nothing.
+    numbered_agent agent(clock);
+    agent.delay_ms = 400;
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    boost::asio::cancellation_signal signal;
+    std::vector<std::string> order;
+    pws::aws::credentials_result cancelled, waited;
+    p.async_get(boost::asio::bind_cancellation_slot(signal.slot(), [&](pws::aws::credentials_result r) {
+        order.push_back("cancelled");
+        cancelled = std::move(r);
+    }));
+    p.async_get([&](pws::aws::credentials_result r) {
+        order.push_back("waited");
+        waited = std::move(r);
+    });
+    boost::asio::steady_timer timer(ioc, 50ms);
+    timer.async_wait([&](auto) {
+        signal.emit(boost::asio::cancellation_type::terminal);
+        BOOST_TEST(order.empty());  // completes through the executor, never inline
+    });
+    ioc.run();
+    BOOST_TEST_REQUIRE(order.size() == 2u);
+    BOOST_TEST(order[0] == "cancelled");
+    BOOST_TEST((cancelled.ec == boost::asio::error::operation_aborted), cancelled.ec.message());
+    BOOST_TEST(!cancelled.creds);
+    BOOST_TEST(!waited.ec, waited.diagnostic);
+    BOOST_TEST_REQUIRE(waited.creds);
+    BOOST_TEST(waited.creds->access_key_id == "ASIA1");
+    BOOST_TEST(p.stats().abandoned_waits == 1u);
+    BOOST_TEST(p.stats().fetches == 1u);
+
+    signal.emit(boost::asio::cancellation_type::terminal);  // late: the waiter has completed
+    ioc.restart();
+    ioc.poll();
+    BOOST_TEST(order.size() == 2u);
+    auto again = get(ioc, p);
+    BOOST_TEST((!again.ec && again.creds == waited.creds));
+    BOOST_TEST(agent.server.count() == 1u);
+
+    // A cancelled sole waiter: the fetch still completes and fills the cache.
+    numbered_agent slow(clock);
+    slow.delay_ms = 300;
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", slow.server.url("/creds"));
+    pws::aws::credentials_provider q(ioc.get_executor(), cfg);
+    boost::asio::cancellation_signal signal2;
+    pws::aws::credentials_result alone;
+    q.async_get(boost::asio::bind_cancellation_slot(signal2.slot(),
+                                                    [&](pws::aws::credentials_result r) { alone = std::move(r); }));
+    boost::asio::steady_timer timer2(ioc, 20ms);
+    timer2.async_wait([&](auto) { signal2.emit(boost::asio::cancellation_type::total); });
+    ioc.restart();
+    ioc.run();  // runs until the fetch ends: it is work on the io_context
+    BOOST_TEST((alone.ec == boost::asio::error::operation_aborted), alone.ec.message());
+    BOOST_TEST(q.try_get() != nullptr);
+    BOOST_TEST(slow.server.count() == 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(advisory_then_mandatory_refresh, fixture) {
@@ -315,6 +381,34 @@ BOOST_FIXTURE_TEST_CASE(credentials_failure_is_an_error_not_not_found, client_fi
     r = run(ioc, [&] { return explicit_policy.find_by_id("app-id"); });
     BOOST_TEST(r.not_found(), r.diagnostic);
     BOOST_TEST(dynamodb.requests().back().header("authorization").find("Credential=AKIDCONFIG/") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(waiting_for_credentials_is_bounded_by_total_timeout, client_fixture) {
+    // The container endpoint answers in 600 ms (within its own 1 s timeout); the lookup's
+    // total_timeout is 150 ms. The lookup ends with a timeout (not after the credentials come,
+    // not as "not found"); the fetch goes on, and the next lookup signs with its result.
+    agent.delay_ms = 600;
+    auto cfg = config();
+    cfg.total_timeout = 150ms;
+    pws::DynamoDbPolicy policy(ioc.get_executor(), cfg);
+    std::optional<pws::find_result> first;
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            first = co_await policy.find_by_id("app-id");
+        },
+        boost::asio::detached);
+    ioc.run();  // until the fetch ends too
+    BOOST_TEST_REQUIRE(first.has_value());
+    BOOST_TEST((first->ec == error::timeout), first->ec.message() << ": " << first->diagnostic);
+    BOOST_TEST(first->diagnostic.find("total_timeout") != std::string::npos, first->diagnostic);
+    BOOST_TEST(dynamodb.count() == 0u);
+
+    auto r = run(ioc, [&] { return policy.find_by_id("app-id"); });
+    BOOST_TEST(r.not_found(), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST_REQUIRE(dynamodb.count() == 1u);
+    BOOST_TEST(dynamodb.requests()[0].header("authorization").find("Credential=ASIA1/") != std::string::npos);
+    BOOST_TEST(agent.server.count() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -96,6 +96,7 @@ struct credentials_provider_stats {
     std::uint64_t background_refreshes = 0;///< refreshes started while serving cached credentials
     std::uint64_t extensions = 0;          ///< expired instance-metadata credentials extended
     std::uint64_t served_stale = 0;        ///< requests answered with old credentials after a failed refresh
+    std::uint64_t abandoned_waits = 0;     ///< waits cancelled before the fetch ended (it went on)
 };
 
 }  // namespace pws::aws
@@ -130,6 +131,8 @@ public:
 
     /// Credentials to sign with, for any completion token (default: `deferred`). Completes on the
     /// handler's associated executor (never inline) with signature void(credentials_result).
+    /// A wait for a fetch supports cancellation (every type) through the handler's cancellation
+    /// slot: it then completes with `asio::error::operation_aborted`, and the fetch goes on.
     template <boost::asio::completion_token_for<credentials_signature> Token = boost::asio::deferred_t>
     auto async_get(Token&& token = {}) {
         return boost::asio::async_initiate<Token, credentials_signature>(

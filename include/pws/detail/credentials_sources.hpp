@@ -16,6 +16,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -138,8 +139,10 @@ struct chain_state {
     struct waiter {
         boost::asio::any_io_executor ex;
         boost::asio::any_completion_handler<aws::credentials_signature> handler;
+        std::uint64_t id = 0; ///< to find it when its wait is cancelled; 0 once it was
     };
     std::vector<waiter> waiters;
+    std::uint64_t last_waiter_id = 0;
     aws::credentials_provider_stats stats;
     std::minstd_rand rng;  ///< static stability's jitter
 

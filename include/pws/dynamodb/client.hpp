@@ -95,7 +95,7 @@ private:
     using time_point = std::chrono::steady_clock::time_point;
 
     PWS_DECL boost::asio::awaitable<response> run(std::string_view operation, std::string body,
-                                                  aws::credentials creds);
+                                                  aws::credentials creds, time_point deadline);
     PWS_DECL boost::asio::awaitable<exchange_result> attempt(std::string_view operation,
                                                              const std::string& body,
                                                              const aws::credentials& creds,

@@ -7,7 +7,9 @@
 #include <pws/detail/protocol.hpp>
 #include <pws/dynamodb/client.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -294,11 +296,25 @@ inline std::string invocation_id() {
 
 PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std::string body) {
     response out;
+    // One deadline over the whole call, the wait for credentials included.
+    const auto deadline = clock_type::now() + cfg_.total_timeout;
     // Held credentials without a hop; otherwise wait for the chain (the first call resolves it,
-    // concurrent calls share that fetch). A credentials failure is this call's error.
+    // concurrent calls share that fetch), at most until the deadline: a source can take longer
+    // (credential_process may run for a minute), and the fetch goes on for later calls. A
+    // credentials failure is this call's error.
     std::shared_ptr<const aws::credentials> held = credentials_.try_get();
     if (!held) {
-        auto cr = co_await credentials_.get();
+        using namespace asio::experimental::awaitable_operators;
+        asio::steady_timer timer(ex_, deadline);
+        auto waited = co_await (credentials_.get() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (waited.index() == 1) {
+            out.ec = error::timeout;
+            out.diagnostic = "no AWS credentials within the call's total_timeout (" +
+                             std::to_string(cfg_.total_timeout.count()) + " ms): the credentials chain is still "
+                             "fetching them";
+            co_return out;
+        }
+        auto cr = std::get<0>(std::move(waited));
         if (cr.ec) {
             out.ec = cr.ec;
             out.diagnostic = std::move(cr.diagnostic);
@@ -319,13 +335,13 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
     // the pool's wake-ups never run concurrently with the call's own I/O, however many threads
     // run the io_context.
     co_return co_await asio::co_spawn(asio::make_strand(ex_),
-                                      run(operation, std::move(body), std::move(creds)), asio::use_awaitable);
+                                      run(operation, std::move(body), std::move(creds), deadline),
+                                      asio::use_awaitable);
 }
 
 PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::string body,
-                                               aws::credentials creds) {
+                                               aws::credentials creds, time_point deadline) {
     response out;
-    const auto deadline = clock_type::now() + cfg_.total_timeout;
     const std::string invocation = client_impl::invocation_id();
     unsigned spent = 0;
     bool skew_retried = false;

@@ -8,10 +8,14 @@
 #include <pws/detail/credentials_sources.hpp>
 
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <utility>
 
@@ -126,7 +130,8 @@ inline void finish(chain_state& st, fetch_result f) {
             bool stability = st.winner >= 0 && source_static_stability(st, st.winner);
             if (st.winner >= 0 && note_failure(st.entry, now, policy, stability, jitter(st))) {
                 if (st.entry.extended && !was_extended) ++st.stats.extensions;
-                st.stats.served_stale += st.waiters.size();
+                st.stats.served_stale += static_cast<std::uint64_t>(std::count_if(
+                    st.waiters.begin(), st.waiters.end(), [](const chain_state::waiter& w) { return w.id != 0; }));
                 r = held(st);
             } else {
                 r.ec = error::no_credentials;
@@ -136,7 +141,8 @@ inline void finish(chain_state& st, fetch_result f) {
         st.fetching = false;
         waiters.swap(st.waiters);
     }
-    for (auto& w : waiters) complete(w.ex, std::move(w.handler), r);
+    for (auto& w : waiters)
+        if (w.id != 0) complete(w.ex, std::move(w.handler), r);  // 0: its wait was cancelled
 }
 
 inline asio::awaitable<void> run_fetch(std::shared_ptr<chain_state> st) {
@@ -191,7 +197,33 @@ PWS_DECL void chain_get(const std::shared_ptr<chain_state>& st, boost::asio::any
         complete(ex, std::move(h), std::move(r));
         return;
     }
-    st->waiters.push_back({std::move(ex), std::move(h)});
+    // A waiter may stop waiting (any cancellation type: the fetch goes on for the others and
+    // for later calls, so abandoning the wait has no other effect). The handler is taken out
+    // of the list under the mutex, so it completes exactly once, whichever comes first. It is
+    // left in the slot after completing: a late emit finds no waiter and does nothing.
+    const std::uint64_t id = ++st->last_waiter_id;
+    if (auto slot = h.get_cancellation_slot(); slot.is_connected()) {
+        slot.assign([weak = std::weak_ptr<chain_state>(st), id](asio::cancellation_type) {
+            auto st = weak.lock();
+            if (!st) return;
+            std::unique_lock lock(st->mutex);
+            auto it = std::find_if(st->waiters.begin(), st->waiters.end(),
+                                   [id](const chain_state::waiter& w) { return w.id == id; });
+            if (it == st->waiters.end()) return;  // already completing
+            // Moved out and marked taken, never erased: erasing move-assigns the elements after
+            // it, and Boost 1.81's any_completion_handler move assignment recurses until the
+            // stack overflows (see cache_flight.hpp).
+            chain_state::waiter w = std::move(*it);
+            it->id = 0;
+            ++st->stats.abandoned_waits;
+            lock.unlock();
+            aws::credentials_result r;
+            r.ec = asio::error::operation_aborted;
+            r.diagnostic = "waiting for AWS credentials was cancelled";
+            complete(w.ex, std::move(w.handler), std::move(r));
+        });
+    }
+    st->waiters.push_back({std::move(ex), std::move(h), id});
     if (!st->fetching) {
         st->fetching = true;
         ++st->stats.fetches;
