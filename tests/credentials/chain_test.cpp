@@ -11,6 +11,8 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/test/unit_test.hpp>
@@ -196,6 +198,58 @@ BOOST_FIXTURE_TEST_CASE(a_cancelled_wait_ends_and_the_fetch_goes_on, fixture) {
     BOOST_TEST((alone.ec == boost::asio::error::operation_aborted), alone.ec.message());
     BOOST_TEST(q.try_get() != nullptr);
     BOOST_TEST(slow.server.count() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(cancellations_racing_the_fetch_complete_each_wait_once, fixture) {
+    // 4 threads; 64 waiters, each on a strand of its own, each cancelled after 0-59 ms while
+    // the fetches (30 ms each) complete on other threads. Every wait completes exactly once,
+    // with the credentials or with operation_aborted (run under ThreadSanitizer in CI).
+    numbered_agent agent(clock);
+    agent.delay_ms = 30;
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    boost::asio::thread_pool threads(4);
+    struct waiter {
+        boost::asio::strand<boost::asio::thread_pool::executor_type> strand;
+        boost::asio::cancellation_signal signal;
+        boost::asio::steady_timer timer{strand};
+        std::atomic<int> completions{0};
+        std::atomic<bool> aborted{false}, other_error{false};
+        explicit waiter(boost::asio::thread_pool& t) : strand(boost::asio::make_strand(t)) {}
+    };
+    std::vector<std::unique_ptr<waiter>> waiters;
+    for (int i = 0; i < 64; ++i) waiters.push_back(std::make_unique<waiter>(threads));
+    for (int round = 0; round < 3; ++round) {
+        // A new provider each round, so every round waits for a fetch.
+        pws::aws::credentials_provider p(threads.get_executor(), cfg);
+        std::atomic<int> done{0};
+        for (int i = 0; i < 64; ++i) {
+            waiter* w = waiters[static_cast<std::size_t>(i)].get();
+            w->completions = 0;
+            boost::asio::post(w->strand, [&p, &done, w, i, round] {
+                p.async_get(boost::asio::bind_cancellation_slot(
+                    w->signal.slot(), boost::asio::bind_executor(w->strand, [&done, w](pws::aws::credentials_result r) {
+                        w->aborted = r.ec == boost::asio::error::operation_aborted;
+                        w->other_error = (r.ec && !w->aborted) || (!r.ec && !r.creds);
+                        if (++w->completions == 1) ++done;
+                    })));
+                w->timer.expires_after(std::chrono::milliseconds((i * 7 + round * 13) % 60));
+                w->timer.async_wait([w](auto) { w->signal.emit(boost::asio::cancellation_type::terminal); });
+            });
+        }
+        for (int i = 0; i < 1000 && done < 64; ++i) std::this_thread::sleep_for(5ms);
+        std::this_thread::sleep_for(100ms);  // room for a second (wrong) completion
+        BOOST_TEST(done == 64);
+        int aborted = 0;
+        for (auto& w : waiters) {
+            BOOST_TEST(w->completions == 1);
+            BOOST_TEST(!w->other_error);
+            aborted += w->aborted ? 1 : 0;
+        }
+        BOOST_TEST(aborted < 64);  // the fetch (30 ms) beat the later cancellations
+        BOOST_TEST(p.stats().abandoned_waits == static_cast<std::uint64_t>(aborted));
+        BOOST_TEST_MESSAGE("round " << round << ": " << aborted << " of 64 waits cancelled");
+    }
+    threads.join();
 }
 
 BOOST_FIXTURE_TEST_CASE(advisory_then_mandatory_refresh, fixture) {
