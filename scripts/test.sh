@@ -10,7 +10,7 @@
 #         the consumer and standalone-header tests (they compile projects of their own,
 #         without it)                                                            -> build/asan
 #   tsan  the tests that run lookups on several threads or beside server threads (integration,
-#         the transport's faults and pool, the credentials chain and sources, hardening),
+#         the transport's faults and pool, the credentials chain, sources and client, hardening),
 #         built with -fsanitize=thread                                            -> build/tsan
 #   main  the suite as users build it, last, so that its CTest summary ends the output
 #                                                                  -> build/tests (PWS_BUILD_DIR)
@@ -85,7 +85,7 @@ tsan_stage() {
   (cd build/tsan &&
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "${no_aslr[@]}" \
     ctest --output-on-failure -j2 --timeout 900 \
-      -R '^(integration\.dynamodb|hardening\.(hostile_server|hostile_input|secrets)|transport\.(faults|pool)|credentials\.credentials_(chain|sources))$')
+      -R '^(integration\.dynamodb|hardening\.(hostile_server|hostile_input|secrets)|transport\.(faults|pool)|credentials\.credentials_(chain|sources|client))$')
 }
 
 main_stage() {

@@ -17,6 +17,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -463,6 +464,35 @@ BOOST_FIXTURE_TEST_CASE(waiting_for_credentials_is_bounded_by_total_timeout, cli
     BOOST_TEST_REQUIRE(dynamodb.count() == 1u);
     BOOST_TEST(dynamodb.requests()[0].header("authorization").find("Credential=ASIA1/") != std::string::npos);
     BOOST_TEST(agent.server.count() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(lookups_on_four_threads_share_the_wait_and_its_deadline, client_fixture) {
+    // 32 lookups at once on a 4-thread pool, the container endpoint answering in 300 ms. With a
+    // 100 ms total_timeout every lookup times out and one fetch goes on; with 5 s, a new client's
+    // lookups all wait for its one fetch and sign with it (run under ThreadSanitizer in CI).
+    agent.delay_ms = 300;
+    boost::asio::thread_pool threads(4);
+    auto lookups = [&](pws::DynamoDbPolicy& policy) {
+        std::vector<std::future<pws::find_result>> futures;
+        for (int i = 0; i < 32; ++i)
+            futures.push_back(boost::asio::co_spawn(threads, policy.find_by_id("app-id"), boost::asio::use_future));
+        std::vector<pws::find_result> out;
+        for (auto& f : futures) out.push_back(f.get());
+        return out;
+    };
+    auto cfg = config();
+    cfg.total_timeout = 100ms;
+    pws::DynamoDbPolicy impatient(threads.get_executor(), cfg);
+    for (auto& r : lookups(impatient))
+        BOOST_TEST((r.ec == error::timeout), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(dynamodb.count() == 0u);
+
+    cfg.total_timeout = 5s;
+    pws::DynamoDbPolicy patient(threads.get_executor(), cfg);
+    for (auto& r : lookups(patient)) BOOST_TEST(r.not_found(), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(dynamodb.count() == 32u);
+    BOOST_TEST(agent.server.count() == 2u);  // one fetch per client
+    threads.join();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

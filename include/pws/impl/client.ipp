@@ -18,6 +18,7 @@
 #include <boost/system/system_error.hpp>
 #include <openssl/ssl.h>
 
+#include <optional>
 #include <random>
 
 namespace pws::dynamodb {
@@ -292,6 +293,18 @@ inline std::string invocation_id() {
     id[19] = hex[8 + ((b >> 60) & 0x3)];  // variant 10xx
     return id;
 }
+
+// The chain's credentials, or nullopt when `deadline` came first (the fetch goes on). Run on a
+// strand: the wait and the timer complete and cancel each other there, however many threads
+// run the executor.
+inline asio::awaitable<std::optional<aws::credentials_result>> wait_for_credentials(
+    aws::credentials_provider& provider, clock_type::time_point deadline) {
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+    auto waited = co_await (provider.get() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (waited.index() == 1) co_return std::nullopt;
+    co_return std::get<0>(std::move(waited));
+}
 }  // namespace client_impl
 
 PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std::string body) {
@@ -304,17 +317,17 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
     // credentials failure is this call's error.
     std::shared_ptr<const aws::credentials> held = credentials_.try_get();
     if (!held) {
-        using namespace asio::experimental::awaitable_operators;
-        asio::steady_timer timer(ex_, deadline);
-        auto waited = co_await (credentials_.get() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        if (waited.index() == 1) {
+        auto waited = co_await asio::co_spawn(asio::make_strand(ex_),
+                                              client_impl::wait_for_credentials(credentials_, deadline),
+                                              asio::use_awaitable);
+        if (!waited) {
             out.ec = error::timeout;
             out.diagnostic = "no AWS credentials within the call's total_timeout (" +
                              std::to_string(cfg_.total_timeout.count()) + " ms): the credentials chain is still "
                              "fetching them";
             co_return out;
         }
-        auto cr = std::get<0>(std::move(waited));
+        auto& cr = *waited;
         if (cr.ec) {
             out.ec = cr.ec;
             out.diagnostic = std::move(cr.diagnostic);
