@@ -26,15 +26,15 @@ long=$build/long
 mkdir -p "$long"
 
 run_one() {
-  local t=$1 args=()
+  local t=$1 args=() rc
   mkdir -p "$long/corpus/$t" "$long/crashes/$t"
   [[ -f $here/dict/$t.dict ]] && args+=("-dict=$here/dict/$t.dict")
   case $t in http_response) args+=(-max_len=16384) ;; dynamodb_body) args+=(-max_len=8192) ;; esac
   # -timeout: an input that takes 25 s is a hang; -rss_limit_mb: a leak or a blow-up.
   "$build/fuzz_$t" -runs="$runs" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
     -print_final_stats=1 -artifact_prefix="$long/crashes/$t/" "${args[@]}" \
-    "$long/corpus/$t" "$here/corpus/$t" >"$long/$t.log" 2>&1
-  echo "$?" >"$long/$t.rc"
+    "$long/corpus/$t" "$here/corpus/$t" >"$long/$t.log" 2>&1 && rc=0 || rc=$?  # set -e: keep a crash's code
+  echo "$rc" >"$long/$t.rc"
 }
 
 running=0

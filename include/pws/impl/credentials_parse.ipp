@@ -197,7 +197,8 @@ PWS_DECL boost::system::error_code parse_json_credentials(std::string_view body,
     };
     if (kind == json_credentials_kind::process) {
         auto* v = o.if_contains("Version");
-        if (!v || !(v->is_int64() || v->is_uint64()) || v->to_number<std::int64_t>() != 1)
+        // Compared as stored: to_number would throw for a uint64 past INT64_MAX.
+        if (!v || !((v->is_int64() && v->get_int64() == 1) || (v->is_uint64() && v->get_uint64() == 1)))
             return fail("must have \"Version\": 1");
     }
     if (kind == json_credentials_kind::instance_metadata) {
