@@ -43,12 +43,6 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_all(Stream& s, const 
     co_return co_await asio::async_write(s, asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
 }
 
-template <class Stream, class Parser>
-asio::awaitable<std::tuple<error_code, std::size_t>> read_response(Stream& s, beast::flat_buffer& b,
-                                                                   Parser& p) {
-    co_return co_await http::async_read(s, b, p, asio::as_tuple(asio::use_awaitable));
-}
-
 // Maps a socket/parser error to the library's codes, with a diagnostic naming the peer.
 template <class Result>
 void classify_io_error(Result& out, error_code ec, const char* during, const std::string& peer,
@@ -239,44 +233,32 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
         co_return out;
     }
 
-    // Interim (1xx) responses are read and dropped, a bounded number of times (http_checks.hpp).
+    // Interim responses dropped, encodings refused: http_checks.hpp.
     std::optional<http::response_parser<http::string_body>> parser;
-    for (int interim = 0;; ++interim) {
-        parser.emplace();
-        parser->body_limit(cfg_.max_response_bytes);
-        parser->header_limit(64 * 1024);
-        std::tuple<error_code, std::size_t> rd;
-        if (c.secure)
-            rd = co_await client_impl::read_response(*c.secure, c.buffer, *parser);
-        else
-            rd = co_await client_impl::read_response(*c.plain, c.buffer, *parser);
-        auto [rec, read_bytes] = rd;
-        if (rec) {
-            client_impl::classify_io_error(out, rec, "reading the response from", ep_.host_header,
-                                           cfg_.max_response_bytes);
-            out.nothing_received = interim == 0 && !parser->got_some() && out.ec == error::connection_closed;
-            co_return out;
-        }
-        const unsigned status = parser->get().result_int();
-        if (status >= 200 || status < 100) break;
-        if (auto why = detail::refused_interim(status, interim); !why.empty()) {
-            out.ec = error::malformed_response;
-            out.diagnostic = std::move(why);
-            co_return out;
-        }
+    detail::response_read rd;
+    if (c.secure)
+        rd = co_await detail::read_final_response(*c.secure, c.buffer, parser, cfg_.max_response_bytes, 64 * 1024);
+    else
+        rd = co_await detail::read_final_response(*c.plain, c.buffer, parser, cfg_.max_response_bytes, 64 * 1024);
+    if (rd.ec) {
+        client_impl::classify_io_error(out, rd.ec, "reading the response from", ep_.host_header,
+                                       cfg_.max_response_bytes);
+        out.nothing_received = rd.interim == 0 && !parser->got_some() && out.ec == error::connection_closed;
+        co_return out;
+    }
+    if (!rd.refused.empty()) {
+        // A refused interim response or encoding: the connection is not reused either way. The
+        // status is kept for a final response, as for any other answer.
+        if (const unsigned status = parser->get().result_int(); status >= 200) out.status = status;
+        out.ec = error::malformed_response;
+        out.diagnostic = std::move(rd.refused);
+        co_return out;
     }
     auto& res = parser->get();
     out.status = res.result_int();
     // DynamoDB answers one request with one response: bytes after it were not asked for, and
     // must not answer the next request on this connection, so it is not reused.
     out.keep_alive = res.keep_alive() && c.buffer.size() == 0;
-    // An encoding this client does not decode would be mis-read as JSON: refused.
-    if (auto why = detail::refused_coding(res); !why.empty()) {
-        out.ec = error::malformed_response;
-        out.diagnostic = std::move(why);
-        out.keep_alive = false;
-        co_return out;
-    }
     out.error_type = std::string(res["x-amzn-ErrorType"]);
     out.request_id = std::string(res["x-amzn-RequestId"]);
     if (auto date = detail::parse_http_date(res[http::field::date])) out.server_date = *date;

@@ -30,29 +30,18 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-// Writes the request and reads its response into `parser`: interim (1xx) responses are read and
-// dropped (bounded). Returns an I/O error, or sets `refused` when the server's answer is refused.
+// Writes the request and reads its response into `parser` (http_checks.hpp's rules). Returns an
+// I/O error, or sets `refused` when the server's answer is refused.
 template <class Stream>
 asio::awaitable<error_code> exchange(Stream& s, http::request<http::string_body>& req, std::size_t body_limit,
                                      std::optional<http::response_parser<http::string_body>>& parser,
                                      std::string& refused) {
-    constexpr auto token = asio::as_tuple(asio::use_awaitable);
-    auto [wec, wn] = co_await http::async_write(s, req, token);
+    auto [wec, wn] = co_await http::async_write(s, req, asio::as_tuple(asio::use_awaitable));
     if (wec) co_return wec;
     beast::flat_buffer buffer;
-    for (int interim = 0;; ++interim) {
-        parser.emplace();
-        parser->body_limit(body_limit);
-        parser->header_limit(16 * 1024);
-        auto [rec, rn] = co_await http::async_read(s, buffer, *parser, token);
-        if (rec) co_return rec;
-        const unsigned status = parser->get().result_int();
-        if (status >= 200 || status < 100) break;
-        refused = refused_interim(status, interim);
-        if (!refused.empty()) co_return error_code{};
-    }
-    refused = refused_coding(parser->get());
-    co_return error_code{};
+    auto read = co_await read_final_response(s, buffer, parser, body_limit, 16 * 1024);
+    refused = std::move(read.refused);
+    co_return read.ec;
 }
 
 inline void classify(http_reply& out, error_code ec, const std::string& what, std::chrono::milliseconds timeout) {
