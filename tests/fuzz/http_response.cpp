@@ -1,54 +1,63 @@
 // Fuzz target: a raw HTTP response as the DynamoDB client receives it. The bytes go through
-// Beast's response_parser exactly as dynamodb::client::exchange reads them (same body and
-// header limits, same http::read algorithm, the bytes arriving in chunks of a fuzzed size), then
-// through what the client and DynamoDbPolicy do with the result: the I/O-error classification,
-// the x-amz-crc32 check, the Date header, and parse_get_item / parse_query_by_key for a 2xx or
-// parse_error_response + scrub for anything else.
+// detail::read_final_response, the very coroutine dynamodb::client::exchange reads with (same
+// body and header limits; interim 1xx responses dropped, encodings refused; the bytes arriving
+// in chunks of a fuzzed size), then through what the client and DynamoDbPolicy do with the
+// result: the I/O-error classification, the x-amz-crc32 check, the Date header, and
+// parse_get_item / parse_query_by_key for a 2xx or parse_error_response + scrub for anything else.
 //
 // Input: byte 0 picks the read size (0 = everything at once), byte 1 the body cap; the rest is
 // the response.
 #include "lookup_checks.hpp"
 
+#include <pws/detail/http_checks.hpp>
 #include <pws/detail/retry.hpp>
 #include <pws/dynamodb/client.hpp>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/src.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 namespace {
 
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-// A SyncReadStream over the fuzz input that hands out at most `chunk` bytes per read, then EOF.
+// An AsyncReadStream over the fuzz input that hands out at most `chunk` bytes per read, then
+// EOF. Each read completes through a post, as a socket's would, never inline.
 struct chunked_source {
+    using executor_type = asio::io_context::executor_type;
+    executor_type ex;
     std::string_view data;
     std::size_t chunk;
 
-    template <class MutableBuffers>
-    std::size_t read_some(const MutableBuffers& buffers, error_code& ec) {
-        ec = {};
-        if (data.empty()) {
-            ec = boost::asio::error::eof;
-            return 0;
-        }
-        const std::size_t n = boost::asio::buffer_copy(
-            buffers, boost::asio::buffer(data.data(), std::min(chunk, data.size())));
-        data.remove_prefix(n);
-        return n;
-    }
-    template <class MutableBuffers>
-    std::size_t read_some(const MutableBuffers& buffers) {
-        error_code ec;
-        const std::size_t n = read_some(buffers, ec);
-        if (ec) throw boost::system::system_error(ec);
-        return n;
+    executor_type get_executor() const { return ex; }
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const MutableBuffers& buffers) {
+                error_code ec;
+                std::size_t n = 0;
+                if (data.empty())
+                    ec = asio::error::eof;
+                else {
+                    n = asio::buffer_copy(buffers, asio::buffer(data.data(), std::min(chunk, data.size())));
+                    data.remove_prefix(n);
+                }
+                asio::post(ex, [h = std::move(handler), ec, n]() mutable { std::move(h)(ec, n); });
+            },
+            token, buffers);
     }
 };
 
@@ -66,14 +75,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size < 2) return 0;
     const std::size_t chunk = data[0] == 0 ? size : data[0];
     const std::size_t cap = caps[data[1] % 3];
-    chunked_source source{std::string_view(reinterpret_cast<const char*>(data) + 2, size - 2), chunk};
-
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(cap);
-    parser.header_limit(64 * 1024);
+    asio::io_context ioc;
+    chunked_source source{ioc.get_executor(), std::string_view(reinterpret_cast<const char*>(data) + 2, size - 2),
+                          chunk};
     boost::beast::flat_buffer buffer;
-    error_code ec;
-    http::read(source, buffer, parser, ec);
+    std::optional<http::response_parser<http::string_body>> parser;
+    std::optional<pws::detail::response_read> read;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            read = co_await pws::detail::read_final_response(source, buffer, parser, cap, 64 * 1024);
+        },
+        asio::detached);
+    ioc.run();
+    PWS_FUZZ_CHECK(read.has_value(), "the read did not complete");  // no hang, no lost completion
+    PWS_FUZZ_CHECK(read->interim <= pws::detail::max_interim_responses, std::to_string(read->interim));
+    const error_code ec = read->ec;
     if (ec) {
         classified out;
         pws::dynamodb::client_impl::classify_io_error(out, ec, "reading the response from",
@@ -84,8 +101,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             PWS_FUZZ_CHECK(out.ec == pws::error::response_too_large, out.diagnostic);
         return 0;
     }
+    if (!read->refused.empty()) {
+        // Refused: an interim response past the bound or a 101, or an encoding not decoded.
+        // The reason is printable and never quotes a long or odd header value.
+        for (char c : read->refused) PWS_FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, read->refused);
+        PWS_FUZZ_CHECK(read->refused.size() < 160, read->refused);
+        return 0;
+    }
+    // Accepted: a final response, in no encoding but identity.
+    {
+        const auto& h = parser->get();
+        PWS_FUZZ_CHECK(h.result_int() >= 200 || h.result_int() < 100, std::to_string(h.result_int()));
+        for (const auto& f : h) {  // every field, a repeated header too
+            if (f.name() == http::field::content_encoding)
+                PWS_FUZZ_CHECK(f.value().empty() || boost::beast::iequals(f.value(), "identity"), f.value());
+            if (f.name() == http::field::transfer_encoding)
+                PWS_FUZZ_CHECK(f.value().empty() || boost::beast::iequals(f.value(), "chunked"), f.value());
+        }
+    }
 
-    auto& res = parser.get();
+    auto& res = parser->get();
     const std::string& body = res.body();
     PWS_FUZZ_CHECK(body.size() <= cap, std::to_string(body.size()));
     const unsigned status = res.result_int();

@@ -38,16 +38,21 @@ inline std::string refused_interim(unsigned status, int dropped) {
 /// Neither client asks for an encoding (no Accept-Encoding), and a body in one it does not
 /// decode would be mis-read as plain text. Returns why a response with these headers is refused
 /// — a Content-Encoding other than identity, a Transfer-Encoding other than chunked (which Beast
-/// decodes) — or "" when its body is plain. The header's value is quoted only when short and
-/// made of token characters.
+/// decodes), in any of the fields when a header is repeated — or "" when its body is plain. The
+/// header's value is quoted only when short and made of token characters.
 template <class Fields>
 std::string refused_coding(const Fields& headers) {
     namespace http = boost::beast::http;
-    const std::string_view coding = headers[http::field::content_encoding];
-    const std::string_view transfer = headers[http::field::transfer_encoding];
-    const bool content = !coding.empty() && !boost::beast::iequals(coding, "identity");
-    if (!content && (transfer.empty() || boost::beast::iequals(transfer, "chunked"))) return {};
-    const std::string_view shown = content ? coding : transfer;
+    auto first_refused = [&](http::field f, std::string_view allowed) -> std::optional<std::string_view> {
+        auto [it, end] = headers.equal_range(f);
+        for (; it != end; ++it)
+            if (!it->value().empty() && !boost::beast::iequals(it->value(), allowed)) return std::string_view(it->value());
+        return std::nullopt;
+    };
+    auto content = first_refused(http::field::content_encoding, "identity");
+    auto transfer = content ? std::nullopt : first_refused(http::field::transfer_encoding, "chunked");
+    if (!content && !transfer) return {};
+    const std::string_view shown = content ? *content : *transfer;
     const bool plain = shown.size() <= 32 && std::all_of(shown.begin(), shown.end(), [](char ch) {
                            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == ',' || ch == ' ';
                        });
