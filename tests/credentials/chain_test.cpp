@@ -466,6 +466,38 @@ BOOST_FIXTURE_TEST_CASE(waiting_for_credentials_is_bounded_by_total_timeout, cli
     BOOST_TEST(agent.server.count() == 1u);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_lookup_cancelled_while_waiting_for_credentials_is_aborted, client_fixture) {
+    // The container endpoint answers in 600 ms; total_timeout is 5 s; the caller cancels the
+    // lookup at 100 ms (as a server does when the connection that asked goes away). The lookup
+    // ends then with operation_aborted: not a timeout (the deadline was far), not "not found",
+    // not the app once the fetch is done;
+    // the fetch goes on, and the next lookup signs with its result without a second fetch.
+    agent.delay_ms = 600;
+    auto cfg = config();
+    cfg.total_timeout = 5s;
+    pws::DynamoDbPolicy policy(ioc.get_executor(), cfg);
+    boost::asio::cancellation_signal signal;
+    std::optional<pws::find_result> first;
+    boost::asio::co_spawn(ioc, policy.find_by_id("app-id"),
+                          boost::asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, pws::find_result r) {
+                              BOOST_TEST(!e);
+                              first = std::move(r);
+                          }));
+    boost::asio::steady_timer at(ioc, 100ms);
+    at.async_wait([&](boost::system::error_code) { signal.emit(boost::asio::cancellation_type::terminal); });
+    ioc.run();  // until the fetch ends too
+    BOOST_TEST_REQUIRE(first.has_value());
+    BOOST_TEST((first->ec == boost::asio::error::operation_aborted), first->ec.message() << ": " << first->diagnostic);
+    BOOST_TEST(first->diagnostic.find("cancelled") != std::string::npos, first->diagnostic);
+    BOOST_TEST(dynamodb.count() == 0u);
+
+    auto r = run(ioc, [&] { return policy.find_by_id("app-id"); });
+    BOOST_TEST(r.not_found(), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST_REQUIRE(dynamodb.count() == 1u);
+    BOOST_TEST(dynamodb.requests()[0].header("authorization").find("Credential=ASIA1/") != std::string::npos);
+    BOOST_TEST(agent.server.count() == 1u);  // one fetch, for both lookups
+}
+
 BOOST_FIXTURE_TEST_CASE(lookups_on_four_threads_share_the_wait_and_its_deadline, client_fixture) {
     // 32 lookups at once on a 4-thread pool, the container endpoint answering in 300 ms. With a
     // 100 ms total_timeout every lookup times out and one fetch goes on; with 5 s, a new client's

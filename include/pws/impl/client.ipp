@@ -294,16 +294,21 @@ inline std::string invocation_id() {
     return id;
 }
 
-// The chain's credentials, or nullopt when `deadline` came first (the fetch goes on). Run on a
-// strand: the wait and the timer complete and cancel each other there, however many threads
-// run the executor.
+// The chain's credentials, or nullopt when `deadline` came first (the fetch goes on). A call
+// cancelled while it waits gets operation_aborted, whichever of the two saw the cancellation
+// first (the timer's abort is not the deadline). Run on a strand: the wait and the timer
+// complete and cancel each other there, however many threads run the executor.
 inline asio::awaitable<std::optional<aws::credentials_result>> wait_for_credentials(
     aws::credentials_provider& provider, clock_type::time_point deadline) {
     using namespace asio::experimental::awaitable_operators;
     asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
     auto waited = co_await (provider.get() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (waited.index() == 1) co_return std::nullopt;
-    co_return std::get<0>(std::move(waited));
+    if (waited.index() == 0) co_return std::get<0>(std::move(waited));
+    if (auto [ec] = std::get<1>(waited); !ec) co_return std::nullopt;
+    aws::credentials_result cancelled;
+    cancelled.ec = asio::error::operation_aborted;
+    cancelled.diagnostic = "waiting for AWS credentials was cancelled";
+    co_return cancelled;
 }
 }  // namespace client_impl
 
