@@ -11,13 +11,16 @@
 #include <pws/error.hpp>
 #include <pws/find_result.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/system_executor.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <concepts>
 #include <exception>
@@ -60,6 +63,8 @@ public:
     /// find_by_id for any completion token (callback, use_future, deferred, use_awaitable...);
     /// the id is copied. Runs on the handler's associated executor, else the policy's. The
     /// default token, `deferred`, returns an operation to `co_await` or to start later.
+    /// Terminal cancellation through the handler's slot ends a DynamoDB lookup that is waiting
+    /// or in flight with `operation_aborted` (a cached miss that others wait for runs on).
     template <boost::asio::completion_token_for<find_signature> Token = boost::asio::deferred_t>
     auto async_find_by_id(std::string id, Token&& token = {}) {
         return start(std::move(id), &Policy::find_by_id, std::forward<Token>(token));
@@ -86,15 +91,21 @@ private:
         return boost::asio::async_initiate<Token, find_signature>(
             [this, member](auto handler, std::string a) {
                 auto ex = boost::asio::get_associated_executor(handler, fallback_executor());
+                // The handler's cancellation slot goes to the lookup's coroutine.
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
                 boost::asio::co_spawn(
                     ex,
                     [](Policy& p, Member m, std::string s) -> boost::asio::awaitable<find_result> {
+                        // A cancellation through the handler's slot ends the lookup with
+                        // operation_aborted (the drivers check it), never with an exception.
+                        co_await boost::asio::this_coro::throw_if_cancelled(false);
                         co_return co_await (p.*m)(s);  // `s` lives in this frame until completion
                     }(policy_, member, std::move(a)),
-                    [h = std::move(handler)](std::exception_ptr e, find_result r) mutable {
-                        if (e) r = find_result::failure(error::driver_exception, "the lookup threw an exception");
-                        std::move(h)(std::move(r));
-                    });
+                    boost::asio::bind_cancellation_slot(
+                        slot, [h = std::move(handler)](std::exception_ptr e, find_result r) mutable {
+                            if (e) r = find_result::failure(error::driver_exception, "the lookup threw an exception");
+                            std::move(h)(std::move(r));
+                        }));
             },
             token, std::move(arg));
     }

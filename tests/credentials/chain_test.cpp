@@ -4,7 +4,9 @@
 #include "fake_http.hpp"
 #include "support.hpp"
 
+#include <pws/app_manager.hpp>
 #include <pws/aws/credentials_provider.hpp>
+#include <pws/policies/cached.hpp>
 #include <pws/policies/dynamodb.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -496,6 +498,90 @@ BOOST_FIXTURE_TEST_CASE(a_lookup_cancelled_while_waiting_for_credentials_is_abor
     BOOST_TEST_REQUIRE(dynamodb.count() == 1u);
     BOOST_TEST(dynamodb.requests()[0].header("authorization").find("Credential=ASIA1/") != std::string::npos);
     BOOST_TEST(agent.server.count() == 1u);  // one fetch, for both lookups
+}
+
+namespace {
+// Credentials held; DynamoDB answers every request in 600 ms; total_timeout 5 s. `start(slot)`
+// begins a lookup whose handler is bound to `slot`; the lookup is cancelled at 100 ms, while its
+// request is in flight. Returns what it ended with (an exception is a test failure).
+struct mid_request_fixture : client_fixture {
+    fake_http slow{[](const seen_request&) {
+        return reply{200, "{}", "application/x-amz-json-1.0", std::chrono::milliseconds(600)};
+    }};
+    mid_request_fixture() {
+        env.set("AWS_ACCESS_KEY_ID", "AKIDENV");
+        env.set("AWS_SECRET_ACCESS_KEY", "S");
+    }
+    pws::DynamoDbConfig slow_config() const {
+        auto c = config();
+        c.endpoint = slow.url();
+        c.total_timeout = 5s;
+        return c;
+    }
+    template <class Start>
+    pws::find_result cancelled_at_100ms(Start start) {
+        boost::asio::cancellation_signal signal;
+        std::optional<pws::find_result> out;
+        start(signal.slot(), out);
+        boost::asio::steady_timer at(ioc, 100ms);
+        at.async_wait([&](boost::system::error_code) { signal.emit(boost::asio::cancellation_type::terminal); });
+        ioc.restart();
+        ioc.run();
+        BOOST_TEST_REQUIRE(out.has_value());
+        return std::move(*out);
+    }
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_lookup_cancelled_mid_request_is_aborted, mid_request_fixture) {
+    // The awaitable API, the lookup spawned with the caller's slot: operation_aborted, no
+    // exception, no retry; the client goes on working.
+    pws::DynamoDbPolicy policy(ioc.get_executor(), slow_config());
+    auto r = cancelled_at_100ms([&](boost::asio::cancellation_slot slot, std::optional<pws::find_result>& out) {
+        boost::asio::co_spawn(ioc, policy.find_by_id("app-id"),
+                              boost::asio::bind_cancellation_slot(slot, [&](std::exception_ptr e, pws::find_result r) {
+                                  BOOST_TEST(!e, "the cancelled lookup threw");
+                                  out = std::move(r);
+                              }));
+    });
+    BOOST_TEST((r.ec == boost::asio::error::operation_aborted), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(r.diagnostic.find("cancelled") != std::string::npos, r.diagnostic);
+    BOOST_TEST(slow.count() == 1u);  // not retried
+    r = run(ioc, [&] { return policy.find_by_id("app-id"); });
+    BOOST_TEST(r.not_found(), r.ec.message() << ": " << r.diagnostic);
+}
+
+BOOST_FIXTURE_TEST_CASE(async_find_passes_its_handlers_cancellation_slot_on, mid_request_fixture) {
+    // The completion-token API: the handler's slot reaches the lookup, which ends with
+    // operation_aborted (not driver_exception, not the answer 500 ms later).
+    pws::AppManager<pws::DynamoDbPolicy> apps(ioc.get_executor(), slow_config());
+    auto r = cancelled_at_100ms([&](boost::asio::cancellation_slot slot, std::optional<pws::find_result>& out) {
+        apps.async_find_by_key("app-key", boost::asio::bind_cancellation_slot(slot, [&](pws::find_result r) {
+                                   out = std::move(r);
+                               }));
+    });
+    BOOST_TEST((r.ec == boost::asio::error::operation_aborted), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(slow.count() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cancelled_cache_miss_leader_runs_on_for_its_waiters, mid_request_fixture) {
+    // Cached: the first lookup of a name leads the request; a second lookup of the same name
+    // waits for it. Cancelling the leader's caller must not hand the waiter an abort: the
+    // request runs to its end and both get its answer, from one request.
+    pws::CacheConfig cache;
+    cache.enabled = true;
+    pws::AppManager<pws::Cached<pws::DynamoDbPolicy>> apps(cache, ioc.get_executor(), slow_config());
+    std::optional<pws::find_result> second;
+    auto leader = cancelled_at_100ms([&](boost::asio::cancellation_slot slot, std::optional<pws::find_result>& out) {
+        apps.async_find_by_id("app-id", boost::asio::bind_cancellation_slot(slot, [&](pws::find_result r) {
+                                  out = std::move(r);
+                              }));
+        apps.async_find_by_id("app-id", [&](pws::find_result r) { second = std::move(r); });
+    });
+    BOOST_TEST_REQUIRE(second.has_value());
+    BOOST_TEST(second->not_found(), second->ec.message() << ": " << second->diagnostic);
+    BOOST_TEST(leader.not_found(), leader.ec.message() << ": " << leader.diagnostic);
+    BOOST_TEST(slow.count() == 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(lookups_on_four_threads_share_the_wait_and_its_deadline, client_fixture) {

@@ -294,6 +294,13 @@ inline std::string invocation_id() {
     return id;
 }
 
+// Marks `out` as cancelled by its caller, `when` saying at which step.
+inline response& aborted(response& out, const char* when) {
+    out.ec = asio::error::operation_aborted;
+    out.diagnostic = std::string("the call was cancelled ") + when;
+    return out;
+}
+
 // The chain's credentials, or nullopt when `deadline` came first (the fetch goes on). A call
 // cancelled while it waits gets operation_aborted, whichever of the two saw the cancellation
 // first (the timer's abort is not the deadline). Run on a strand: the wait and the timer
@@ -320,8 +327,14 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
     // concurrent calls share that fetch), at most until the deadline: a source can take longer
     // (credential_process may run for a minute), and the fetch goes on for later calls. A
     // credentials failure is this call's error.
+    // A cancelled call ends with operation_aborted. Here, on the caller's coroutine, that is
+    // checked before each co_await: Asio throws when a coroutine already cancelled starts an
+    // operation (unless the caller turned throw_if_cancelled off: that choice is theirs).
+    auto cancel_state = co_await asio::this_coro::cancellation_state;
     std::shared_ptr<const aws::credentials> held = credentials_.try_get();
     if (!held) {
+        if (cancel_state.cancelled() != asio::cancellation_type::none)
+            co_return std::move(client_impl::aborted(out, "before it began"));
         auto waited = co_await asio::co_spawn(asio::make_strand(ex_),
                                               client_impl::wait_for_credentials(credentials_, deadline),
                                               asio::use_awaitable);
@@ -352,6 +365,8 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
     // Each call runs on a strand of its own, so that Beast's timeouts, the resolver's deadline and
     // the pool's wake-ups never run concurrently with the call's own I/O, however many threads
     // run the io_context.
+    if (cancel_state.cancelled() != asio::cancellation_type::none)
+        co_return std::move(client_impl::aborted(out, "before its request"));
     co_return co_await asio::co_spawn(asio::make_strand(ex_),
                                       run(operation, std::move(body), std::move(creds), deadline),
                                       asio::use_awaitable);
@@ -363,11 +378,21 @@ PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::
     const std::string invocation = client_impl::invocation_id();
     unsigned spent = 0;
     bool skew_retried = false;
+    // This coroutine (spawned by call) checks its cancellation itself: an operation started after
+    // a cancellation must not throw out of it.
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto cancel_state = co_await asio::this_coro::cancellation_state;
     for (;;) {
         ++out.attempts;
         // Re-signed on every attempt: the date is part of the signature.
         auto r = co_await attempt(operation, body, creds, invocation, static_cast<unsigned>(out.attempts),
                                   deadline);
+        // Cancelled by the caller: the attempt's failure is the cancellation's doing; no retry.
+        // (An answer that came all the same is returned.)
+        if (r.ec && cancel_state.cancelled() != asio::cancellation_type::none) {
+            client_impl::aborted(out, "during its request");
+            break;
+        }
         if (r.server_date) skew_.observe(*r.server_date, std::chrono::system_clock::now());
         out.status = r.status;
         if (!r.ec && r.status >= 200 && r.status < 300) {
@@ -419,6 +444,10 @@ PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::
         }
         asio::steady_timer timer(ex_, delay);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (cancel_state.cancelled() != asio::cancellation_type::none) {
+            client_impl::aborted(out, "while it waited to retry");
+            break;
+        }
     }
     if (out.ec && out.attempts > 1)
         out.diagnostic += " (after " + std::to_string(out.attempts) + " attempts)";

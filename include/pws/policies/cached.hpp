@@ -32,8 +32,11 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <boost/system/system_error.hpp>
@@ -276,7 +279,11 @@ private:
         }
         detail::flight_table::guard flight(flights_, i, name, std::move(f));
         const auto ticket = store_.ticket();  // before the request: see cache_store.hpp
-        find_result r = co_await ask(i, name);
+        // The leader's request is not cancelled with the leader's caller: other lookups may be
+        // waiting for its result (a cancelled caller still ends within the driver's deadline).
+        find_result r = co_await boost::asio::co_spawn(
+            co_await boost::asio::this_coro::executor, ask(i, name),
+            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
         const auto now = Clock::now();
         bool stale = false;
         if (r.found()) {
