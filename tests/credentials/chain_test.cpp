@@ -402,6 +402,29 @@ struct client_fixture {
         c.endpoint = dynamodb.url();
         return c;
     }
+    // After a first lookup that ended without a request: the next one is sent, signed with the
+    // credentials of the chain's first fetch, and fetches no more.
+    void next_lookup_signs_with_the_one_fetch(pws::DynamoDbPolicy& policy) {
+        auto r = run(ioc, [&] { return policy.find_by_id("app-id"); });
+        BOOST_TEST(r.not_found(), r.ec.message() << ": " << r.diagnostic);
+        BOOST_TEST_REQUIRE(dynamodb.count() == 1u);
+        BOOST_TEST(dynamodb.requests()[0].header("authorization").find("Credential=ASIA1/") != std::string::npos);
+        BOOST_TEST(agent.server.count() == 1u);
+    }
+    // `start(slot, out)` begins a lookup whose handler is bound to `slot` and sets `out`; the
+    // lookup is cancelled (terminal) at 100 ms. Runs the context until all is done; returns `out`.
+    template <class Start>
+    pws::find_result cancelled_at_100ms(Start start) {
+        boost::asio::cancellation_signal signal;
+        std::optional<pws::find_result> out;
+        start(signal.slot(), out);
+        boost::asio::steady_timer at(ioc, 100ms);
+        at.async_wait([&](boost::system::error_code) { signal.emit(boost::asio::cancellation_type::terminal); });
+        ioc.restart();
+        ioc.run();
+        BOOST_TEST_REQUIRE(out.has_value());
+        return std::move(*out);
+    }
 };
 
 }  // namespace
@@ -461,11 +484,7 @@ BOOST_FIXTURE_TEST_CASE(waiting_for_credentials_is_bounded_by_total_timeout, cli
     BOOST_TEST(first->diagnostic.find("total_timeout") != std::string::npos, first->diagnostic);
     BOOST_TEST(dynamodb.count() == 0u);
 
-    auto r = run(ioc, [&] { return policy.find_by_id("app-id"); });
-    BOOST_TEST(r.not_found(), r.ec.message() << ": " << r.diagnostic);
-    BOOST_TEST_REQUIRE(dynamodb.count() == 1u);
-    BOOST_TEST(dynamodb.requests()[0].header("authorization").find("Credential=ASIA1/") != std::string::npos);
-    BOOST_TEST(agent.server.count() == 1u);
+    next_lookup_signs_with_the_one_fetch(policy);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_lookup_cancelled_while_waiting_for_credentials_is_aborted, client_fixture) {
@@ -478,32 +497,23 @@ BOOST_FIXTURE_TEST_CASE(a_lookup_cancelled_while_waiting_for_credentials_is_abor
     auto cfg = config();
     cfg.total_timeout = 5s;
     pws::DynamoDbPolicy policy(ioc.get_executor(), cfg);
-    boost::asio::cancellation_signal signal;
-    std::optional<pws::find_result> first;
-    boost::asio::co_spawn(ioc, policy.find_by_id("app-id"),
-                          boost::asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, pws::find_result r) {
-                              BOOST_TEST(!e);
-                              first = std::move(r);
-                          }));
-    boost::asio::steady_timer at(ioc, 100ms);
-    at.async_wait([&](boost::system::error_code) { signal.emit(boost::asio::cancellation_type::terminal); });
-    ioc.run();  // until the fetch ends too
-    BOOST_TEST_REQUIRE(first.has_value());
-    BOOST_TEST((first->ec == boost::asio::error::operation_aborted), first->ec.message() << ": " << first->diagnostic);
-    BOOST_TEST(first->diagnostic.find("cancelled") != std::string::npos, first->diagnostic);
+    auto first = cancelled_at_100ms([&](boost::asio::cancellation_slot slot, std::optional<pws::find_result>& out) {
+        boost::asio::co_spawn(ioc, policy.find_by_id("app-id"),
+                              boost::asio::bind_cancellation_slot(slot, [&](std::exception_ptr e, pws::find_result r) {
+                                  BOOST_TEST(!e, "the cancelled lookup threw");
+                                  out = std::move(r);
+                              }));
+    });  // the context ran until the fetch ended too
+    BOOST_TEST((first.ec == boost::asio::error::operation_aborted), first.ec.message() << ": " << first.diagnostic);
+    BOOST_TEST(first.diagnostic.find("cancelled") != std::string::npos, first.diagnostic);
     BOOST_TEST(dynamodb.count() == 0u);
 
-    auto r = run(ioc, [&] { return policy.find_by_id("app-id"); });
-    BOOST_TEST(r.not_found(), r.ec.message() << ": " << r.diagnostic);
-    BOOST_TEST_REQUIRE(dynamodb.count() == 1u);
-    BOOST_TEST(dynamodb.requests()[0].header("authorization").find("Credential=ASIA1/") != std::string::npos);
-    BOOST_TEST(agent.server.count() == 1u);  // one fetch, for both lookups
+    next_lookup_signs_with_the_one_fetch(policy);
 }
 
 namespace {
-// Credentials held; DynamoDB answers every request in 600 ms; total_timeout 5 s. `start(slot)`
-// begins a lookup whose handler is bound to `slot`; the lookup is cancelled at 100 ms, while its
-// request is in flight. Returns what it ended with (an exception is a test failure).
+// Credentials held; DynamoDB answers every request in 600 ms; total_timeout 5 s: a lookup
+// cancelled at 100 ms is cancelled while its request is in flight.
 struct mid_request_fixture : client_fixture {
     fake_http slow{[](const seen_request&) {
         return reply{200, "{}", "application/x-amz-json-1.0", std::chrono::milliseconds(600)};
@@ -517,18 +527,6 @@ struct mid_request_fixture : client_fixture {
         c.endpoint = slow.url();
         c.total_timeout = 5s;
         return c;
-    }
-    template <class Start>
-    pws::find_result cancelled_at_100ms(Start start) {
-        boost::asio::cancellation_signal signal;
-        std::optional<pws::find_result> out;
-        start(signal.slot(), out);
-        boost::asio::steady_timer at(ioc, 100ms);
-        at.async_wait([&](boost::system::error_code) { signal.emit(boost::asio::cancellation_type::terminal); });
-        ioc.restart();
-        ioc.run();
-        BOOST_TEST_REQUIRE(out.has_value());
-        return std::move(*out);
     }
 };
 }  // namespace
