@@ -301,21 +301,16 @@ inline response& aborted(response& out, const char* when) {
     return out;
 }
 
-// The chain's credentials, or nullopt when `deadline` came first (the fetch goes on). A call
-// cancelled while it waits gets operation_aborted, whichever of the two saw the cancellation
-// first (the timer's abort is not the deadline). Run on a strand: the wait and the timer
-// complete and cancel each other there, however many threads run the executor.
+// The chain's credentials, or nullopt when the timer ended first: `deadline` came (the fetch
+// goes on), or the call was cancelled (call() tells which). Run on a strand: the wait and the
+// timer complete and cancel each other there, however many threads run the executor.
 inline asio::awaitable<std::optional<aws::credentials_result>> wait_for_credentials(
     aws::credentials_provider& provider, clock_type::time_point deadline) {
     using namespace asio::experimental::awaitable_operators;
     asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
     auto waited = co_await (provider.get() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (waited.index() == 0) co_return std::get<0>(std::move(waited));
-    if (auto [ec] = std::get<1>(waited); !ec) co_return std::nullopt;
-    aws::credentials_result cancelled;
-    cancelled.ec = asio::error::operation_aborted;
-    cancelled.diagnostic = "waiting for AWS credentials was cancelled";
-    co_return cancelled;
+    if (waited.index() == 1) co_return std::nullopt;
+    co_return std::get<0>(std::move(waited));
 }
 }  // namespace client_impl
 
@@ -338,6 +333,9 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
         auto waited = co_await asio::co_spawn(asio::make_strand(ex_),
                                               client_impl::wait_for_credentials(credentials_, deadline),
                                               asio::use_awaitable);
+        // Cancelled while waiting, whichever half of the wait saw it first.
+        if (cancel_state.cancelled() != asio::cancellation_type::none)
+            co_return std::move(client_impl::aborted(out, "while it waited for AWS credentials"));
         if (!waited) {
             out.ec = error::timeout;
             out.diagnostic = "no AWS credentials within the call's total_timeout (" +
