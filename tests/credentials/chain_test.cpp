@@ -1,7 +1,7 @@
 // The chain as a whole — order, laziness, memory of the winner, single-flight, the refresh
 // windows on a manual clock, static stability, the no-credentials error — and the DynamoDB
 // client signing with what the chain found.
-#include "fake_http.hpp"
+#include "support/fake_http.hpp"
 #include "support.hpp"
 
 #include <pws/app_manager.hpp>

@@ -1,7 +1,7 @@
 // The credentials chain's pieces: the sans-io parsers and refresh bookkeeping (no server, no
 // clock), then each source alone against loopback servers and files in temporary directories.
 #define BOOST_TEST_MODULE pws_credentials_tests
-#include "fake_http.hpp"
+#include "support/fake_http.hpp"
 #include "support.hpp"
 
 #include <pws/aws/credentials_provider.hpp>

@@ -1,1 +1,0 @@
-#include <pws/src.hpp>
