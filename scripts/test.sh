@@ -85,7 +85,7 @@ tsan_stage() {
   local no_aslr=()
   if command -v setarch >/dev/null 2>&1; then no_aslr=(setarch "$(uname -m)" -R); fi
   (cd build/tsan &&
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "${no_aslr[@]}" \
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/sanitizers/tsan.supp" "${no_aslr[@]}" \
     ctest --output-on-failure -j2 --timeout 900 \
       -R '^(integration\.dynamodb|hardening\.(hostile_server|hostile_input|secrets)|transport\.(faults|pool)|credentials\.credentials_(chain|sources|client))$')
 }
