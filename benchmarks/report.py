@@ -243,10 +243,11 @@ if mem:
 if "pws_apps_stripped_bytes" in footprint:
     p(f"- `pws-apps`, stripped (Release): **{footprint['pws_apps_stripped_bytes']:,} bytes** "
       f"({footprint['pws_apps_stripped_bytes'] / 1048576:.2f} MiB; shared libraries: libstdc++, Boost.JSON, OpenSSL).")
-comp = footprint.get("compile")
-if comp:
-    p(f"- Compile time of one translation unit of the DynamoDB path, {comp['tu']}: **{comp['wall_s']} s** wall, "
-      f"{comp['cpu_s']} s CPU, {comp['max_rss_kb'] / 1024:.0f} MiB peak memory.")
+for key in ("compile", "compile_separate"):
+    comp = footprint.get(key)
+    if comp:
+        p(f"- Compile time of one translation unit of the DynamoDB path, {comp['tu']}: **{comp['wall_s']} s** wall, "
+          f"{comp['cpu_s']} s CPU, {comp['max_rss_kb'] / 1024:.0f} MiB peak memory.")
 peak = [(r["client"], r["max_rss_kb"]) for r in runs if r["server"] == "canned" and r["concurrency"] == 256 and r["mode"] == "id"]
 if peak:
     p("- Peak resident memory of the load programs (canned server, mode id, concurrency 256): "
