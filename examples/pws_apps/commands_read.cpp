@@ -122,11 +122,13 @@ int cmd_list(int argc, char** argv) {
         std::vector<pws::App> apps;  // kept only for --table, which needs every row for its widths
         bool bad_item = false;
         pws::detail::scan_page page;
+        pws::detail::scan_progress progress;
         do {
             auto r = co_await client.call("Scan", pws::detail::scan_body(table, &page.last_evaluated_key,
                                                                          static_cast<int>(page_size)));
             if (r.ec) co_return fail("scanning table " + table, r);
             page = pws::detail::parse_scan_page(r.body);
+            if (!page.ec) page.ec = progress.next(page, page.diagnostic);
             if (page.ec) co_return fail("scanning table " + table + ": " + page.diagnostic);
             for (auto& item : page.items) {
                 if (!item.ok()) {

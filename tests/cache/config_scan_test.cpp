@@ -97,6 +97,41 @@ BOOST_AUTO_TEST_CASE(request_bodies) {
     BOOST_TEST(next.at("ExclusiveStartKey").as_object() == start);
 }
 
+BOOST_AUTO_TEST_CASE(a_scan_must_progress) {
+    using pws::detail::scan_page;
+    auto page = [](std::string id) {
+        scan_page p;
+        if (!id.empty()) p.last_evaluated_key = {{"AppId", {{"S", id}}}};
+        return p;
+    };
+    std::string diag;
+    pws::detail::scan_progress ok;
+    BOOST_TEST(!ok.next(page("a"), diag));
+    BOOST_TEST(!ok.next(page("b"), diag));
+    BOOST_TEST(!ok.next(page(""), diag));  // the last page
+    BOOST_TEST(ok.pages() == 3u);
+
+    pws::detail::scan_progress repeated;  // a server answering the same key again
+    BOOST_TEST(!repeated.next(page("a"), diag));
+    BOOST_TEST(repeated.next(page("a"), diag) == pws::error::malformed_response);
+    BOOST_TEST(diag.find("LastEvaluatedKey repeated") != std::string::npos, diag);
+
+    pws::detail::scan_progress cycle;  // a -> b -> a
+    BOOST_TEST(!cycle.next(page("a"), diag));
+    BOOST_TEST(!cycle.next(page("b"), diag));
+    BOOST_TEST(cycle.next(page("a"), diag) == pws::error::malformed_response);
+
+    pws::detail::scan_progress capped(3);  // ever new keys, but no end
+    BOOST_TEST(!capped.next(page("1"), diag));
+    BOOST_TEST(!capped.next(page("2"), diag));
+    BOOST_TEST(capped.next(page("3"), diag) == pws::error::malformed_response);
+    BOOST_TEST(diag == "the Scan did not end within 3 pages");
+    pws::detail::scan_progress last_at_cap(3);  // the cap's own page may be the last one
+    BOOST_TEST(!last_at_cap.next(page("1"), diag));
+    BOOST_TEST(!last_at_cap.next(page("2"), diag));
+    BOOST_TEST(!last_at_cap.next(page(""), diag));
+}
+
 BOOST_AUTO_TEST_CASE(a_page_keeps_every_item) {
     auto page = pws::detail::parse_scan_page(R"({
       "Items": [

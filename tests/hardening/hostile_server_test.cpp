@@ -4,6 +4,7 @@
 #include "hardening_support.hpp"
 
 #include <pws/detail/credentials_http.hpp>
+#include <pws/policies/cached.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -334,6 +335,101 @@ BOOST_AUTO_TEST_CASE(interim_responses_are_bounded) {
     r = one("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" +
             http_response(get_item_body()));
     BOOST_TEST(r.ec == pws::error::malformed_response, r.ec.message() << ": " << r.diagnostic);
+}
+
+BOOST_AUTO_TEST_CASE(a_200_whose_body_is_a_dynamodb_error_is_that_error) {
+    // Some proxies and DynamoDB look-alikes answer errors with status 200. Read as a success
+    // body, it had no Item: "not found", which tells a Pusher client never to reconnect.
+    const std::string missing_table = R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",)"
+                                      R"("message":"Requested resource not found"})";
+    for (bool by_key : {false, true}) {
+        BOOST_TEST_CONTEXT((by_key ? "Query" : "GetItem")) {
+            auto r = one(http_response(missing_table), by_key);
+            BOOST_TEST((r.ec == pws::dynamodb_errc::resource_not_found), r.ec.message() << ": " << r.diagnostic);
+        }
+    }
+    // Throttling in a 200 is retried as throttling is: the second attempt's answer is the app.
+    scripted s{http_response(R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",)"
+                             R"("message":"Rate of requests exceeds the allowed throughput"})"),
+               http_response(get_item_body())};
+    auto cfg = config_for(s.server.endpoint());
+    cfg.max_attempts = 2;
+    cfg.throttling_base_delay = 10ms;
+    auto r = lookup(cfg);
+    BOOST_TEST(r.found(), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(s.server.requests().size() == 2u);
+    // An item that merely has an attribute called __type is an item, not an error.
+    auto item = good_item();
+    item["__type"] = {{"S", "not an error"}};
+    r = one(http_response(get_item_body(item)));
+    BOOST_TEST(r.found(), r.ec.message() << ": " << r.diagnostic);
+}
+
+// A keep-alive connection sits in the pool between lookups. Whatever a server (or a proxy)
+// writes into it meanwhile was not asked for: it must never become the next lookup's answer.
+BOOST_AUTO_TEST_CASE(an_idle_connection_poisoned_by_the_server_does_not_answer_the_next_lookup) {
+    struct variant {
+        const char* name;
+        std::string unasked;  // written into the idle connection after the first answer
+        bool close_after;
+    };
+    for (auto& v : {variant{"an unasked-for 200 {} (not found)", http_response("{}"), false},
+                    variant{"a 408 then close", "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", true}}) {
+        BOOST_TEST_CONTEXT(v.name) {
+            raw_server s([&](conn& c) -> asio::awaitable<void> {
+                while (co_await c.read_request()) {
+                    if (!co_await c.send(http_response(get_item_body()))) co_return;
+                    if (!co_await c.sleep(50ms)) co_return;
+                    if (!co_await c.send(v.unasked)) co_return;
+                    if (v.close_after) co_return;
+                }
+            });
+            boost::asio::io_context ioc;
+            auto cfg = config_for(s.endpoint());
+            cfg.idle_timeout = 60s;
+            manager apps(ioc.get_executor(), cfg);
+            for (int i = 0; i < 3; ++i) {
+                auto r = run(ioc, [&] { return apps.find_by_id("app-id"); });
+                BOOST_TEST(r.found(), "lookup " << i + 1 << ": " << (r.not_found() ? "not found" : r.diagnostic));
+                std::this_thread::sleep_for(150ms);  // the server poisons the idle connection
+            }
+            auto st = apps.policy().client().stats();
+            BOOST_TEST(st.idle_discards == 2u);
+            BOOST_TEST(st.connections_opened == 3u);
+            BOOST_TEST(s.connections() == 3);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_scan_that_never_ends_is_abandoned) {
+    // A server whose every Scan page names the same LastEvaluatedKey kept the cache's preload
+    // sending requests without end (38,196 in 5 s); one cycling over two keys likewise.
+    struct variant {
+        const char* name;
+        std::vector<std::string> keys;  // the LastEvaluatedKey of each page, over and over
+        std::size_t requests;           // the requests the preload may send before it stops
+    };
+    for (auto& v : {variant{"the same key", {"app-1"}, 2}, variant{"two keys in turn", {"app-1", "app-2"}, 3}}) {
+        BOOST_TEST_CONTEXT(v.name) {
+            raw_server s([&](conn& c) -> asio::awaitable<void> {
+                for (std::size_t n = 0; co_await c.read_request(); ++n) {
+                    const std::string& key = v.keys[n % v.keys.size()];
+                    if (!co_await c.send(http_response(R"({"Items":[],"LastEvaluatedKey":{"AppId":{"S":")" + key +
+                                                       "\"}}}")))
+                        co_return;
+                }
+            });
+            boost::asio::io_context ioc;
+            pws::CacheConfig cache;
+            cache.enabled = true;
+            pws::Cached<pws::DynamoDbPolicy> apps(cache, ioc.get_executor(), config_for(s.endpoint()));
+            auto r = run(ioc, [&] { return apps.preload(); });
+            BOOST_TEST((r.ec == pws::error::malformed_response), r.ec.message() << ": " << r.diagnostic);
+            BOOST_TEST(r.diagnostic.find("LastEvaluatedKey repeated") != std::string::npos, r.diagnostic);
+            BOOST_TEST(s.requests().size() == v.requests);
+            BOOST_TEST(apps.stats().preload_failures == 1u);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(encodings_other_than_identity_and_chunked_are_refused) {

@@ -154,6 +154,22 @@ BOOST_AUTO_TEST_CASE(key_values_are_validated) {
         BOOST_TEST(pws::detail::validate_key_value("app key", bad, diag) == error::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(error_bodies_in_a_2xx) {
+    using pws::detail::is_error_body;
+    BOOST_TEST(is_error_body(R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"})"));
+    BOOST_TEST(is_error_body(R"( {"message":"m", "__type" : "x#ThrottlingException"} )"));
+    // Success bodies, whatever they hold: an attribute or a string value called __type, an empty
+    // or non-string __type, JSON that is not an object, no JSON at all.
+    BOOST_TEST(!is_error_body(R"({"Item":{"AppId":{"S":"a"},"__type":{"S":"x#E"}}})"));
+    BOOST_TEST(!is_error_body(R"({"Item":{"AppId":{"S":"\"__type\""}}})"));
+    BOOST_TEST(!is_error_body(R"({"__type":""})"));
+    BOOST_TEST(!is_error_body(R"({"__type":7})"));
+    BOOST_TEST(!is_error_body(R"(["__type"])"));
+    BOOST_TEST(!is_error_body(R"({"__type":"x#E")"));
+    BOOST_TEST(!is_error_body(""));
+    BOOST_TEST(!is_error_body("{}"));
+}
+
 BOOST_AUTO_TEST_CASE(error_responses) {
     std::string diag;
     auto ec = pws::detail::parse_error_response(

@@ -35,6 +35,11 @@ PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::st
                                                         std::string_view secret1 = {},
                                                         std::string_view secret2 = {});
 
+/// Whether a 2xx body is in fact a DynamoDB error: a JSON object with a string `__type`, as
+/// some proxies and DynamoDB-compatible servers answer with status 200. The client then treats
+/// it as the error it names (retried or not by its type), never as an empty success.
+PWS_DECL bool is_error_body(std::string_view body);
+
 /// Interprets a GetItem success body: no `Item` = not found; an item whose AppId is not `id` is
 /// an error (a server must never make us return another app).
 PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id);

@@ -15,6 +15,7 @@
 #include <boost/json/object.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,29 @@ PWS_DECL std::string scan_body(std::string_view table, const boost::json::object
 /// Otherwise each item is decoded with dynamodb::decode_app; an item that is not an object or
 /// does not decode is kept, with `ec` = error::malformed_item and a diagnostic.
 PWS_DECL scan_page parse_scan_page(std::string_view body);
+
+/// Most pages one Scan of the apps table may take before it is abandoned: 10,000 of DynamoDB's
+/// 1 MB pages is ~10 GB, far past any apps table; a server that never ends the Scan stops here.
+inline constexpr std::size_t max_scan_pages = 10'000;
+
+/// Holds a paginated Scan to progress, whatever the server answers: every LastEvaluatedKey must
+/// be new (a server repeating one, or cycling, would never end the Scan), and at most
+/// `max_pages` pages are read.
+class scan_progress {
+public:
+    explicit scan_progress(std::size_t max_pages = max_scan_pages) : max_pages_(max_pages) {}
+
+    /// Accounts for `page`, just read; when another page follows, checks its start key. Returns
+    /// error::malformed_response with `diagnostic` set when the Scan must stop here.
+    PWS_DECL boost::system::error_code next(const scan_page& page, std::string& diagnostic);
+
+    std::size_t pages() const noexcept { return pages_; } ///< pages accounted for
+
+private:
+    std::size_t max_pages_;
+    std::size_t pages_ = 0;
+    std::vector<std::string> seen_;  // every LastEvaluatedKey so far, serialized, sorted
+};
 
 }  // namespace pws::detail
 

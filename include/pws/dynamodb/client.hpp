@@ -49,6 +49,7 @@ struct client_stats {
     std::uint64_t requests = 0;          ///< HTTP requests written
     std::uint64_t connections_opened = 0;///< TCP connections established
     std::uint64_t stale_retries = 0;     ///< requests re-sent because a pooled connection was dead
+    std::uint64_t idle_discards = 0;     ///< pooled connections dropped unused: closed, or bytes nobody asked for
     std::uint64_t retries = 0;           ///< attempts after a retryable failure
     std::uint64_t quota_refusals = 0;    ///< retries refused by the retry quota
     std::uint64_t skew_corrections = 0;  ///< immediate retries with a corrected clock

@@ -243,6 +243,13 @@ PWS_DECL asio::awaitable<client::exchange_result> client::attempt(std::string_vi
     exchange_result out;
     lease l(*this);
     if (!co_await acquire(l, out, deadline)) co_return out;
+    // A response is only accepted on a connection that had nothing pending before the request.
+    if (l.conn && !client_impl::idle_connection_is_clean(
+                      l.conn->tcp(), l.conn->secure ? l.conn->secure->native_handle() : nullptr)) {
+        l.conn.reset();
+        std::lock_guard lock(mutex_);
+        ++stats_.idle_discards;
+    }
 
     // Signed once a connection is ours (a wait for the pool must not age the signature), with the
     // server's idea of now once a clock skew has been learned.
@@ -393,7 +400,8 @@ PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::
         }
         if (r.server_date) skew_.observe(*r.server_date, std::chrono::system_clock::now());
         out.status = r.status;
-        if (!r.ec && r.status >= 200 && r.status < 300) {
+        // A 2xx whose body is a DynamoDB error object is that error (read below), never success.
+        if (!r.ec && r.status >= 200 && r.status < 300 && !detail::is_error_body(r.body)) {
             quota_.release(spent);
             out.ec = {};
             out.diagnostic.clear();

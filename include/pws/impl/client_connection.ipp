@@ -21,6 +21,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <memory>
@@ -119,6 +122,17 @@ error_code failed(Result& out, error e, const std::string& where, std::string wh
     out.ec = e;
     out.diagnostic = where + why;
     return out.ec;
+}
+
+// Whether an idle pooled connection may carry the next request: nothing may be readable on it.
+// Bytes there were never asked for (a proxy's unsolicited response, a 408 written before the
+// server closed) and would be read as the next request's answer; EOF means the server closed
+// it. One non-blocking peek, which consumes nothing.
+inline bool idle_connection_is_clean(beast::tcp_stream& tcp, SSL* ssl) {
+    if (ssl && SSL_pending(ssl) > 0) return false;  // a record OpenSSL already decrypted
+    char byte;
+    const auto n = ::recv(tcp.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 // Verification errors that mean "this CA is not trusted here", where a hint helps.

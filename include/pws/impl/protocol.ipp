@@ -165,6 +165,15 @@ PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::st
     return ec;
 }
 
+PWS_DECL bool is_error_body(std::string_view body) {
+    // The JSON is parsed only when the key could be there: in a success body, a quote is escaped
+    // inside strings, so `"__type"` can only be a member name.
+    if (body.find("\"__type\"") == std::string_view::npos) return false;
+    boost::system::error_code jec;
+    auto v = boost::json::parse(body, jec);
+    return !jec && v.is_object() && !string_member(v.get_object(), "__type").empty();
+}
+
 PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id) {
     boost::json::value v;
     std::string diag;

@@ -143,10 +143,12 @@ public:
         std::unordered_set<std::string> cached_ids, shared_keys;
         std::unordered_map<std::string, std::string> key_owner;  // key -> first id seen with it
         boost::json::object start;
+        detail::scan_progress progress;
         for (bool first = true;; first = false) {
             const auto ticket = store_.ticket();
             if (first) first_ticket = ticket;
             detail::scan_page page = co_await inner_.scan(first ? nullptr : &start, cfg_.preload_page_size);
+            if (!page.ec) page.ec = progress.next(page, page.diagnostic);
             if (page.ec) {
                 preload_failures_.fetch_add(1, std::memory_order_relaxed);
                 preload_malformed_.fetch_add(out.malformed, std::memory_order_relaxed);
