@@ -11,7 +11,8 @@
 #         without it)                                                            -> build/asan
 #   tsan  the tests that run lookups on several threads or beside server threads (integration,
 #         the transport's faults and pool, the credentials chain, sources and client, hardening),
-#         built with -fsanitize=thread                                            -> build/tsan
+#         built with -fsanitize=thread; tests/sanitizers/tsan.supp names the one false positive
+#         it suppresses                                                           -> build/tsan
 #   main  the suite as users build it, last, so that its CTest summary ends the output
 #                                                                  -> build/tests (PWS_BUILD_DIR)
 # A failed stage does not stop the later ones; the script exits non-zero if any failed.
