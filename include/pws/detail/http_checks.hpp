@@ -2,7 +2,10 @@
 // sources' one-off client — so a hostile or misconfigured server is refused the same way by each.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -13,10 +16,15 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,10 +70,24 @@ std::string refused_coding(const Fields& headers) {
            ", which this client does not decode (it never asks for one)";
 }
 
+/// Unparsed bytes a response may need at once — a header line, a chunk-size line with its
+/// extensions, a trailer section. Both clients cap their read buffers at this, so a line that
+/// never ends costs this much memory, not all there is (Beast bounds the header and the body,
+/// not chunk lines or trailers): the read then fails with http::error::buffer_overflow.
+inline constexpr std::size_t max_unparsed_bytes = 256 * 1024;
+
+/// Bytes a response may take on the wire, headers, chunk framing and interim responses
+/// included, for a body cap of `body_limit`: a little above it, so that a server sending 1-byte
+/// chunks with long extensions is stopped as soon as it has sent more than a real answer would.
+constexpr std::size_t max_wire_bytes(std::size_t body_limit) noexcept {
+    return body_limit + body_limit / 8 + 64 * 1024;
+}
+
 /// What reading one answer to a request came to.
 struct response_read {
     boost::system::error_code ec;  ///< an I/O or HTTP parse error from Beast, or none
     std::string refused;           ///< else, when not empty: why the server's answer is refused
+    std::string too_large;         ///< else, when not empty: which size limit it broke
     int interim = 0;               ///< interim responses read and dropped before it ended
 };
 
@@ -73,7 +95,8 @@ struct response_read {
 /// the rules above: interim (1xx) responses are read and dropped (at most max_interim_responses,
 /// a 101 is refused), and a final response in an encoding neither client decodes is refused.
 /// `buffer` keeps what was read past the response (the caller decides what that means for the
-/// connection). Each response gets a fresh parser with these limits.
+/// connection); its capacity should be max_unparsed_bytes. Each response gets a fresh parser
+/// with these limits, and all of them together at most max_wire_bytes(body_limit).
 template <class Stream>
 boost::asio::awaitable<response_read> read_final_response(
     Stream& stream, boost::beast::flat_buffer& buffer,
@@ -81,15 +104,25 @@ boost::asio::awaitable<response_read> read_final_response(
     std::size_t body_limit, std::uint32_t header_limit) {
     namespace asio = boost::asio;
     response_read out;
+    const std::size_t wire_limit = max_wire_bytes(body_limit);
+    std::size_t wire = 0;  // bytes the parsers consumed; what they have not is in `buffer`
     for (;; ++out.interim) {
         parser.emplace();
         parser->body_limit(body_limit);
         parser->header_limit(header_limit);
-        auto [ec, n] = co_await boost::beast::http::async_read(stream, buffer, *parser,
-                                                                asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            out.ec = ec;
-            co_return out;
+        while (!parser->is_done()) {
+            auto [ec, n] = co_await boost::beast::http::async_read_some(stream, buffer, *parser,
+                                                                         asio::as_tuple(asio::use_awaitable));
+            wire += n;
+            if (ec) {
+                out.ec = ec;
+                co_return out;
+            }
+            if (wire > wire_limit) {
+                out.too_large = "the response took more than " + std::to_string(wire_limit) +
+                                " bytes on the wire (headers, chunk framing and body)";
+                co_return out;
+            }
         }
         const unsigned status = parser->get().result_int();
         if (status >= 200 || status < 100) break;
@@ -99,5 +132,51 @@ boost::asio::awaitable<response_read> read_final_response(
     out.refused = refused_coding(parser->get());
     co_return out;
 }
+
+/// Ends an exchange at `deadline`, whatever the server does. Beast's stream timeout did not hold
+/// while data kept coming (a server sending 1-byte chunks with long extensions kept one lookup
+/// reading for minutes); this timer shuts the socket down at the deadline, so the pending read
+/// fails at once, and fired() tells the caller why. It touches the socket only through its file
+/// descriptor, under a mutex the destructor also takes: the executor need not be a strand.
+/// Destroy it before the socket (declare it after): from then on it never touches it.
+class exchange_deadline {
+public:
+    exchange_deadline(const boost::asio::any_io_executor& ex, boost::asio::ip::tcp::socket& socket,
+                      std::chrono::steady_clock::time_point deadline)
+        : state_(std::make_shared<state>(ex, deadline, socket.native_handle())) {
+        state_->timer.async_wait([st = state_](boost::system::error_code ec) {
+            std::lock_guard lock(st->mutex);
+            if (ec || st->done) return;
+            st->fired = true;
+            ::shutdown(st->fd, SHUT_RDWR);
+        });
+    }
+    ~exchange_deadline() {
+        {
+            std::lock_guard lock(state_->mutex);
+            state_->done = true;
+        }
+        state_->timer.cancel();
+    }
+    exchange_deadline(const exchange_deadline&) = delete;
+    exchange_deadline& operator=(const exchange_deadline&) = delete;
+
+    /// Whether the deadline passed and the socket was shut down.
+    bool fired() const {
+        std::lock_guard lock(state_->mutex);
+        return state_->fired;
+    }
+
+private:
+    struct state {
+        state(const boost::asio::any_io_executor& ex, std::chrono::steady_clock::time_point deadline, int socket_fd)
+            : timer(ex, deadline), fd(socket_fd) {}
+        std::mutex mutex;
+        boost::asio::steady_timer timer;
+        int fd;
+        bool done = false, fired = false;
+    };
+    std::shared_ptr<state> state_;
+};
 
 }  // namespace pws::detail

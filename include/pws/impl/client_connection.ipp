@@ -3,6 +3,7 @@
 // its x-amz-crc32 check. The pool, retries and signing are in client.ipp, which includes this.
 #pragma once
 
+#include <pws/detail/credentials_http.hpp>
 #include <pws/detail/http_checks.hpp>
 #include <pws/detail/retry.hpp>
 #include <pws/dynamodb/client.hpp>
@@ -52,7 +53,7 @@ void classify_io_error(Result& out, error_code ec, const char* during, const std
                        std::size_t cap) {
     if (ec == beast::error::timeout)
         out.ec = error::timeout;
-    else if (ec == http::error::body_limit)
+    else if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
         out.ec = error::response_too_large;
     else if (ec == asio::error::eof || ec == asio::error::connection_reset ||
              ec == asio::error::broken_pipe || ec == http::error::end_of_stream ||
@@ -64,9 +65,12 @@ void classify_io_error(Result& out, error_code ec, const char* during, const std
         out.ec = error::connection_failed;
     out.diagnostic =
         std::string(during) + " " + peer + ": " + (out.ec == error::timeout ? "timed out" : ec.message());
-    if (out.ec == error::response_too_large)
+    if (ec == http::error::body_limit)
         out.diagnostic = "the response is larger than the " + std::to_string(cap) +
                          "-byte cap (DynamoDbConfig::max_response_bytes)";
+    else if (ec == http::error::buffer_overflow)
+        out.diagnostic = "a line of the response (a header, a chunk size with its extensions) or its trailer "
+                         "section is longer than " + std::to_string(detail::max_unparsed_bytes) + " bytes";
 }
 
 }  // namespace client_impl
@@ -76,7 +80,7 @@ void classify_io_error(Result& out, error_code ec, const char* during, const std
 struct client::connection {
     std::optional<beast::tcp_stream> plain;
     std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer{detail::max_unparsed_bytes};
 
     connection(const executor_type& ex, asio::ssl::context* tls) {
         if (tls)
@@ -102,19 +106,6 @@ struct client::exchange_result {
 };
 
 namespace client_impl {
-
-// getaddrinfo cannot be interrupted: a deadline on name resolution ends the wait, not the lookup,
-// so this state outlives the call until the resolver completes in the background.
-struct resolve_state {
-    resolve_state(const asio::any_io_executor& io, const asio::any_io_executor& strand,
-                  clock_type::time_point deadline)
-        : resolver(io), timer(strand, deadline) {}
-    asio::ip::tcp::resolver resolver;
-    asio::steady_timer timer; // on the call's strand, as the resolver's completion
-    error_code ec;
-    asio::ip::tcp::resolver::results_type results;
-    bool done = false;
-};
 
 // Records a failure to connect in `out` (an exchange_result) and returns its code.
 template <class Result>
@@ -155,21 +146,12 @@ PWS_DECL asio::awaitable<error_code> client::connect(connection& c, exchange_res
     if (is_ip) {
         targets.emplace_back(literal, ep_.port);
     } else {
-        const executor_type strand = co_await asio::this_coro::executor;
-        auto st = std::make_shared<client_impl::resolve_state>(ex_, strand, deadline);
-        st->resolver.async_resolve(ep_.host, std::to_string(ep_.port),
-                                   asio::bind_executor(strand, [st](error_code rec, auto results) {
-                                       st->ec = rec;
-                                       st->results = std::move(results);
-                                       st->done = true;
-                                       st->timer.cancel();
-                                   }));
-        co_await st->timer.async_wait(token);
-        if (!st->done) co_return client_impl::failed(out, error::timeout, where, "name resolution timed out");
-        if (st->ec)
-            co_return client_impl::failed(out, error::connection_failed, where,
-                                          "cannot resolve the host (" + st->ec.message() + ")");
-        for (auto& e : st->results) targets.push_back(e.endpoint());
+        // The one resolve-with-deadline of both clients (credentials_http.hpp): it returns at
+        // the deadline even while getaddrinfo goes on.
+        auto r = co_await detail::resolve_host(ex_, ep_.host, ep_.port, deadline);
+        if (r.ec == error::timeout) co_return client_impl::failed(out, error::timeout, where, "name resolution timed out");
+        if (r.ec) co_return client_impl::failed(out, error::connection_failed, where, r.diagnostic);
+        targets = std::move(r.endpoints);
     }
 
     auto& tcp = c.tcp();
@@ -230,6 +212,7 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
                                                                    clock_type::time_point deadline) {
     exchange_result out;
     c.tcp().expires_at(deadline);
+    const detail::exchange_deadline guard(ex_, c.tcp().socket(), deadline);
     {
         std::lock_guard lock(mutex_);
         ++stats_.requests;
@@ -241,6 +224,11 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
     else
         wr = co_await client_impl::write_all(*c.plain, request_bytes);
     auto [wec, written] = wr;
+    if (wec && guard.fired()) {
+        out.ec = error::timeout;
+        out.diagnostic = "sending to " + ep_.host_header + ": the attempt's deadline passed";
+        co_return out;
+    }
     if (wec) {
         client_impl::classify_io_error(out, wec, "sending to", ep_.host_header, cfg_.max_response_bytes);
         out.nothing_received = true;
@@ -254,10 +242,20 @@ PWS_DECL asio::awaitable<client::exchange_result> client::exchange(connection& c
         rd = co_await detail::read_final_response(*c.secure, c.buffer, parser, cfg_.max_response_bytes, 64 * 1024);
     else
         rd = co_await detail::read_final_response(*c.plain, c.buffer, parser, cfg_.max_response_bytes, 64 * 1024);
+    if (rd.ec && guard.fired()) {
+        out.ec = error::timeout;
+        out.diagnostic = "reading the response from " + ep_.host_header + ": the attempt's deadline passed";
+        co_return out;
+    }
     if (rd.ec) {
         client_impl::classify_io_error(out, rd.ec, "reading the response from", ep_.host_header,
                                        cfg_.max_response_bytes);
         out.nothing_received = rd.interim == 0 && !parser->got_some() && out.ec == error::connection_closed;
+        co_return out;
+    }
+    if (!rd.too_large.empty()) {
+        out.ec = error::response_too_large;
+        out.diagnostic = std::move(rd.too_large);
         co_return out;
     }
     if (!rd.refused.empty()) {

@@ -5,11 +5,15 @@
 #include <pws/detail/http_checks.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -18,6 +22,8 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,18 +36,24 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-// Writes the request and reads its response into `parser` (http_checks.hpp's rules). Returns an
-// I/O error, or sets `refused` when the server's answer is refused.
+// Writes the request and reads its response into `parser` (http_checks.hpp's rules and limits),
+// the socket shut down at `deadline` whatever the server does.
 template <class Stream>
-asio::awaitable<error_code> exchange(Stream& s, http::request<http::string_body>& req, std::size_t body_limit,
-                                     std::optional<http::response_parser<http::string_body>>& parser,
-                                     std::string& refused) {
+asio::awaitable<response_read> exchange(Stream& s, http::request<http::string_body>& req, std::size_t body_limit,
+                                        std::optional<http::response_parser<http::string_body>>& parser,
+                                        std::chrono::steady_clock::time_point deadline, bool& timed_out) {
+    const exchange_deadline guard(co_await asio::this_coro::executor, beast::get_lowest_layer(s).socket(),
+                                  deadline);
+    response_read read;
     auto [wec, wn] = co_await http::async_write(s, req, asio::as_tuple(asio::use_awaitable));
-    if (wec) co_return wec;
-    beast::flat_buffer buffer;
-    auto read = co_await read_final_response(s, buffer, parser, body_limit, 16 * 1024);
-    refused = std::move(read.refused);
-    co_return read.ec;
+    if (wec) {
+        read.ec = wec;
+    } else {
+        beast::flat_buffer buffer(max_unparsed_bytes);
+        read = co_await read_final_response(s, buffer, parser, body_limit, 16 * 1024);
+    }
+    timed_out = read.ec && guard.fired();
+    co_return read;
 }
 
 inline void classify(http_reply& out, error_code ec, const std::string& what, std::chrono::milliseconds timeout) {
@@ -50,7 +62,7 @@ inline void classify(http_reply& out, error_code ec, const std::string& what, st
         out.diagnostic = what + ": timed out after " + std::to_string(timeout.count()) + " ms";
         return;
     }
-    if (ec == http::error::body_limit)
+    if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
         out.ec = error::response_too_large;
     else if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == http::error::end_of_stream ||
              ec == http::error::partial_message || ec == asio::ssl::error::stream_truncated)
@@ -113,11 +125,27 @@ PWS_DECL bool is_allowed_container_address(const boost::asio::ip::address& a) no
     return v6 == eks;
 }
 
+namespace credentials_http_impl {
+// getaddrinfo cannot be interrupted: the deadline ends the wait, not the lookup, so this state
+// outlives the call until the resolver completes in the background. The resolver's handler and
+// the timer run on one strand; the waiting coroutine, on whatever executor it has, reads the
+// results only once `done` says they are complete.
+struct resolve_state {
+    resolve_state(const asio::any_io_executor& ex, std::chrono::steady_clock::time_point deadline)
+        : strand(asio::make_strand(ex)), resolver(ex), timer(strand, deadline) {}
+    asio::strand<asio::any_io_executor> strand;
+    asio::ip::tcp::resolver resolver;
+    asio::steady_timer timer;
+    error_code ec;
+    asio::ip::tcp::resolver::results_type results;
+    std::atomic<bool> done{false};
+};
+}  // namespace credentials_http_impl
+
 PWS_DECL boost::asio::awaitable<resolved_host> resolve_host(boost::asio::any_io_executor ex, std::string host,
                                                             std::uint16_t port,
                                                             std::chrono::steady_clock::time_point deadline) {
     namespace asio = boost::asio;
-    using namespace asio::experimental::awaitable_operators;
     resolved_host out;
     boost::system::error_code ec;
     auto literal = asio::ip::make_address(host, ec);
@@ -125,22 +153,28 @@ PWS_DECL boost::asio::awaitable<resolved_host> resolve_host(boost::asio::any_io_
         out.endpoints.emplace_back(literal, port);
         co_return out;
     }
-    constexpr auto token = asio::as_tuple(asio::use_awaitable);
-    asio::ip::tcp::resolver resolver(ex);
-    asio::steady_timer timer(ex, deadline);
-    auto r = co_await (resolver.async_resolve(host, std::to_string(port), token) || timer.async_wait(token));
-    if (r.index() == 1) {
+    // Waiting for the resolver itself (as a parallel_group does, to cancel it) would wait for
+    // getaddrinfo: a DNS server that never answers held a 300 ms deadline for 3 s.
+    auto st = std::make_shared<credentials_http_impl::resolve_state>(ex, deadline);
+    st->resolver.async_resolve(host, std::to_string(port),
+                               asio::bind_executor(st->strand, [st](boost::system::error_code rec, auto results) {
+                                   st->ec = rec;
+                                   st->results = std::move(results);
+                                   st->done.store(true, std::memory_order_release);
+                                   st->timer.cancel();
+                               }));
+    co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!st->done.load(std::memory_order_acquire)) {
         out.ec = error::timeout;
         out.diagnostic = "resolving " + host + " timed out";
         co_return out;
     }
-    auto [rec, results] = std::get<0>(r);
-    if (rec) {
+    if (st->ec) {
         out.ec = error::connection_failed;
-        out.diagnostic = "cannot resolve " + host + " (" + rec.message() + ")";
+        out.diagnostic = "cannot resolve " + host + " (" + st->ec.message() + ")";
         co_return out;
     }
-    for (auto& e : results) out.endpoints.push_back(e.endpoint());
+    for (auto& e : st->results) out.endpoints.push_back(e.endpoint());
     co_return out;
 }
 
@@ -188,9 +222,9 @@ PWS_DECL boost::asio::awaitable<http_reply> http_request(boost::asio::any_io_exe
         if (out.ec == error::connection_closed) out.ec = error::connection_failed;
         co_return out;
     }
-    boost::system::error_code ec;
     std::optional<http::response_parser<http::string_body>> parser;
-    std::string refused;
+    response_read read;
+    bool timed_out = false;
     if (spec.url.tls) {
         beast::ssl_stream<beast::tcp_stream> s(std::move(tcp), *tls);
         boost::system::error_code not_ip;
@@ -207,17 +241,21 @@ PWS_DECL boost::asio::awaitable<http_reply> http_request(boost::asio::any_io_exe
             if (out.ec != error::timeout) out.diagnostic = what + ": TLS handshake failed (" + hec.message() + ")";
             co_return out;
         }
-        ec = co_await credentials_http_impl::exchange(s, req, spec.body_limit, parser, refused);
+        read = co_await credentials_http_impl::exchange(s, req, spec.body_limit, parser, deadline, timed_out);
     } else {
-        ec = co_await credentials_http_impl::exchange(tcp, req, spec.body_limit, parser, refused);
+        read = co_await credentials_http_impl::exchange(tcp, req, spec.body_limit, parser, deadline, timed_out);
     }
-    if (ec) {
-        classify(out, ec, what, spec.timeout);
+    if (timed_out) {
+        classify(out, beast::error::timeout, what, spec.timeout);
         co_return out;
     }
-    if (!refused.empty()) {
-        out.ec = error::malformed_response;
-        out.diagnostic = what + ": " + refused;
+    if (read.ec) {
+        classify(out, read.ec, what, spec.timeout);
+        co_return out;
+    }
+    if (!read.too_large.empty() || !read.refused.empty()) {
+        out.ec = read.too_large.empty() ? error::malformed_response : error::response_too_large;
+        out.diagnostic = what + ": " + (read.too_large.empty() ? read.refused : read.too_large);
         co_return out;
     }
     out.status = parser->get().result_int();
