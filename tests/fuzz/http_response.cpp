@@ -1,6 +1,6 @@
 // Fuzz target: a raw HTTP response as the DynamoDB client receives it. The bytes go through
 // detail::read_final_response, the very coroutine dynamodb::client::exchange reads with (same
-// body and header limits; interim 1xx responses dropped, encodings refused; the bytes arriving
+// body, header, buffer and wire limits; interim 1xx responses dropped, encodings refused; the bytes arriving
 // in chunks of a fuzzed size), then through what the client and DynamoDbPolicy do with the
 // result: the I/O-error classification, the x-amz-crc32 check, the Date header, and
 // parse_get_item / parse_query_by_key for a 2xx or parse_error_response + scrub for anything else.
@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     asio::io_context ioc;
     chunked_source source{ioc.get_executor(), std::string_view(reinterpret_cast<const char*>(data) + 2, size - 2),
                           chunk};
-    boost::beast::flat_buffer buffer;
+    boost::beast::flat_buffer buffer{pws::detail::max_unparsed_bytes};  // as the client's connection
     std::optional<http::response_parser<http::string_body>> parser;
     std::optional<pws::detail::response_read> read;
     asio::co_spawn(
@@ -90,6 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ioc.run();
     PWS_FUZZ_CHECK(read.has_value(), "the read did not complete");  // no hang, no lost completion
     PWS_FUZZ_CHECK(read->interim <= pws::detail::max_interim_responses, std::to_string(read->interim));
+    PWS_FUZZ_CHECK(buffer.size() <= pws::detail::max_unparsed_bytes, std::to_string(buffer.size()));
     const error_code ec = read->ec;
     if (ec) {
         classified out;
@@ -97,10 +98,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                       "127.0.0.1:1", cap);
         PWS_FUZZ_CHECK(out.ec.category() == pws::error_category(), ec.message());
         PWS_FUZZ_CHECK(!out.diagnostic.empty(), ec.message());
-        if (ec == http::error::body_limit)
+        if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
             PWS_FUZZ_CHECK(out.ec == pws::error::response_too_large, out.diagnostic);
         return 0;
     }
+    if (!read->too_large.empty()) return 0;  // past max_wire_bytes(cap): refused, unread
     if (!read->refused.empty()) {
         // Refused: an interim response past the bound or a 101, or an encoding not decoded.
         // The reason is printable and never quotes a long or odd header value.
@@ -134,7 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // parsers all the same.
     }
 
-    if (status >= 200 && status < 300) {
+    if (status >= 200 && status < 300 && !pws::detail::is_error_body(body)) {
         check_lookup_body(body);
         return 0;
     }
