@@ -8,6 +8,7 @@ scripts/install-deps.sh
 build=${PWS_BUILD_DIR:-build/demo}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPWS_BUILD_TESTS=OFF -DPWS_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$build" -j2 --target pws-apps
+apps="$build/examples/pws_apps/pws-apps"
 
 state=$(mktemp -d)
 trap 'node tools/node/dynalite.mjs stop --state-dir "$state" >/dev/null 2>&1 || true; rm -rf "$state"' EXIT
@@ -21,12 +22,12 @@ echo "== seeded table 'apps' (AppId hash key, AppKeyIndex on AppKey) with the ap
 export APP_MANAGER_DYNAMODB_ENDPOINT=$endpoint APP_MANAGER_DYNAMODB_TABLE=apps APP_MANAGER_DYNAMODB_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo-secret
 echo "== pws-apps get --id app-id"
-"$build/examples/pws-apps" get --id app-id
+"$apps" get --id app-id
 echo "== pws-apps get --key app-key"
-"$build/examples/pws-apps" get --key app-key
+"$apps" get --key app-key
 echo "== pws-apps get --key no-such-key (exit 1: not found)"
 set +e
-"$build/examples/pws-apps" get --key no-such-key
+"$apps" get --key no-such-key
 rc=$?
 set -e
 [ "$rc" = 1 ] || { echo "expected exit 1, got $rc"; exit 1; }
