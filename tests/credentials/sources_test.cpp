@@ -55,6 +55,9 @@ BOOST_AUTO_TEST_CASE(json_documents_strictly_and_without_values_in_errors) {
         {R"({"AccessKeyId":"AKID","Token":"TOK1","Expiration":"2030-01-01T00:00:00Z"})", kind, "SecretAccessKey"},
         {R"({"AccessKeyId":"AKID","SecretAccessKey":"SECRET1","Expiration":"soon"})", kind, "RFC 3339"},
         {R"({"Code":"Failure","AccessKeyId":"AKID","SecretAccessKey":"SECRET1","Expiration":"2030-01-01T00:00:00Z"})", im, "Failure"},
+        // A server quoting the secrets in its Code: they are scrubbed before the Code is quoted.
+        {R"({"Code":"Failure SECRET1 TOK1","AccessKeyId":"AKID","SecretAccessKey":"SECRET1","Token":"TOK1","Expiration":"2030-01-01T00:00:00Z"})",
+         im, "Failure *** ***"},
         {R"({"Version":2,"AccessKeyId":"AKID","SecretAccessKey":"SECRET1"})", proc, "Version"},
         {R"({"AccessKeyId":"AKID","SecretAccessKey":"SECRET1"})", proc, "Version"},
     };

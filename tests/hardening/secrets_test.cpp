@@ -8,6 +8,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -125,6 +126,48 @@ BOOST_AUTO_TEST_CASE(a_server_echoing_the_secrets) {
             BOOST_TEST(r.diagnostic.find(aws_secret) == std::string::npos, r.diagnostic);
             BOOST_TEST(r.diagnostic.find(session_token) == std::string::npos, r.diagnostic);
         }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_server_echoing_pieces_and_encodings_of_the_secrets) {
+    // Half the session token, the secret key percent-encoded (upper and lower case) and
+    // JSON-escaped, in the message, the error type and the request id: none of it, nor any
+    // 16-byte piece of it, reaches the diagnostic.
+    auto url = [](const std::string& v, const char* hex) {
+        std::string out;
+        for (unsigned char c : v) {
+            if (std::isalnum(c)) {
+                out += static_cast<char>(c);
+            } else {
+                out += '%';
+                out += hex[c >> 4];
+                out += hex[c & 0xF];
+            }
+        }
+        return out;
+    };
+    std::string escaped;
+    for (char c : aws_secret) escaped += c == '/' ? std::string("\\/") : std::string(1, c);
+    const std::vector<std::string> echoes{session_token.substr(0, session_token.size() / 2),
+                                          session_token.substr(session_token.size() / 3, 40),
+                                          url(aws_secret, "0123456789ABCDEF"), url(aws_secret, "0123456789abcdef")};
+    for (const std::string& echo : echoes) {
+        raw_server s([&](conn& c) -> asio::awaitable<void> {
+            while (co_await c.read_request()) {
+                // The JSON-escaped form goes in raw, as a server writing its own JSON would.
+                const std::string body = R"({"__type":"x#UnrecognizedClientException","message":"bad: )" + echo +
+                                         " or " + escaped + R"("})";
+                const std::string headers = "x-amzn-RequestId: " + echo + "\r\nx-amzn-ErrorType: " + echo + "\r\n";
+                if (!co_await c.send(http_response(body, 400, headers))) co_return;
+            }
+        });
+        auto r = lookup(config_for(s.endpoint()));
+        BOOST_TEST(r.failed());
+        check_no_secret(r.diagnostic, "echoed piece", false);
+        for (std::size_t i = 0; i + 16 <= echo.size(); i += 8)
+            BOOST_TEST(r.diagnostic.find(echo.substr(i, 16)) == std::string::npos, r.diagnostic);
+        for (std::size_t i = 0; i + 16 <= escaped.size(); i += 8)
+            BOOST_TEST(r.diagnostic.find(escaped.substr(i, 16)) == std::string::npos, r.diagnostic);
     }
 }
 

@@ -241,6 +241,35 @@ BOOST_AUTO_TEST_CASE(scrub_removes_secrets_and_control_characters) {
     BOOST_TEST(s == "token=*** and key *** again ***  end");
 }
 
+BOOST_AUTO_TEST_CASE(scrub_hides_pieces_and_encodings_of_secrets) {
+    const std::string key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";  // 40 bytes, with / and +
+    const std::string token = "IQoJb3JpZ2luX2VjEXAMPLE/TOKEN+0123456789abcdefghijklmnop";
+    auto scrubbed = [&](std::string text) {
+        pws::detail::scrub(text, key, token);
+        return text;
+    };
+    // Half a secret, or any 16-byte piece of one, is hidden; 15 bytes are not a piece.
+    BOOST_TEST(scrubbed("half: " + token.substr(0, token.size() / 2) + ".") == "half: ***.");
+    BOOST_TEST(scrubbed("mid " + key.substr(10, 16) + " end") == "mid *** end");
+    BOOST_TEST(scrubbed("short " + key.substr(10, 15)) == "short " + key.substr(10, 15));
+    // Two pieces side by side, or overlapping, are one hidden run.
+    BOOST_TEST(scrubbed(key.substr(0, 20) + token.substr(5, 20)) == "***");
+    // Percent-encoded (either case) and JSON-escaped, whole or in part.
+    BOOST_TEST(scrubbed("q=wJalrXUtnFEMI%2FK7MDENG%2BbPxRfiCYEXAMPLEKEY&x=1") == "q=***&x=1");
+    BOOST_TEST(scrubbed("q=wJalrXUtnFEMI%2fK7MDENG%2bbP&x=1") == "q=***&x=1");
+    BOOST_TEST(scrubbed(R"({"m":"wJalrXUtnFEMI\/K7MDENG+bPxRfiCY"})") == R"({"m":"***"})");
+    // A secret shorter than a piece is hidden whole only.
+    std::string t = "pw=abc123, not abc12";
+    pws::detail::scrub(t, "abc123");
+    BOOST_TEST(t == "pw=***, not abc12");
+    // A long text costs one pass: no quadratic work on a 4 MB echo.
+    std::string big(4 << 20, 'x');
+    big.replace(3 << 20, key.size(), key);
+    pws::detail::scrub(big, key, token);
+    BOOST_TEST(big.size() == (4u << 20) - key.size() + 3);
+    BOOST_TEST(big.find("***") == (3u << 20));
+}
+
 BOOST_AUTO_TEST_CASE(app_manager_forwards_and_supports_tokens) {
     static_assert(pws::AppPolicy<fake_policy>);
     static_assert(!pws::AppPolicy<not_a_policy>);

@@ -48,8 +48,13 @@ PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id);
 /// error::ambiguous_key; an item whose AppKey is not `key` is an error.
 PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key);
 
-/// Replaces every occurrence of each non-empty secret in `text` by "***" and drops control
-/// characters, so server-provided text can be shown safely.
+/// Pieces of a secret this long or longer are hidden wherever they appear (shorter secrets only
+/// whole): a server echoing half a session token must not get that half quoted.
+inline constexpr std::size_t min_secret_piece = 16;
+
+/// Replaces, in `text`, every run that is a piece of min_secret_piece or more bytes of a
+/// non-empty secret — as written, percent-encoded (either case) or JSON-escaped — by "***", and
+/// control characters by spaces, so server-provided text can be shown safely.
 PWS_DECL void scrub(std::string& text, std::string_view secret1, std::string_view secret2 = {},
                     std::string_view secret3 = {});
 

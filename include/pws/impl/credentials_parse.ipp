@@ -2,6 +2,7 @@
 
 #include <pws/aws/endpoint.hpp>
 #include <pws/detail/credentials_parse.hpp>
+#include <pws/detail/protocol.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -205,6 +206,11 @@ PWS_DECL boost::system::error_code parse_json_credentials(std::string_view body,
         std::string code;
         if (!str("Code", false, code)) return fail("has a Code that is not a string");
         if (!code.empty() && code != "Success") {
+            // The server's text: scrubbed of the document's own secrets, whole, before the cut.
+            std::string secret, token;
+            (void)str("SecretAccessKey", false, secret);
+            (void)str("Token", false, token);
+            scrub(code, secret, token);
             code.resize(std::min<std::size_t>(code.size(), 64));
             return fail("says Code \"" + code + "\", not \"Success\"");
         }

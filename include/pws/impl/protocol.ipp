@@ -7,7 +7,11 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
+#include <unordered_set>
+#include <vector>
 
 namespace pws::detail {
 
@@ -144,8 +148,10 @@ PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::st
     }
     // Each piece the server wrote is scrubbed whole before it is cut short: a secret cut first
     // would no longer be found, and its first part would stay in the diagnostic.
+    // Cut first to the limit plus the longest secret (a secret straddling the limit is still
+    // found whole, and a 4 MB message costs no more than a short one), scrub, then cut.
     auto piece = [&](std::string_view text, std::size_t limit) {
-        std::string p(text);
+        std::string p(text.substr(0, limit + 3 * std::max(secret1.size(), secret2.size())));
         scrub(p, secret1, secret2);
         if (p.size() > limit) p.resize(limit);
         return p;
@@ -197,14 +203,74 @@ PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view 
     return decode_item(arr.front(), "AppKey", key);
 }
 
+namespace protocol_impl {
+
+// Marks, in `hidden`, every byte of `text` that lies in a run of at least min_secret_piece bytes
+// also found in `secret` (the whole secret, when it is shorter than that). Linear in the text:
+// each window of min_secret_piece bytes is looked up among the secret's own windows.
+inline void mark_secret(std::string_view text, std::string_view secret, std::vector<bool>& hidden) {
+    auto mark = [&](std::size_t at, std::size_t n) { std::fill_n(hidden.begin() + static_cast<std::ptrdiff_t>(at), n, true); };
+    if (secret.size() < min_secret_piece) {
+        for (auto pos = text.find(secret); pos != std::string_view::npos; pos = text.find(secret, pos + 1))
+            mark(pos, secret.size());
+        return;
+    }
+    if (text.size() < min_secret_piece) return;
+    std::unordered_set<std::string_view> windows;
+    windows.reserve(secret.size());
+    for (std::size_t i = 0; i + min_secret_piece <= secret.size(); ++i) windows.insert(secret.substr(i, min_secret_piece));
+    for (std::size_t i = 0; i + min_secret_piece <= text.size(); ++i)
+        if (windows.contains(text.substr(i, min_secret_piece))) mark(i, min_secret_piece);
+}
+
+// The forms a server may echo a secret in besides its own: percent-encoded (as in a query or a
+// form, upper- or lower-case hex) and JSON-escaped (with the optional `\/`).
+inline std::vector<std::string> secret_forms(std::string_view secret) {
+    std::vector<std::string> forms{std::string(secret)};
+    for (const char* hex : {"0123456789ABCDEF", "0123456789abcdef"}) {
+        std::string url;
+        for (unsigned char c : secret) {
+            if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+                url += static_cast<char>(c);
+            } else {
+                url += '%';
+                url += hex[c >> 4];
+                url += hex[c & 0xF];
+            }
+        }
+        forms.push_back(std::move(url));
+    }
+    std::string json;
+    for (char c : secret) {
+        if (c == '/' || c == '"' || c == '\\') json += '\\';
+        json += c;
+    }
+    forms.push_back(std::move(json));
+    std::sort(forms.begin(), forms.end());
+    forms.erase(std::unique(forms.begin(), forms.end()), forms.end());
+    return forms;
+}
+
+}  // namespace protocol_impl
+
 PWS_DECL void scrub(std::string& text, std::string_view s1, std::string_view s2, std::string_view s3) {
+    std::vector<bool> hidden(text.size(), false);
     for (std::string_view secret : {s1, s2, s3}) {
         if (secret.empty()) continue;
-        for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3))
-            text.replace(pos, secret.size(), "***");
+        for (const std::string& form : protocol_impl::secret_forms(secret)) protocol_impl::mark_secret(text, form, hidden);
     }
-    for (auto& c : text)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    // Each hidden run becomes one "***"; control characters become spaces.
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (hidden[i]) {
+            if (i == 0 || !hidden[i - 1]) out += "***";
+            continue;
+        }
+        const char c = text[i];
+        out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
+    }
+    text = std::move(out);
 }
 
 }  // namespace pws::detail
