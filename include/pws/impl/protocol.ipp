@@ -1,5 +1,6 @@
 #pragma once
 
+#include <pws/detail/credentials_parse.hpp>
 #include <pws/detail/protocol.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 
@@ -146,10 +147,9 @@ PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::st
     } else {
         ec = error::unexpected_status;
     }
-    // Each piece the server wrote is scrubbed whole before it is cut short: a secret cut first
-    // would no longer be found, and its first part would stay in the diagnostic.
-    // Cut first to the limit plus the longest secret (a secret straddling the limit is still
-    // found whole, and a 4 MB message costs no more than a short one), scrub, then cut.
+    // Each piece the server wrote is scrubbed before it is cut to its limit: a secret cut first
+    // would no longer be found whole. Only the limit plus three times the longest secret (its
+    // percent-encoded length at most) is scrubbed, so a 4 MB message costs no more than a short one.
     auto piece = [&](std::string_view text, std::size_t limit) {
         std::string p(text.substr(0, limit + 3 * std::max(secret1.size(), secret2.size())));
         scrub(p, secret1, secret2);
@@ -224,22 +224,18 @@ inline void mark_secret(std::string_view text, std::string_view secret, std::vec
 }
 
 // The forms a server may echo a secret in besides its own: percent-encoded (as in a query or a
-// form, upper- or lower-case hex) and JSON-escaped (with the optional `\/`).
+// form: append_form_encoded, the encoder of the STS request, then the same with lower-case hex)
+// and JSON-escaped (with the optional `\/`).
 inline std::vector<std::string> secret_forms(std::string_view secret) {
     std::vector<std::string> forms{std::string(secret)};
-    for (const char* hex : {"0123456789ABCDEF", "0123456789abcdef"}) {
-        std::string url;
-        for (unsigned char c : secret) {
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-                url += static_cast<char>(c);
-            } else {
-                url += '%';
-                url += hex[c >> 4];
-                url += hex[c & 0xF];
-            }
-        }
-        forms.push_back(std::move(url));
-    }
+    std::string url;
+    append_form_encoded(url, secret);
+    std::string lower = url;
+    for (std::size_t at = lower.find('%'); at != std::string::npos; at = lower.find('%', at + 1))
+        for (std::size_t i = at + 1; i < at + 3 && i < lower.size(); ++i)
+            lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(lower[i])));
+    forms.push_back(std::move(url));
+    forms.push_back(std::move(lower));
     std::string json;
     for (char c : secret) {
         if (c == '/' || c == '"' || c == '\\') json += '\\';
