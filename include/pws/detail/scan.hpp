@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace pws::detail {
@@ -75,7 +76,7 @@ public:
 private:
     std::size_t max_pages_;
     std::size_t pages_ = 0;
-    std::vector<std::string> seen_;  // every LastEvaluatedKey so far, serialized, sorted
+    std::unordered_set<std::string> seen_;  // every LastEvaluatedKey so far, serialized
 };
 
 }  // namespace pws::detail

@@ -7,7 +7,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -73,14 +72,11 @@ PWS_DECL boost::system::error_code scan_progress::next(const scan_page& page, st
         diagnostic = "the Scan did not end within " + std::to_string(max_pages_) + " pages";
         return error::malformed_response;
     }
-    std::string key = boost::json::serialize(page.last_evaluated_key);
-    auto at = std::lower_bound(seen_.begin(), seen_.end(), key);
-    if (at != seen_.end() && *at == key) {
+    if (!seen_.insert(boost::json::serialize(page.last_evaluated_key)).second) {
         diagnostic = "the Scan's LastEvaluatedKey repeated an earlier page's (after " + std::to_string(pages_) +
                      " pages): the server would never end the Scan";
         return error::malformed_response;
     }
-    seen_.insert(at, std::move(key));
     return {};
 }
 
