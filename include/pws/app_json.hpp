@@ -3,6 +3,7 @@
 #pragma once
 
 #include <pws/app.hpp>
+#include <pws/app_defaults.hpp>
 #include <pws/detail/config.hpp>
 #include <pws/error.hpp>
 
@@ -28,14 +29,18 @@ inline constexpr std::size_t max_webhooks_json_size = 1024 * 1024;
 /// omitted.
 PWS_DECL boost::json::object app_to_json(const App& app);
 
-/// Reads an app in soketi's JSON form into `out` (fields not present keep App's defaults).
+/// Reads an app in soketi's JSON form into `out`: every field but id/key/secret under any of
+/// soketi's spellings (maxConnections, MaxConnections, max_connections: detail/app_fields.hpp;
+/// two that differ are an error naming both); limits not present take `defaults`, the other
+/// fields App's defaults.
 /// `id`, `key` and `secret` are required non-empty strings; numbers may be JSON numbers or
 /// numeric strings; flags may be booleans, "true"/"false"/"1"/"0" or 0/1; `webhooks` may be an
 /// array or a string holding one. Null members count as absent; unknown members are ignored.
 /// Returns pws::error::invalid_static_apps with `diagnostic` naming the field on failure (the
 /// secret's value never appears in it). Never throws except std::bad_alloc.
 PWS_DECL boost::system::error_code app_from_json(const boost::json::value& v, App& out,
-                                                 std::string& diagnostic);
+                                                 std::string& diagnostic,
+                                                 const AppDefaults& defaults = {});
 
 namespace detail {
 

@@ -3,10 +3,12 @@
 //
 // soketi's defaults are kept: with no variable set the cache is OFF and, once on, entries never
 // expire (TTL -1) — exactly what a soketi deployment gets. soketi (src/cli/cli.ts, server.ts)
-// reads SOKETI_APP_MANAGER_CACHE_ENABLED / SOKETI_APP_MANAGER_CACHE_TTL; we read the names
-// without the prefix first, as we do for APP_MANAGER_DYNAMODB_*, then the SOKETI_ ones.
+// reads SOKETI_APP_MANAGER_CACHE_ENABLED / SOKETI_APP_MANAGER_CACHE_TTL; we read every name with
+// or without the prefix, as for APP_MANAGER_DYNAMODB_* (detail/env.hpp: both set, differently, is
+// an error).
 #pragma once
 
+#include <pws/detail/env.hpp>
 #include <pws/error.hpp>
 
 #include <boost/system/system_error.hpp>
@@ -47,7 +49,7 @@ struct CacheConfig {
     /// Limit of each Scan page; 0: DynamoDB's 1 MB pages.
     int preload_page_size = 0;
 
-    /// Reads, each unset or empty variable keeping the default above (`X` first, then `SOKETI_X`):
+    /// Reads, each unset or empty variable keeping the default above (`X` or `SOKETI_X`):
     ///
     /// | variable                              | member               | values                  |
     /// |---------------------------------------|----------------------|-------------------------|
@@ -60,7 +62,8 @@ struct CacheConfig {
     /// | APP_MANAGER_CACHE_PRELOAD_INTERVAL    | preload_interval     | integer seconds         |
     ///
     /// Throws boost::system::system_error (error::invalid_config, naming the variable) for a value
-    /// it cannot read, rather than running with a cache the operator did not ask for.
+    /// it cannot read, or both spellings set to different values, rather than running with a
+    /// cache the operator did not ask for.
     static CacheConfig from_env() {
         CacheConfig c;
         read_bool("APP_MANAGER_CACHE_ENABLED", c.enabled);
@@ -75,37 +78,20 @@ struct CacheConfig {
     }
 
 private:
-    static const char* env(const char* name, std::string& which) {
-        which = name;
-        if (const char* v = std::getenv(name); v && *v) return v;
-        which = std::string("SOKETI_") + name;
-        if (const char* v = std::getenv(which.c_str()); v && *v) return v;
-        return nullptr;
-    }
-    [[noreturn]] static void refuse(const std::string& which, std::string_view value, const char* expected) {
-        throw boost::system::system_error(
-            error::invalid_config,
-            which + ": expected " + expected + ", got \"" + std::string(value.substr(0, 40)) + "\"");
-    }
     static void read_bool(const char* name, bool& out) {
-        std::string which;
-        const char* v = env(name, which);
-        if (!v) return;
-        std::string s(v);
+        auto e = detail::env_either(name);
+        if (!e) return;
+        std::string s = e->value;
         for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         if (s == "true" || s == "1") out = true;
         else if (s == "false" || s == "0") out = false;
-        else refuse(which, v, "true or false");
+        else detail::env_refuse(*e, "true or false");
     }
     static std::optional<long long> read_int(const char* name, long long min) {
-        std::string which;
-        const char* v = env(name, which);
-        if (!v) return std::nullopt;
-        std::string_view s(v);
-        long long n = 0;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        if (ec != std::errc() || end != s.data() + s.size() || n < min)
-            refuse(which, s, min < 0 ? "an integer" : "a non-negative integer");
+        std::int64_t n = 0;
+        auto e = detail::env_either(name);
+        if (!e) return std::nullopt;
+        detail::env_int(name, n, min, min < 0 ? "an integer" : "a non-negative integer");
         return n;
     }
     static void read_seconds(const char* name, std::chrono::seconds& out, bool negative_ok) {

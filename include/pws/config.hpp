@@ -1,19 +1,23 @@
 // Configuration of the DynamoDB driver: a plain struct with documented defaults, and from_env().
 #pragma once
 
+#include <pws/app_defaults.hpp>
 #include <pws/aws/credentials.hpp>
+#include <pws/detail/env.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace pws {
 
 /// Where and how the DynamoDB driver reads apps. Every member has a usable default.
 struct DynamoDbConfig {
-    std::string table = "apps";        ///< APP_MANAGER_DYNAMODB_TABLE
+    std::string table = "apps";        ///< APP_MANAGER_DYNAMODB_TABLE (or SOKETI_APP_MANAGER_...)
     std::string region = "us-east-1"; ///< APP_MANAGER_DYNAMODB_REGION; any region of a global table
     std::string endpoint;              ///< APP_MANAGER_DYNAMODB_ENDPOINT; "" = the region's AWS endpoint
     std::string key_index = "AppKeyIndex"; ///< the GSI on AppKey used by find_by_key
@@ -37,18 +41,42 @@ struct DynamoDbConfig {
     unsigned retry_quota = 500;                       ///< retry token bucket (cost 5, timeout 10)
     std::string ca_file;                             ///< extra CA bundle (AWS_CA_BUNDLE)
     bool verify_peer = true;                         ///< TLS peer + hostname verification
+    bool use_fips = false;                           ///< AWS_USE_FIPS_ENDPOINT: dynamodb-fips.{region}
 
-    /// Reads APP_MANAGER_DYNAMODB_TABLE, APP_MANAGER_DYNAMODB_REGION,
-    /// APP_MANAGER_DYNAMODB_ENDPOINT and AWS_CA_BUNDLE; unset or empty variables keep the defaults.
+    /// The limits an item leaves out (soketi's server-wide settings; app_defaults.hpp).
+    AppDefaults defaults;
+
+    /// Reads, each unset or empty variable keeping the default above:
+    ///
+    /// | variable                                  | member   |
+    /// |-------------------------------------------|----------|
+    /// | APP_MANAGER_DYNAMODB_TABLE                | table    |
+    /// | APP_MANAGER_DYNAMODB_REGION               | region   |
+    /// | APP_MANAGER_DYNAMODB_ENDPOINT             | endpoint |
+    /// | AWS_CA_BUNDLE                             | ca_file  |
+    /// | AWS_USE_FIPS_ENDPOINT (true/false)        | use_fips |
+    /// | PRESENCE_MAX_MEMBERS, EVENT_MAX_..., ...  | defaults (AppDefaults::from_env) |
+    ///
+    /// Each APP_MANAGER_* and limit variable may also be spelled with soketi's prefix
+    /// (SOKETI_APP_MANAGER_DYNAMODB_TABLE, ...), the only spelling soketi >= 1.0 reads. Throws
+    /// boost::system::system_error(error::invalid_config) when both spellings of one variable are
+    /// set to different values, or a value cannot be read, naming the variable.
     static DynamoDbConfig from_env() {
         DynamoDbConfig c;
         auto read = [](const char* name, std::string& into) {
-            if (const char* v = std::getenv(name); v && *v) into = v;
+            if (auto e = detail::env_either(name)) into = std::move(e->value);
         };
         read("APP_MANAGER_DYNAMODB_TABLE", c.table);
         read("APP_MANAGER_DYNAMODB_REGION", c.region);
         read("APP_MANAGER_DYNAMODB_ENDPOINT", c.endpoint);
-        read("AWS_CA_BUNDLE", c.ca_file);
+        if (const char* v = std::getenv("AWS_CA_BUNDLE"); v && *v) c.ca_file = v;
+        if (const char* v = std::getenv("AWS_USE_FIPS_ENDPOINT"); v && *v) {
+            std::string f(v);  // the SDKs take any case
+            for (auto& ch : f) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            if (f != "true" && f != "false") detail::env_refuse({v, "AWS_USE_FIPS_ENDPOINT"}, "true or false");
+            c.use_fips = f == "true";
+        }
+        c.defaults = AppDefaults::from_env();
         return c;
     }
 };

@@ -57,11 +57,20 @@ BOOST_AUTO_TEST_CASE(reads_the_variables) {
 BOOST_AUTO_TEST_CASE(soketi_prefixed_names_are_read_too) {
     env_guard env;
     env.set("SOKETI_APP_MANAGER_CACHE_ENABLED", "TRUE");
-    env.set("SOKETI_APP_MANAGER_CACHE_TTL", "-1");
-    env.set("APP_MANAGER_CACHE_TTL", "7");  // the unprefixed name wins
+    env.set("SOKETI_APP_MANAGER_CACHE_TTL", "7");
+    env.set("APP_MANAGER_CACHE_TTL", "7");  // both spellings, one value: fine
     auto c = pws::CacheConfig::from_env();
     BOOST_TEST(c.enabled);
     BOOST_TEST(c.ttl == 7s);
+    // Both spellings with different values: an error naming both, never a silent pick.
+    env.set("SOKETI_APP_MANAGER_CACHE_TTL", "-1");
+    try {
+        (void)pws::CacheConfig::from_env();
+        BOOST_FAIL("two different TTLs were accepted");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST((e.code() == pws::error::invalid_config));
+        BOOST_TEST(std::string(e.what()).find("SOKETI_APP_MANAGER_CACHE_TTL") != std::string::npos, e.what());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(refuses_what_it_cannot_read) {

@@ -2,6 +2,7 @@
 // response bodies and error bodies. Pure functions over strings, tested without a server.
 #pragma once
 
+#include <pws/app_defaults.hpp>
 #include <pws/detail/config.hpp>
 #include <pws/error.hpp>
 #include <pws/find_result.hpp>
@@ -41,12 +42,15 @@ PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::st
 PWS_DECL bool is_error_body(std::string_view body);
 
 /// Interprets a GetItem success body: no `Item` = not found; an item whose AppId is not `id` is
-/// an error (a server must never make us return another app).
-PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id);
+/// an error (a server must never make us return another app). Limits the item leaves out take
+/// `defaults`, as in dynamodb::decode_app (and in the next one and parse_scan_page).
+PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id,
+                                    const AppDefaults& defaults = {});
 
 /// Interprets a Query success body on the key index: no items = not found; more than one =
 /// error::ambiguous_key; an item whose AppKey is not `key` is an error.
-PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key);
+PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key,
+                                        const AppDefaults& defaults = {});
 
 /// Pieces of a secret this long or longer are hidden wherever they appear (shorter secrets only
 /// whole): a server echoing half a session token must not get that half quoted.

@@ -8,6 +8,7 @@
 // lookups to the driver, which reports the same error; the CLI prints it).
 #pragma once
 
+#include <pws/app_defaults.hpp>
 #include <pws/detail/config.hpp>
 #include <pws/error.hpp>
 #include <pws/find_result.hpp>
@@ -54,7 +55,7 @@ PWS_DECL std::string scan_body(std::string_view table, const boost::json::object
 /// error::malformed_response.
 /// Otherwise each item is decoded with dynamodb::decode_app; an item that is not an object or
 /// does not decode is kept, with `ec` = error::malformed_item and a diagnostic.
-PWS_DECL scan_page parse_scan_page(std::string_view body);
+PWS_DECL scan_page parse_scan_page(std::string_view body, const AppDefaults& defaults = {});
 
 /// Most pages one Scan of the apps table may take before it is abandoned: 10,000 of DynamoDB's
 /// 1 MB pages is ~10 GB, far past any apps table; a server that never ends the Scan stops here.

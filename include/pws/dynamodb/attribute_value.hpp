@@ -3,20 +3,23 @@
 //
 // Attribute names are the PascalCase of App's fields (AppId, AppKey, AppSecret, Enabled,
 // EnableClientMessages, EnableUserAuthentication, MaxConnections, ..., MaxEventBatchSize,
-// Webhooks). What each accepts:
+// Webhooks). Every attribute but the three keys is also read under soketi's other spellings,
+// camelCase and snake_case (maxConnections, max_connections; the table is in
+// detail/app_fields.hpp); two spellings with different values are malformed_item naming both.
+// What each accepts:
 //  - AppId, AppKey, AppSecret: S, required and non-empty;
 //  - flags: B holding the bytes "true"/"false"/"1"/"0" (base64 on the wire, as soketi's seed
 //    writes them), BOOL, S "true"/"false"/"1"/"0", or N 0/1;
 //  - integers: N or S spelling an integer that fits int64 ("-1", "100"; not "1.5" or "1e3");
 //  - MaxPresenceMemberSizeInKb, MaxEventPayloadInKb: N or S spelling a finite decimal;
 //  - Webhooks: S holding a JSON array (at most pws::max_webhooks_json_size, 1 MiB), or a native L
-//  of
-//    M items, in soketi's webhook shape (see app_json.hpp).
-// A NULL attribute counts as missing; a missing optional attribute keeps App's default; unknown
-// attributes are ignored.
+//    of M items, in soketi's webhook shape (see app_json.hpp).
+// A NULL attribute counts as missing; a missing limit takes the server-wide AppDefaults, a missing
+// flag or rate App's default; unknown attributes are ignored.
 #pragma once
 
 #include <pws/app.hpp>
+#include <pws/app_defaults.hpp>
 #include <pws/detail/config.hpp>
 #include <pws/error.hpp>
 
@@ -27,12 +30,14 @@
 
 namespace pws::dynamodb {
 
-/// Decodes one item (the object of attribute name -> {TYPE: value}) into `out`.
+/// Decodes one item (the object of attribute name -> {TYPE: value}) into `out`; the limits the
+/// item does not set come from `defaults` (the server-wide settings, app_defaults.hpp).
 /// Returns an empty error_code on success; pws::error::malformed_item with `diagnostic` naming
 /// the attribute and what is wrong otherwise (the AppSecret's value never appears in it), and
 /// then leaves `out` untouched. Never throws on bad input (only std::bad_alloc).
 PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, App& out,
-                                              std::string& diagnostic);
+                                              std::string& diagnostic,
+                                              const AppDefaults& defaults = {});
 
 /// Encodes an app the way existing readers expect: S strings, N numbers, flags as B holding the
 /// bytes "true"/"false" (base64 on the wire), Webhooks as an S holding a JSON array (soketi's

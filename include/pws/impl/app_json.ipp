@@ -2,6 +2,8 @@
 
 #include <pws/app_json.hpp>
 
+#include <pws/detail/app_fields.hpp>
+
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace pws {
@@ -242,30 +245,6 @@ PWS_DECL boost::json::array webhooks_to_json(const std::vector<Webhook>& hooks) 
     return arr;
 }
 
-// soketi's camelCase names, in App's order.
-inline constexpr std::array<std::pair<std::string_view, bool App::*>, 3> json_flags{{
-    {"enabled", &App::enabled},
-    {"enableClientMessages", &App::enable_client_messages},
-    {"enableUserAuthentication", &App::enable_user_authentication},
-}};
-
-inline constexpr std::array<std::pair<std::string_view, std::int64_t App::*>, 9> json_ints{{
-    {"maxConnections", &App::max_connections},
-    {"maxBackendEventsPerSecond", &App::max_backend_events_per_second},
-    {"maxClientEventsPerSecond", &App::max_client_events_per_second},
-    {"maxReadRequestsPerSecond", &App::max_read_requests_per_second},
-    {"maxPresenceMembersPerChannel", &App::max_presence_members_per_channel},
-    {"maxChannelNameLength", &App::max_channel_name_length},
-    {"maxEventChannelsAtOnce", &App::max_event_channels_at_once},
-    {"maxEventNameLength", &App::max_event_name_length},
-    {"maxEventBatchSize", &App::max_event_batch_size},
-}};
-
-inline constexpr std::array<std::pair<std::string_view, double App::*>, 2> json_doubles{{
-    {"maxPresenceMemberSizeInKb", &App::max_presence_member_size_in_kb},
-    {"maxEventPayloadInKb", &App::max_event_payload_in_kb},
-}};
-
 // What a wrong value was, for a diagnostic: strings are quoted (cut short), the rest named.
 inline std::string json_describe(const boost::json::value& v) {
     switch (v.kind()) {
@@ -327,28 +306,29 @@ PWS_DECL boost::json::object app_to_json(const App& app) {
     o["id"] = app.id;
     o["key"] = app.key;
     o["secret"] = app.secret;
-    for (auto& [name, member] : detail::json_flags) o[name] = app.*member;
-    for (auto& [name, member] : detail::json_ints) o[name] = app.*member;
-    for (auto& [name, member] : detail::json_doubles) {
+    for (auto& f : detail::app_flags) o[f.camel] = app.*f.member;
+    for (auto& f : detail::app_ints) o[f.camel] = app.*f.member;
+    for (auto& f : detail::app_numbers) {
         // Whole numbers as integers, so a config file reads "100", not "1E2".
-        const double d = app.*member;
+        const double d = app.*f.member;
         if (std::trunc(d) == d && std::fabs(d) < 9007199254740992.0)
-            o[name] = static_cast<std::int64_t>(d);
+            o[f.camel] = static_cast<std::int64_t>(d);
         else
-            o[name] = d;
+            o[f.camel] = d;
     }
-    o["webhooks"] = detail::webhooks_to_json(app.webhooks);
+    o[detail::app_webhooks.camel] = detail::webhooks_to_json(app.webhooks);
     return o;
 }
 
 namespace detail {
 inline boost::system::error_code app_from_json_unchecked(const boost::json::value& v, App& out,
-                                                         std::string& diagnostic);
+                                                         std::string& diagnostic,
+                                                         const AppDefaults& defaults);
 }
 
 PWS_DECL boost::system::error_code app_from_json(const boost::json::value& v, App& out,
-                                                 std::string& diagnostic) {
-    auto ec = detail::app_from_json_unchecked(v, out, diagnostic);
+                                                 std::string& diagnostic, const AppDefaults& defaults) {
+    auto ec = detail::app_from_json_unchecked(v, out, diagnostic, defaults);
     if (ec) {
         const auto* o = v.if_object();
         const auto* secret = o ? o->if_contains("secret") : nullptr;
@@ -358,7 +338,8 @@ PWS_DECL boost::system::error_code app_from_json(const boost::json::value& v, Ap
 }
 
 inline boost::system::error_code detail::app_from_json_unchecked(const boost::json::value& v, App& out,
-                                                                 std::string& diagnostic) {
+                                                                 std::string& diagnostic,
+                                                                 const AppDefaults& defaults) {
     using detail::app_json_fail;
     auto* o = v.if_object();
     if (!o) return app_json_fail(diagnostic, "app", "expected an object");
@@ -367,7 +348,7 @@ inline boost::system::error_code detail::app_from_json_unchecked(const boost::js
         return m && !m->is_null() ? m : nullptr;
     };
 
-    App app;
+    App app = defaults.app();
     struct required {
         std::string_view name;
         std::string App::*member;
@@ -391,41 +372,73 @@ inline boost::system::error_code detail::app_from_json_unchecked(const boost::js
         (app.*field).assign(s->data(), s->size());
     }
 
-    for (auto& [name, field] : detail::json_flags)
-        if (auto* m = member(name); m && !detail::json_flag(*m, app.*field))
-            return app_json_fail(diagnostic, name,
-                                 "expected a boolean (true/false, \"true\"/\"false\", 1/0), got " +
-                                     detail::json_describe(*m));
-    for (auto& [name, field] : detail::json_ints)
-        if (auto* m = member(name); m && !detail::json_int(*m, app.*field))
-            return app_json_fail(
-                diagnostic, name,
-                "expected a 64-bit integer (a number or a string of digits), got " +
-                    detail::json_describe(*m));
-    for (auto& [name, field] : detail::json_doubles)
-        if (auto* m = member(name); m && !detail::json_double(*m, app.*field))
-            return app_json_fail(
-                diagnostic, name,
-                "expected a finite number (or a numeric string), got " + detail::json_describe(*m));
-
-    if (auto* m = member("webhooks")) {
-        const boost::json::value* hooks = m;
+    // Each field under any of soketi's spellings (detail/app_fields.hpp); two that differ are an
+    // error naming both, the second being the one soketi would take.
+    auto spelled = [&](const auto& f, auto& into, auto&& read) -> boost::system::error_code {
+        std::string_view first;
+        for (std::string_view name : f.names()) {
+            const boost::json::value* m = name.empty() ? nullptr : member(name);
+            if (!m) continue;
+            std::remove_reference_t<decltype(into)> value{};
+            if (auto ec = read(name, *m, value)) return ec;
+            if (first.empty()) {
+                into = std::move(value);
+                first = name;
+            } else if (!(value == into)) {
+                diagnostic = detail::conflicting_spellings(first, name);
+                return error::invalid_static_apps;
+            }
+        }
+        return {};
+    };
+    auto flag = [&](std::string_view name, const boost::json::value& m, bool& into) {
+        return detail::json_flag(m, into)
+                   ? boost::system::error_code()
+                   : app_json_fail(diagnostic, name,
+                                   "expected a boolean (true/false, \"true\"/\"false\", 1/0), got " +
+                                       detail::json_describe(m));
+    };
+    auto integer = [&](std::string_view name, const boost::json::value& m, std::int64_t& into) {
+        return detail::json_int(m, into)
+                   ? boost::system::error_code()
+                   : app_json_fail(diagnostic, name,
+                                   "expected a 64-bit integer (a number or a string of digits), got " +
+                                       detail::json_describe(m));
+    };
+    auto number = [&](std::string_view name, const boost::json::value& m, double& into) {
+        return detail::json_double(m, into)
+                   ? boost::system::error_code()
+                   : app_json_fail(diagnostic, name,
+                                   "expected a finite number (or a numeric string), got " +
+                                       detail::json_describe(m));
+    };
+    auto webhooks = [&](std::string_view name, const boost::json::value& m,
+                        std::vector<Webhook>& into) -> boost::system::error_code {
+        const boost::json::value* hooks = &m;
         boost::json::value parsed;
-        // Soketi's env config (DEFAULT_APP_WEBHOOKS) carries the array as JSON text.
-        if (auto* s = m->if_string()) {
+        // Soketi's env config (DEFAULT_APP_WEBHOOKS) and SQL column carry the array as JSON text.
+        if (auto* s = m.if_string()) {
             if (s->size() > max_webhooks_json_size)
-                return app_json_fail(diagnostic, "webhooks", "JSON text larger than 1 MiB");
+                return app_json_fail(diagnostic, name, "JSON text larger than 1 MiB");
             boost::system::error_code ec;
             parsed = boost::json::parse(*s, ec);
-            if (ec) return app_json_fail(diagnostic, "webhooks", "invalid JSON: " + ec.message());
+            if (ec) return app_json_fail(diagnostic, name, "invalid JSON: " + ec.message());
             hooks = &parsed;
         }
         std::string why;
-        if (!detail::webhooks_from_json(*hooks, app.webhooks, why)) {
-            diagnostic = "webhooks" + why;
+        if (!detail::webhooks_from_json(*hooks, into, why)) {
+            diagnostic = std::string(name) + why;
             return error::invalid_static_apps;
         }
-    }
+        return {};
+    };
+    for (auto& f : detail::app_flags)
+        if (auto ec = spelled(f, app.*f.member, flag)) return ec;
+    for (auto& f : detail::app_ints)
+        if (auto ec = spelled(f, app.*f.member, integer)) return ec;
+    for (auto& f : detail::app_numbers)
+        if (auto ec = spelled(f, app.*f.member, number)) return ec;
+    if (auto ec = spelled(detail::app_webhooks, app.webhooks, webhooks)) return ec;
 
     out = std::move(app);
     return {};

@@ -3,6 +3,7 @@
 #include <pws/dynamodb/attribute_value.hpp>
 
 #include <pws/app_json.hpp>
+#include <pws/detail/app_fields.hpp>
 #include <pws/detail/base64.hpp>
 
 #include <boost/json/parse.hpp>
@@ -17,30 +18,6 @@
 namespace pws {
 namespace detail {
 namespace attribute_value_impl {
-
-// Soketi's attribute names, in App's order.
-inline constexpr std::array<std::pair<std::string_view, bool App::*>, 3> item_flags{{
-    {"Enabled", &App::enabled},
-    {"EnableClientMessages", &App::enable_client_messages},
-    {"EnableUserAuthentication", &App::enable_user_authentication},
-}};
-
-inline constexpr std::array<std::pair<std::string_view, std::int64_t App::*>, 9> item_ints{{
-    {"MaxConnections", &App::max_connections},
-    {"MaxBackendEventsPerSecond", &App::max_backend_events_per_second},
-    {"MaxClientEventsPerSecond", &App::max_client_events_per_second},
-    {"MaxReadRequestsPerSecond", &App::max_read_requests_per_second},
-    {"MaxPresenceMembersPerChannel", &App::max_presence_members_per_channel},
-    {"MaxChannelNameLength", &App::max_channel_name_length},
-    {"MaxEventChannelsAtOnce", &App::max_event_channels_at_once},
-    {"MaxEventNameLength", &App::max_event_name_length},
-    {"MaxEventBatchSize", &App::max_event_batch_size},
-}};
-
-inline constexpr std::array<std::pair<std::string_view, double App::*>, 2> item_doubles{{
-    {"MaxPresenceMemberSizeInKb", &App::max_presence_member_size_in_kb},
-    {"MaxEventPayloadInKb", &App::max_event_payload_in_kb},
-}};
 
 // Native L/M webhooks nest; the parser that built the item already capped depth at 32, but an
 // item built in code has no such cap, and the recursion below must not overflow the stack.
@@ -233,8 +210,8 @@ inline bool unmarshall(const boost::json::value& av, boost::json::value& out, st
     return unmarshall_typed(o->begin()->key(), o->begin()->value(), out, diag, path, depth);
 }
 
-inline bool decode_webhooks(const typed& t, std::vector<Webhook>& out, std::string& diag) {
-    constexpr std::string_view attr = "Webhooks";
+inline bool decode_webhooks(const typed& t, std::string_view attr, std::vector<Webhook>& out,
+                            std::string& diag) {
     boost::json::value plain;
     if (t.type == "S") {
         auto* s = text(t, attr, diag);
@@ -286,17 +263,33 @@ inline bool decode_required_string(const boost::json::object& item, std::string_
     return true;
 }
 
-// Runs `decode` on attribute `attr` if the item has it; a missing one keeps App's default.
-template <class Decode>
-bool optional_attribute(const boost::json::object& item, std::string_view attr, std::string& diag,
-                        Decode&& decode) {
-    typed t;
-    switch (find(item, attr, t, diag)) {
-    case found::malformed: return false;
-    case found::missing: return true;
-    case found::present: return decode(t, attr);
+// Decodes field `f` from whichever of its spellings the item holds (soketi's three, see
+// detail/app_fields.hpp) into `into`; none keeps `into` (the default). Two spellings that decode
+// to different values are an error naming both, the later in soketi's order (the one soketi
+// would take) second.
+template <class T, class Decode>
+bool spelled_attribute(const boost::json::object& item, const app_field<T>& f, T& into,
+                       std::string& diag, Decode&& decode) {
+    std::string_view first;
+    for (std::string_view name : f.names()) {
+        typed t;
+        if (name.empty()) continue;
+        switch (find(item, name, t, diag)) {
+        case found::malformed: return false;
+        case found::missing: continue;
+        case found::present: break;
+        }
+        T value{};
+        if (!decode(t, name, value)) return false;
+        if (first.empty()) {
+            into = std::move(value);
+            first = name;
+        } else if (!(value == into)) {
+            diag = conflicting_spellings(first, name);
+            return false;
+        }
     }
-    return false;
+    return true;
 }
 
 // The shortest text that reads back as the same double ("2", "0.5", "1e+30").
@@ -319,32 +312,38 @@ namespace dynamodb {
 
 namespace decode_impl {
 inline boost::system::error_code decode_app_unchecked(const boost::json::object& item, App& out,
-                                                      std::string& diagnostic) {
+                                                      std::string& diagnostic,
+                                                      const AppDefaults& defaults) {
     using namespace detail::attribute_value_impl;
-    App app;
+    using namespace detail;
+    App app = defaults.app();
     if (!decode_required_string(item, "AppId", app.id, diagnostic) ||
         !decode_required_string(item, "AppKey", app.key, diagnostic) ||
         !decode_required_string(item, "AppSecret", app.secret, diagnostic))
         return error::malformed_item;
 
-    for (const auto& f : item_flags)
-        if (!optional_attribute(item, f.first, diagnostic, [&](const typed& v, std::string_view a) {
-                return decode_flag(v, a, app.*f.second, diagnostic);
-            }))
+    for (const auto& f : app_flags)
+        if (!spelled_attribute(item, f, app.*f.member, diagnostic,
+                               [&](const typed& v, std::string_view a, bool& into) {
+                                   return decode_flag(v, a, into, diagnostic);
+                               }))
             return error::malformed_item;
-    for (const auto& f : item_ints)
-        if (!optional_attribute(item, f.first, diagnostic, [&](const typed& v, std::string_view a) {
-                return decode_int(v, a, app.*f.second, diagnostic);
-            }))
+    for (const auto& f : app_ints)
+        if (!spelled_attribute(item, f, app.*f.member, diagnostic,
+                               [&](const typed& v, std::string_view a, std::int64_t& into) {
+                                   return decode_int(v, a, into, diagnostic);
+                               }))
             return error::malformed_item;
-    for (const auto& f : item_doubles)
-        if (!optional_attribute(item, f.first, diagnostic, [&](const typed& v, std::string_view a) {
-                return decode_double(v, a, app.*f.second, diagnostic);
-            }))
+    for (const auto& f : app_numbers)
+        if (!spelled_attribute(item, f, app.*f.member, diagnostic,
+                               [&](const typed& v, std::string_view a, double& into) {
+                                   return decode_double(v, a, into, diagnostic);
+                               }))
             return error::malformed_item;
-    if (!optional_attribute(item, "Webhooks", diagnostic, [&](const typed& v, std::string_view) {
-            return decode_webhooks(v, app.webhooks, diagnostic);
-        }))
+    if (!spelled_attribute(item, app_webhooks, app.webhooks, diagnostic,
+                           [&](const typed& v, std::string_view a, std::vector<Webhook>& into) {
+                               return decode_webhooks(v, a, into, diagnostic);
+                           }))
         return error::malformed_item;
 
     out = std::move(app);
@@ -353,8 +352,8 @@ inline boost::system::error_code decode_app_unchecked(const boost::json::object&
 }  // namespace decode_impl
 
 PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, App& out,
-                                              std::string& diagnostic) {
-    auto ec = decode_impl::decode_app_unchecked(item, out, diagnostic);
+                                              std::string& diagnostic, const AppDefaults& defaults) {
+    auto ec = decode_impl::decode_app_unchecked(item, out, diagnostic, defaults);
     if (ec) {
         const auto* v = item.if_contains("AppSecret");
         const auto* o = v ? v->if_object() : nullptr;
@@ -372,13 +371,13 @@ PWS_DECL boost::json::object encode_app(const App& app) {
     item.emplace("AppKey", attribute("S", app.key));
     item.emplace("AppSecret", attribute("S", app.secret));
     // Soketi's seed stores flags as binary "true"/"false" and its reader expects exactly that.
-    for (auto& [attr, field] : item_flags)
-        item.emplace(attr, attribute("B", detail::base64_encode(app.*field ? "true" : "false")));
-    for (auto& [attr, field] : item_ints)
-        item.emplace(attr, attribute("N", std::to_string(app.*field)));
-    for (auto& [attr, field] : item_doubles)
-        item.emplace(attr, attribute("N", number_text(app.*field)));
-    item.emplace("Webhooks",
+    for (auto& f : detail::app_flags)
+        item.emplace(f.pascal, attribute("B", detail::base64_encode(app.*f.member ? "true" : "false")));
+    for (auto& f : detail::app_ints)
+        item.emplace(f.pascal, attribute("N", std::to_string(app.*f.member)));
+    for (auto& f : detail::app_numbers)
+        item.emplace(f.pascal, attribute("N", number_text(app.*f.member)));
+    item.emplace(detail::app_webhooks.pascal,
                  attribute("S", boost::json::serialize(detail::webhooks_to_json(app.webhooks))));
     return item;
 }

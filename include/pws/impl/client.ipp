@@ -79,9 +79,7 @@ PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
       quota_(cfg_.retry_quota),
       pool_(cfg_.pool_size, std::min(cfg_.max_idle_connections, cfg_.pool_size), cfg_.idle_timeout) {
     std::string diag;
-    const char* fips = std::getenv("AWS_USE_FIPS_ENDPOINT");
-    bool use_fips = fips && std::string_view(fips) == "true";
-    if (auto ec = aws::dynamodb_endpoint(cfg_.region, cfg_.endpoint, use_fips, ep_, diag))
+    if (auto ec = aws::dynamodb_endpoint(cfg_.region, cfg_.endpoint, cfg_.use_fips, ep_, diag))
         throw boost::system::system_error(ec, diag);
     if (!aws::is_valid_region(cfg_.region) && cfg_.region != "local")
         throw boost::system::system_error(

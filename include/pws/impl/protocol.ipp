@@ -53,7 +53,8 @@ inline std::string_view s_attribute(const boost::json::object& item, std::string
     return {};
 }
 
-inline find_result decode_item(const boost::json::value& v, std::string_view check_attr, std::string_view expected) {
+inline find_result decode_item(const boost::json::value& v, std::string_view check_attr, std::string_view expected,
+                               const AppDefaults& defaults) {
     if (!v.is_object())
         return find_result::failure(error::malformed_response, "the item is not a JSON object");
     const auto& item = v.get_object();
@@ -63,7 +64,7 @@ inline find_result decode_item(const boost::json::value& v, std::string_view che
                                         " is not the one asked for");
     auto app = std::make_shared<App>();
     std::string diag;
-    if (auto ec = dynamodb::decode_app(item, *app, diag)) return find_result::failure(ec, std::move(diag));
+    if (auto ec = dynamodb::decode_app(item, *app, diag, defaults)) return find_result::failure(ec, std::move(diag));
     return find_result::of(std::move(app));
 }
 
@@ -180,16 +181,17 @@ PWS_DECL bool is_error_body(std::string_view body) {
     return !jec && v.is_object() && !string_member(v.get_object(), "__type").empty();
 }
 
-PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id) {
+PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id, const AppDefaults& defaults) {
     boost::json::value v;
     std::string diag;
     if (!parse_object(body, v, diag)) return find_result::failure(error::malformed_response, std::move(diag));
     const auto* item = v.get_object().if_contains("Item");
     if (!item) return find_result::none();
-    return decode_item(*item, "AppId", id);
+    return decode_item(*item, "AppId", id, defaults);
 }
 
-PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key) {
+PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key,
+                                        const AppDefaults& defaults) {
     boost::json::value v;
     std::string diag;
     if (!parse_object(body, v, diag)) return find_result::failure(error::malformed_response, std::move(diag));
@@ -200,7 +202,7 @@ PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view 
     if (arr.empty()) return find_result::none();
     if (arr.size() > 1)
         return find_result::failure(error::ambiguous_key, "more than one app in the table has this key");
-    return decode_item(arr.front(), "AppKey", key);
+    return decode_item(arr.front(), "AppKey", key, defaults);
 }
 
 namespace protocol_impl {

@@ -22,7 +22,7 @@ PWS_DECL std::string scan_body(std::string_view table, const boost::json::object
     return boost::json::serialize(body);
 }
 
-PWS_DECL scan_page parse_scan_page(std::string_view body) {
+PWS_DECL scan_page parse_scan_page(std::string_view body, const AppDefaults& defaults) {
     scan_page page;
     auto fail = [&](std::string why) {
         page = {};
@@ -56,7 +56,7 @@ PWS_DECL scan_page parse_scan_page(std::string_view body) {
         if (auto* v = item->if_contains("AppId"); v && v->is_object())
             if (auto* s = v->get_object().if_contains("S"); s && s->is_string()) out.id = s->get_string();
         auto app = std::make_shared<App>();
-        if (auto ec = dynamodb::decode_app(*item, *app, out.diagnostic)) {
+        if (auto ec = dynamodb::decode_app(*item, *app, out.diagnostic, defaults)) {
             out.ec = ec;
             continue;
         }

@@ -35,7 +35,7 @@ public:
         if (auto ec = detail::validate_key_value("app id", id, diag)) co_return find_result::failure(ec, std::move(diag));
         auto r = co_await client_.call("GetItem", detail::get_item_body(client_.config().table, id));
         if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
-        co_return detail::parse_get_item(r.body, id);
+        co_return detail::parse_get_item(r.body, id, client_.config().defaults);
     }
 
     /// Looks an app up by key (Query on the key index). `key` must stay valid until completion.
@@ -45,7 +45,7 @@ public:
         const auto& cfg = client_.config();
         auto r = co_await client_.call("Query", detail::query_by_key_body(cfg.table, cfg.key_index, key));
         if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
-        co_return detail::parse_query_by_key(r.body, key);
+        co_return detail::parse_query_by_key(r.body, key, cfg.defaults);
     }
 
     /// One page of a Scan of the whole table: at most `limit` items (<= 0: DynamoDB's 1 MB page)
@@ -59,7 +59,7 @@ public:
             failed.diagnostic = std::move(r.diagnostic);
             co_return failed;
         }
-        co_return detail::parse_scan_page(r.body);
+        co_return detail::parse_scan_page(r.body, client_.config().defaults);
     }
 
     /// The underlying client (for stats, or other operations on the same connections).

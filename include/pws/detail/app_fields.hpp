@@ -1,0 +1,77 @@
+// The one table of App's fields and the names each is stored under, shared by the DynamoDB item
+// decoder/encoder (dynamodb/attribute_value.hpp) and the JSON codec (app_json.hpp).
+//
+// soketi builds every app through `new App(record)`, which takes each field from any of the
+// spellings its `extractFromPassedKeys` lists: camelCase (its array driver and config files),
+// PascalCase (the DynamoDB items), snake_case (its SQL tables' columns, which shorten three names:
+// max_backend_events_per_sec, max_client_events_per_sec, max_read_req_per_sec). We accept the same
+// spellings in every record; two of them set to different values is an error, where soketi would
+// silently take the last one in its list.
+#pragma once
+
+#include <pws/app.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pws::detail {
+
+/// A field of App and its spellings, in soketi's order (its last one present wins there).
+template <class T>
+struct app_field {
+    std::string_view camel;   ///< soketi's JSON name, what app_to_json writes
+    std::string_view pascal;  ///< the DynamoDB attribute, what encode_app writes
+    std::string_view snake;   ///< the SQL column; empty when it is the camel name
+    T App::*member;
+
+    /// The spellings, in soketi's order, skipping an empty snake name.
+    constexpr std::array<std::string_view, 3> names() const { return {camel, pascal, snake}; }
+};
+
+inline constexpr std::array<app_field<bool>, 3> app_flags{{
+    {"enabled", "Enabled", "", &App::enabled},
+    {"enableClientMessages", "EnableClientMessages", "enable_client_messages", &App::enable_client_messages},
+    {"enableUserAuthentication", "EnableUserAuthentication", "enable_user_authentication",
+     &App::enable_user_authentication},
+}};
+
+inline constexpr std::array<app_field<std::int64_t>, 9> app_ints{{
+    {"maxConnections", "MaxConnections", "max_connections", &App::max_connections},
+    {"maxBackendEventsPerSecond", "MaxBackendEventsPerSecond", "max_backend_events_per_sec",
+     &App::max_backend_events_per_second},
+    {"maxClientEventsPerSecond", "MaxClientEventsPerSecond", "max_client_events_per_sec",
+     &App::max_client_events_per_second},
+    {"maxReadRequestsPerSecond", "MaxReadRequestsPerSecond", "max_read_req_per_sec",
+     &App::max_read_requests_per_second},
+    {"maxPresenceMembersPerChannel", "MaxPresenceMembersPerChannel", "max_presence_members_per_channel",
+     &App::max_presence_members_per_channel},
+    {"maxChannelNameLength", "MaxChannelNameLength", "max_channel_name_length", &App::max_channel_name_length},
+    {"maxEventChannelsAtOnce", "MaxEventChannelsAtOnce", "max_event_channels_at_once",
+     &App::max_event_channels_at_once},
+    {"maxEventNameLength", "MaxEventNameLength", "max_event_name_length", &App::max_event_name_length},
+    {"maxEventBatchSize", "MaxEventBatchSize", "max_event_batch_size", &App::max_event_batch_size},
+}};
+
+inline constexpr std::array<app_field<double>, 2> app_numbers{{
+    {"maxPresenceMemberSizeInKb", "MaxPresenceMemberSizeInKb", "max_presence_member_size_in_kb",
+     &App::max_presence_member_size_in_kb},
+    {"maxEventPayloadInKb", "MaxEventPayloadInKb", "max_event_payload_in_kb", &App::max_event_payload_in_kb},
+}};
+
+inline constexpr app_field<std::vector<Webhook>> app_webhooks{"webhooks", "Webhooks", "", &App::webhooks};
+
+/// The diagnostic for two spellings of one field holding different values.
+inline std::string conflicting_spellings(std::string_view first, std::string_view second) {
+    std::string d(first);
+    d += ": also set as ";
+    d += second;
+    d += ", to a different value (soketi would silently take ";
+    d += second;
+    d += "); keep one of them";
+    return d;
+}
+
+}  // namespace pws::detail
