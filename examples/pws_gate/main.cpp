@@ -1,8 +1,16 @@
 // pws-gate — a small Pusher-protocol server that admits connections through pws-app-manager.
 //
-//   pws-gate --listen 127.0.0.1:6001                 apps from DynamoDB (APP_MANAGER_DYNAMODB_*),
+//   pws-gate --listen 127.0.0.1:6001                 the driver soketi would pick (below)
+//   pws-gate --driver dynamodb                       apps from DynamoDB (APP_MANAGER_DYNAMODB_*),
 //                                                    cached as soketi does (APP_MANAGER_CACHE_*)
-//   pws-gate --listen 127.0.0.1:6001 --static apps.json    apps from a soketi array-driver file
+//   pws-gate --driver array [--soketi-config FILE]   soketi's array driver: a soketi config.json's
+//                                                    apps, SOKETI_DEFAULT_APP_* over the first
+//   pws-gate --static apps.json                      apps from a JSON list of apps
+//
+// The driver is picked as soketi picks it: --driver, else APP_MANAGER_DRIVER (or
+// SOKETI_APP_MANAGER_DRIVER), else the config file's appManager.driver; with none of them,
+// DynamoDB when any APP_MANAGER_DYNAMODB_* variable is set, else the array driver with soketi's
+// default app (app-id / app-key / app-secret, or SOKETI_DEFAULT_APP_*).
 //
 // One io_context, one thread, coroutines throughout. With port 0 the OS picks a free port; the
 // first line on stdout says which ("pws-gate: listening on 127.0.0.1:PORT ..."). SIGINT/SIGTERM
@@ -11,6 +19,8 @@
 
 #include <pws/app_manager.hpp>
 #include <pws/cache_config.hpp>
+#include <pws/detail/env.hpp>
+#include <pws/detail/soketi_options.hpp>
 #include <pws/policies/cached.hpp>
 #include <pws/policies/dynamodb.hpp>
 #include <pws/policies/static.hpp>
@@ -23,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace {
 
@@ -36,15 +47,20 @@ using static_apps = pws::AppManager<pws::StaticPolicy>;
 
 int usage(const std::string& why) {
     std::cerr << "pws-gate: " << why << "\n"
-              << "usage: pws-gate [--listen IP:PORT] [--static FILE]\n"
-              << "  --listen IP:PORT  where to listen (default 127.0.0.1:6001; port 0 = any free port)\n"
-              << "  --static FILE     apps from FILE (soketi's array-driver JSON) instead of DynamoDB\n"
+              << "usage: pws-gate [--listen IP:PORT] [--driver array|dynamodb] [--soketi-config FILE] [--static FILE]\n"
+              << "  --listen IP:PORT        where to listen (default 127.0.0.1:6001; port 0 = any free port)\n"
+              << "  --driver array|dynamodb where apps come from (default: as soketi picks, see README)\n"
+              << "  --soketi-config FILE    a soketi config.json: its driver, apps, DynamoDB settings, limits\n"
+              << "  --static FILE           apps from FILE (a JSON list of apps), the array driver\n"
+              << "environment (driver): APP_MANAGER_DRIVER; (array) DEFAULT_APP_ID, DEFAULT_APP_KEY,\n"
+              << "  DEFAULT_APP_SECRET, DEFAULT_APP_..., limits PRESENCE_MAX_MEMBERS, EVENT_MAX_..., ...\n"
               << "environment (DynamoDB): APP_MANAGER_DYNAMODB_TABLE, APP_MANAGER_DYNAMODB_REGION,\n"
               << "  APP_MANAGER_DYNAMODB_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
               << "  AWS_SESSION_TOKEN, AWS_CA_BUNDLE\n"
               << "environment (cache): APP_MANAGER_CACHE_ENABLED, APP_MANAGER_CACHE_TTL,\n"
               << "  APP_MANAGER_CACHE_NEGATIVE_TTL, APP_MANAGER_CACHE_MAX_STALE, APP_MANAGER_CACHE_MAX_ENTRIES,\n"
-              << "  APP_MANAGER_CACHE_PRELOAD, APP_MANAGER_CACHE_PRELOAD_INTERVAL (or SOKETI_APP_MANAGER_CACHE_*)\n";
+              << "  APP_MANAGER_CACHE_PRELOAD, APP_MANAGER_CACHE_PRELOAD_INTERVAL\n"
+              << "every variable may also be spelled with soketi's prefix (SOKETI_APP_MANAGER_DRIVER, ...)\n";
     return 2;
 }
 
@@ -95,38 +111,100 @@ int serve(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, const s
     return 0;
 }
 
+// Which driver, as soketi picks it (see the top of this file); "" and a message on failure.
+std::string pick_driver(const std::optional<std::string>& flag, const boost::json::value& file_options,
+                        std::string& why) {
+    std::string driver;
+    if (flag) {
+        driver = *flag;
+    } else if (auto e = pws::detail::env_either("APP_MANAGER_DRIVER")) {  // throws on a conflict
+        driver = e->value;
+    } else if (auto* d = pws::detail::option_get(file_options, "appManager.driver"); d && d->is_string()) {
+        driver = std::string(d->get_string());
+    } else {
+        driver = "array";
+        for (const char* v : {"APP_MANAGER_DYNAMODB_TABLE", "APP_MANAGER_DYNAMODB_REGION", "APP_MANAGER_DYNAMODB_ENDPOINT"})
+            if (pws::detail::env_either(v)) driver = "dynamodb";
+    }
+    if (driver != "array" && driver != "dynamodb") {
+        why = "driver '" + driver.substr(0, 40) + "' is not one pws-gate has (array, dynamodb)";
+        return {};
+    }
+    return driver;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string listen_arg = "127.0.0.1:6001";
-    std::optional<std::string> static_file;
+    std::optional<std::string> static_file, driver_flag;
+    std::string soketi_config;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "--listen" && i + 1 < argc) listen_arg = argv[++i];
         else if (a == "--static" && i + 1 < argc) static_file = argv[++i];
+        else if (a == "--driver" && i + 1 < argc) driver_flag = argv[++i];
+        else if (a == "--soketi-config" && i + 1 < argc) soketi_config = argv[++i];
         else if (a == "--help" || a == "-h") return usage("a Pusher-protocol server gated by pws-app-manager"), 0;
         else return usage("unexpected argument '" + std::string(a) + "'");
     }
     const auto listen = parse_listen(listen_arg);
     if (!listen) return usage("--listen wants IP:PORT, got '" + listen_arg + "'");
 
+    boost::system::error_code ec;
+    std::string why;
+    // What the config file itself sets (no soketi defaults), to pick the driver and its settings.
+    boost::json::value file_options;
+    if (!pws::StaticPolicy::soketi_options(soketi_config, file_options, ec, why, false)) {
+        std::cerr << "pws-gate: " << why << "\n";
+        return 2;
+    }
+    std::string driver;
+    try {
+        driver = static_file ? std::string("array") : pick_driver(driver_flag, file_options, why);
+    } catch (const boost::system::system_error& e) {
+        why = e.what();
+    }
+    if (driver.empty()) return usage(why);
+    if (static_file && driver_flag && *driver_flag != "array")
+        return usage("--static is the array driver; it cannot go with --driver " + driver_flag->substr(0, 40));
+
     net::io_context ioc(1);
-    if (static_file) {
-        boost::system::error_code ec;
-        std::string why;
-        auto policy = pws::StaticPolicy::from_file(*static_file, ec, why);
+    if (driver == "array") {
+        auto policy = static_file ? pws::StaticPolicy::from_file(*static_file, ec, why)
+                                  : pws::StaticPolicy::from_soketi(soketi_config, ec, why);
         if (ec) {
             std::cerr << "pws-gate: " << why << "\n";
             return 2;
         }
-        const std::string source = "static file " + *static_file + ", " + std::to_string(policy.size()) + " app(s)";
+        const std::string source = (static_file   ? "static file " + *static_file
+                                    : soketi_config.empty() ? std::string("array driver (environment)")
+                                                             : "array driver, soketi config " + soketi_config) +
+                                   ", " + std::to_string(policy.size()) + " app(s)";
         static_apps apps(std::move(policy));
         return serve(ioc, apps, *listen, source);
     }
     std::optional<dynamodb_apps> apps;
     std::string source;
     try {  // from_env() and the driver throw on a value they cannot use; say which and stop
-        const auto cfg = pws::DynamoDbConfig::from_env();
+        auto cfg = pws::DynamoDbConfig::from_env();
+        // The config file's appManager.dynamodb.* where no variable says otherwise (soketi applies
+        // variables over the file).
+        for (auto [option, var, member] :
+             {std::tuple{"appManager.dynamodb.table", "APP_MANAGER_DYNAMODB_TABLE", &pws::DynamoDbConfig::table},
+              std::tuple{"appManager.dynamodb.region", "APP_MANAGER_DYNAMODB_REGION", &pws::DynamoDbConfig::region},
+              std::tuple{"appManager.dynamodb.endpoint", "APP_MANAGER_DYNAMODB_ENDPOINT", &pws::DynamoDbConfig::endpoint}})
+            if (auto* v = pws::detail::option_get(file_options, option); v && !pws::detail::env_either(var)) {
+                if (!v->is_string()) {
+                    std::cerr << "pws-gate: " << soketi_config << ": " << option << ": expected a string\n";
+                    return 2;
+                }
+                cfg.*member = std::string(v->get_string());
+            }
+        if (!pws::StaticPolicy::soketi_defaults(file_options, cfg.defaults, ec, why)) {
+            std::cerr << "pws-gate: " << why << "\n";
+            return 2;
+        }
         const auto cache = pws::CacheConfig::from_env();
         source = "DynamoDB table " + cfg.table + " at " + (cfg.endpoint.empty() ? "region " + cfg.region : cfg.endpoint) +
                  (cache.enabled ? ", cached" : ", not cached");

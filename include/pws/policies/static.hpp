@@ -188,8 +188,7 @@ public:
                         return failure(ec, diagnostic, e->name + ": appManager.array.apps is not a list of apps",
                                        error::invalid_config);
                 }
-            if (!soketi_limits(options, defaults, ec, diagnostic)) return StaticPolicy(std::vector<App>{});
-            defaults = AppDefaults::from_env(defaults);
+            if (!soketi_defaults(options, defaults, ec, diagnostic)) return StaticPolicy(std::vector<App>{});
         } catch (const boost::system::system_error& e) {
             return failure(ec, diagnostic, e.what(), e.code());
         }
@@ -217,13 +216,59 @@ public:
         return from_soketi(std::string(), ec, diagnostic);
     }
 
+    /// The server-wide limits soketi would use with `options` (soketi_options()): its presence.*,
+    /// channelLimits.* and eventLimits.*, then AppDefaults::from_env()'s variables over them.
+    /// On failure sets `ec` to error::invalid_config and `diagnostic` naming the option or variable.
+    static bool soketi_defaults(const boost::json::value& options, AppDefaults& d, boost::system::error_code& ec,
+                                std::string& diagnostic) {
+        auto get = [&](const char* path, auto& into) {
+            const boost::json::value* v = detail::option_get(options, path);
+            if (!v) return true;
+            std::int64_t i = 0;
+            double x = 0;
+            bool ok;
+            if constexpr (std::is_same_v<std::remove_reference_t<decltype(into)>, double>) {
+                ok = v->is_number() && (x = v->to_number<double>(), std::isfinite(x) && x > 0);
+                if (ok) into = x;
+            } else {
+                ok = v->is_int64() && (i = v->get_int64()) >= 1;
+                if (ok) into = i;
+            }
+            if (!ok) {
+                ec = error::invalid_config;
+                diagnostic = std::string(path) + ": expected " +
+                             (std::is_same_v<std::remove_reference_t<decltype(into)>, double> ? "a number > 0"
+                                                                                             : "an integer >= 1");
+            }
+            return ok;
+        };
+        if (!(get("presence.maxMembersPerChannel", d.max_presence_members_per_channel) &&
+               get("presence.maxMemberSizeInKb", d.max_presence_member_size_in_kb) &&
+               get("channelLimits.maxNameLength", d.max_channel_name_length) &&
+               get("eventLimits.maxChannelsAtOnce", d.max_event_channels_at_once) &&
+               get("eventLimits.maxNameLength", d.max_event_name_length) &&
+               get("eventLimits.maxPayloadInKb", d.max_event_payload_in_kb) &&
+               get("eventLimits.maxBatchSize", d.max_event_batch_size)))
+            return false;
+        try {
+            d = AppDefaults::from_env(d);
+        } catch (const boost::system::system_error& e) {
+            ec = e.code();
+            diagnostic = e.what();
+            return false;
+        }
+        return true;
+    }
+
     /// soketi's options tree with its defaults for what this library reads (appManager.driver
-    /// "array", the built-in app, the server-wide limits), `config_file` applied over them as
-    /// soketi applies it ("" for none). Variables are not applied. On failure sets `ec`
-    /// (invalid_config, or the system's error reading the file) and `diagnostic`.
+    /// "array", the built-in app, the server-wide limits; none if `with_defaults` is false: then
+    /// only what the file sets), `config_file` applied over them as soketi applies it ("" for
+    /// none). Variables are not applied. On failure sets `ec` (invalid_config, or the system's
+    /// error reading the file) and `diagnostic`.
     static bool soketi_options(const std::string& config_file, boost::json::value& options,
-                               boost::system::error_code& ec, std::string& diagnostic) {
-        options = boost::json::parse(R"({
+                               boost::system::error_code& ec, std::string& diagnostic,
+                               bool with_defaults = true) {
+        options = !with_defaults ? boost::json::value(boost::json::object()) : boost::json::parse(R"({
           "appManager": {"driver": "array", "array": {"apps": [
             {"id": "app-id", "key": "app-key", "secret": "app-secret", "maxConnections": -1,
              "enableClientMessages": false, "enabled": true, "maxBackendEventsPerSecond": -1,
@@ -292,40 +337,6 @@ private:
             return false;
         }
         return true;
-    }
-
-    // The server-wide limits of soketi's options tree into `d`, checked as AppDefaults::from_env
-    // checks variables.
-    static bool soketi_limits(const boost::json::value& options, AppDefaults& d, boost::system::error_code& ec,
-                              std::string& diagnostic) {
-        auto get = [&](const char* path, auto& into) {
-            const boost::json::value* v = detail::option_get(options, path);
-            if (!v) return true;
-            std::int64_t i = 0;
-            double x = 0;
-            bool ok;
-            if constexpr (std::is_same_v<std::remove_reference_t<decltype(into)>, double>) {
-                ok = v->is_number() && (x = v->to_number<double>(), std::isfinite(x) && x > 0);
-                if (ok) into = x;
-            } else {
-                ok = v->is_int64() && (i = v->get_int64()) >= 1;
-                if (ok) into = i;
-            }
-            if (!ok) {
-                ec = error::invalid_config;
-                diagnostic = std::string(path) + ": expected " +
-                             (std::is_same_v<std::remove_reference_t<decltype(into)>, double> ? "a number > 0"
-                                                                                             : "an integer >= 1");
-            }
-            return ok;
-        };
-        return get("presence.maxMembersPerChannel", d.max_presence_members_per_channel) &&
-               get("presence.maxMemberSizeInKb", d.max_presence_member_size_in_kb) &&
-               get("channelLimits.maxNameLength", d.max_channel_name_length) &&
-               get("eventLimits.maxChannelsAtOnce", d.max_event_channels_at_once) &&
-               get("eventLimits.maxNameLength", d.max_event_name_length) &&
-               get("eventLimits.maxPayloadInKb", d.max_event_payload_in_kb) &&
-               get("eventLimits.maxBatchSize", d.max_event_batch_size);
     }
 
     using index = std::unordered_map<std::string, app_ptr, detail::string_hash, std::equal_to<>>;
