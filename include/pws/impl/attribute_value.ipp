@@ -10,8 +10,10 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <string_view>
 #include <utility>
 
@@ -39,9 +41,8 @@ inline bool fail(std::string& diag, std::string_view attr, std::string_view what
 }
 
 // Looks `name` up in the item; NULL counts as missing, as soketi's unmarshall gives null for it.
-inline found find(const boost::json::object& item, std::string_view name, typed& out,
-                  std::string& diag) {
-    auto* v = item.if_contains(name);
+inline found typed_value(const boost::json::value* v, std::string_view name, typed& out,
+                         std::string& diag) {
     if (!v) return found::missing;
     auto* o = v->if_object();
     if (!o || o->size() != 1) {
@@ -57,6 +58,11 @@ inline found find(const boost::json::object& item, std::string_view name, typed&
     }
     out = {member.key(), &member.value()};
     return found::present;
+}
+
+inline found find(const boost::json::object& item, std::string_view name, typed& out,
+                  std::string& diag) {
+    return typed_value(item.if_contains(name), name, out, diag);
 }
 
 // The payload of an S, N or B value, which DynamoDB JSON always spells as a JSON string.
@@ -263,29 +269,80 @@ inline bool decode_required_string(const boost::json::object& item, std::string_
     return true;
 }
 
+// Every spelling of every optional field, sorted by (length, name) so that one pass over an
+// item's attributes finds each one's field by binary search: three spellings must not cost three
+// lookups per field on the lookup path.
+struct spelling_slot {
+    std::string_view name;
+    std::uint8_t field = 0;     // flags, then ints, then numbers, then webhooks, in table order
+    std::uint8_t spelling = 0;  // index into app_field::names()
+};
+inline constexpr std::size_t field_count = app_flags.size() + app_ints.size() + app_numbers.size() + 1;
+
+constexpr bool shorter_or_before(const spelling_slot& a, std::string_view b) {
+    return a.name.size() != b.size() ? a.name.size() < b.size() : a.name < b;
+}
+
+struct spelling_table {
+    std::array<spelling_slot, 3 * field_count> slots{};
+    std::size_t size = 0;
+};
+
+consteval spelling_table make_spelling_table() {
+    spelling_table t;
+    std::uint8_t field = 0;
+    auto add = [&](const auto& f) {
+        auto names = f.names();
+        for (std::uint8_t i = 0; i < names.size(); ++i)
+            if (!names[i].empty()) t.slots[t.size++] = {names[i], field, i};
+        ++field;
+    };
+    for (auto& f : app_flags) add(f);
+    for (auto& f : app_ints) add(f);
+    for (auto& f : app_numbers) add(f);
+    add(app_webhooks);
+    std::sort(t.slots.begin(), t.slots.begin() + t.size,
+              [](const spelling_slot& a, const spelling_slot& b) { return shorter_or_before(a, b.name); });
+    return t;
+}
+inline constexpr spelling_table spellings = make_spelling_table();
+
+// The item's value under each spelling of each field (nullptr: absent), in one pass.
+using spelled_values = std::array<std::array<const boost::json::value*, 3>, field_count>;
+inline void collect_spellings(const boost::json::object& item, spelled_values& out) {
+    for (auto& row : out) row.fill(nullptr);
+    const auto* first = spellings.slots.data();
+    const auto* last = first + spellings.size;
+    for (auto& m : item) {
+        const std::string_view key = m.key();
+        auto* it = std::lower_bound(first, last, key, shorter_or_before);
+        if (it != last && it->name == key) out[it->field][it->spelling] = &m.value();
+    }
+}
+
 // Decodes field `f` from whichever of its spellings the item holds (soketi's three, see
-// detail/app_fields.hpp) into `into`; none keeps `into` (the default). Two spellings that decode
-// to different values are an error naming both, the later in soketi's order (the one soketi
-// would take) second.
+// detail/app_fields.hpp; `values` from collect_spellings) into `into`; none keeps `into` (the
+// default). Two spellings that decode to different values are an error naming both, the later in
+// soketi's order (the one soketi would take) second.
 template <class T, class Decode>
-bool spelled_attribute(const boost::json::object& item, const app_field<T>& f, T& into,
-                       std::string& diag, Decode&& decode) {
+bool spelled_attribute(const std::array<const boost::json::value*, 3>& values, const app_field<T>& f,
+                       T& into, std::string& diag, Decode&& decode) {
     std::string_view first;
-    for (std::string_view name : f.names()) {
+    const auto names = f.names();
+    for (std::size_t i = 0; i < names.size(); ++i) {
         typed t;
-        if (name.empty()) continue;
-        switch (find(item, name, t, diag)) {
+        switch (typed_value(values[i], names[i], t, diag)) {
         case found::malformed: return false;
         case found::missing: continue;
         case found::present: break;
         }
         T value{};
-        if (!decode(t, name, value)) return false;
+        if (!decode(t, names[i], value)) return false;
         if (first.empty()) {
             into = std::move(value);
-            first = name;
+            first = names[i];
         } else if (!(value == into)) {
-            diag = conflicting_spellings(first, name);
+            diag = conflicting_spellings(first, names[i]);
             return false;
         }
     }
@@ -322,25 +379,28 @@ inline boost::system::error_code decode_app_unchecked(const boost::json::object&
         !decode_required_string(item, "AppSecret", app.secret, diagnostic))
         return error::malformed_item;
 
+    spelled_values at;
+    collect_spellings(item, at);
+    std::size_t field = 0;
     for (const auto& f : app_flags)
-        if (!spelled_attribute(item, f, app.*f.member, diagnostic,
+        if (!spelled_attribute(at[field++], f, app.*f.member, diagnostic,
                                [&](const typed& v, std::string_view a, bool& into) {
                                    return decode_flag(v, a, into, diagnostic);
                                }))
             return error::malformed_item;
     for (const auto& f : app_ints)
-        if (!spelled_attribute(item, f, app.*f.member, diagnostic,
+        if (!spelled_attribute(at[field++], f, app.*f.member, diagnostic,
                                [&](const typed& v, std::string_view a, std::int64_t& into) {
                                    return decode_int(v, a, into, diagnostic);
                                }))
             return error::malformed_item;
     for (const auto& f : app_numbers)
-        if (!spelled_attribute(item, f, app.*f.member, diagnostic,
+        if (!spelled_attribute(at[field++], f, app.*f.member, diagnostic,
                                [&](const typed& v, std::string_view a, double& into) {
                                    return decode_double(v, a, into, diagnostic);
                                }))
             return error::malformed_item;
-    if (!spelled_attribute(item, app_webhooks, app.webhooks, diagnostic,
+    if (!spelled_attribute(at[field], app_webhooks, app.webhooks, diagnostic,
                            [&](const typed& v, std::string_view a, std::vector<Webhook>& into) {
                                return decode_webhooks(v, a, into, diagnostic);
                            }))
