@@ -75,5 +75,8 @@ int cmd_put(int argc, char** argv);           ///< put --file FILE | --id --key 
 int cmd_delete(int argc, char** argv);        ///< delete --id ID
 int cmd_create_table(int argc, char** argv);  ///< create-table [--on-demand | --rcu N --wcu N]
 int cmd_check(int argc, char** argv);         ///< check
+int cmd_audit(int argc, char** argv);         ///< audit [--page-size N]: where soketi reads the table differently
+int cmd_export(int argc, char** argv);        ///< export [--show-secrets] [--page-size N]
+int cmd_import(int argc, char** argv);        ///< import --file FILE|- [--dry-run] [--force]
 
 }  // namespace pws_apps

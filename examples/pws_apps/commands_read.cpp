@@ -127,7 +127,7 @@ int cmd_list(int argc, char** argv) {
             auto r = co_await client.call("Scan", pws::detail::scan_body(table, &page.last_evaluated_key,
                                                                          static_cast<int>(page_size)));
             if (r.ec) co_return fail("scanning table " + table, r);
-            page = pws::detail::parse_scan_page(r.body);
+            page = pws::detail::parse_scan_page(r.body, client.config().defaults);
             if (!page.ec) page.ec = progress.next(page, page.diagnostic);
             if (page.ec) co_return fail("scanning table " + table + ": " + page.diagnostic);
             for (auto& item : page.items) {

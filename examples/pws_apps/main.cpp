@@ -8,8 +8,11 @@
 //   pws-apps delete --id ID
 //   pws-apps create-table [--on-demand | --rcu N --wcu N] [--wait-seconds S]
 //   pws-apps check
+//   pws-apps audit [--page-size N]                every place soketi and this library read the table differently
+//   pws-apps export [--show-secrets] [--page-size N]   every app, one JSON line each (get's shape)
+//   pws-apps import --file FILE|- [--dry-run] [--force] JSON lines or an array; all checked first
 //
-// Exit codes: 0 done, 1 the thing asked for does not exist (or check found problems), 2 error
+// Exit codes: 0 done, 1 the thing asked for does not exist (or check/audit found problems), 2 error
 // (one line on stderr; never a secret).
 #include "cli.hpp"
 
@@ -71,7 +74,10 @@ int usage(std::string_view why) {
               << "       pws-apps delete --id ID\n"
               << "       pws-apps create-table [--on-demand | --rcu N --wcu N] [--wait-seconds S]\n"
               << "       pws-apps check\n"
-              << "exit: 0 done, 1 does not exist / check found problems, 2 error\n"
+              << "       pws-apps audit [--page-size N]   (where soketi would read the table differently)\n"
+              << "       pws-apps export [--show-secrets] [--page-size N]\n"
+              << "       pws-apps import --file FILE|- [--dry-run] [--force]\n"
+              << "exit: 0 done, 1 does not exist / check or audit found problems, 2 error\n"
               << "environment: APP_MANAGER_DYNAMODB_TABLE (apps), APP_MANAGER_DYNAMODB_REGION (us-east-1),\n"
               << "             APP_MANAGER_DYNAMODB_ENDPOINT (the region's AWS endpoint), AWS_ACCESS_KEY_ID,\n"
               << "             AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CA_BUNDLE\n";
@@ -139,6 +145,9 @@ int main(int argc, char** argv) {
         if (cmd == "delete") return cmd_delete(argc, argv);
         if (cmd == "create-table") return cmd_create_table(argc, argv);
         if (cmd == "check") return cmd_check(argc, argv);
+        if (cmd == "audit") return cmd_audit(argc, argv);
+        if (cmd == "export") return cmd_export(argc, argv);
+        if (cmd == "import") return cmd_import(argc, argv);
     } catch (const std::exception& e) {
         return fail(std::string("internal error: ") + e.what());
     }

@@ -1,6 +1,7 @@
 // Sans-io tests of dynamodb/operations.hpp: the request bodies pws-apps sends (Scan's are the
-// cache's, tested there) and the parsing of what comes back, above all the schema checker on DescribeTable samples (real dynalite answers
-// and hand-made variants of every problem it names). No server.
+// cache's, tested there) and the parsing of what comes back (BatchWriteItem's unprocessed items
+// too), above all the schema checker on DescribeTable samples (real dynalite answers and
+// hand-made variants of every problem it names). No server.
 #define BOOST_TEST_MODULE pws_operator_tests
 #include <pws/dynamodb/operations.hpp>
 
@@ -144,6 +145,76 @@ BOOST_AUTO_TEST_CASE(describe_and_its_parse) {
     BOOST_TEST(t.at("TableName") == "x");
     BOOST_TEST(ddb::parse_table_description(R"({"Tables":[]})", t, diag) == pws::error::malformed_response);
     BOOST_TEST(ddb::parse_table_description("[", t, diag) == pws::error::malformed_response);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(batch_write)
+
+BOOST_AUTO_TEST_CASE(one_put_request_per_item_in_order) {
+    std::vector<json::object> items{obj(R"({"AppId":{"S":"a"},"AppKey":{"S":"k"}})"), obj(R"({"AppId":{"S":"b"}})")};
+    auto b = obj(ddb::batch_write_body("my-apps", items));
+    BOOST_TEST(b == obj(R"({"RequestItems":{"my-apps":[{"PutRequest":{"Item":{"AppId":{"S":"a"},"AppKey":{"S":"k"}}}},
+                                                      {"PutRequest":{"Item":{"AppId":{"S":"b"}}}}]}})"));
+}
+
+BOOST_AUTO_TEST_CASE(a_full_batch_keeps_every_item) {
+    std::vector<json::object> items;
+    for (std::size_t i = 0; i < ddb::max_batch_write_items; ++i)
+        items.push_back({{"AppId", {{"S", "app-" + std::to_string(i)}}}});
+    auto b = obj(ddb::batch_write_body("apps", items));
+    auto& requests = b.at("RequestItems").at("apps").as_array();
+    BOOST_TEST_REQUIRE(requests.size() == 25u);
+    BOOST_TEST(requests[24].at("PutRequest").at("Item") == items[24]);
+}
+
+BOOST_AUTO_TEST_CASE(everything_written) {
+    std::vector<json::object> unprocessed{obj("{}")};  // cleared on success
+    std::string diag;
+    BOOST_TEST(!ddb::parse_batch_write(R"({"UnprocessedItems":{}})", "apps", unprocessed, diag));
+    BOOST_TEST(unprocessed.empty());
+    unprocessed.push_back(obj("{}"));
+    BOOST_TEST(!ddb::parse_batch_write("{}", "apps", unprocessed, diag));
+    BOOST_TEST(unprocessed.empty());
+    BOOST_TEST(!ddb::parse_batch_write(R"({"UnprocessedItems":null})", "apps", unprocessed, diag));
+    BOOST_TEST(!ddb::parse_batch_write(R"({"UnprocessedItems":{"apps":[]}})", "apps", unprocessed, diag));
+    BOOST_TEST(unprocessed.empty());
+}
+
+BOOST_AUTO_TEST_CASE(unprocessed_items_come_back_in_order) {
+    std::vector<json::object> unprocessed;
+    std::string diag;
+    BOOST_TEST(!ddb::parse_batch_write(R"({"UnprocessedItems":{"apps":[{"PutRequest":{"Item":{"AppId":{"S":"b"}}}},
+        {"PutRequest":{"Item":{"AppId":{"S":"a"}}}}]},"ConsumedCapacity":[]})",
+                                       "apps", unprocessed, diag));
+    BOOST_TEST_REQUIRE(unprocessed.size() == 2u);
+    BOOST_TEST(unprocessed[0] == obj(R"({"AppId":{"S":"b"}})"));
+    BOOST_TEST(unprocessed[1] == obj(R"({"AppId":{"S":"a"}})"));
+}
+
+BOOST_AUTO_TEST_CASE(odd_bodies_are_malformed_responses) {
+    std::vector<json::object> unprocessed;
+    std::string diag;
+    for (std::string_view body : {
+             R"(not json)", R"([])", R"("x")",                                             // not an object
+             R"({"UnprocessedItems":[]})", R"({"UnprocessedItems":"apps"})",               // not an object
+             R"({"UnprocessedItems":{"other":[]}})",                                       // another table
+             R"({"UnprocessedItems":{"apps":{}}})",                                        // not an array
+             R"({"UnprocessedItems":{"apps":[1]}})",                                       // not a request
+             R"({"UnprocessedItems":{"apps":[{"DeleteRequest":{"Key":{"AppId":{"S":"a"}}}}]}})",
+             R"({"UnprocessedItems":{"apps":[{"PutRequest":{}}]}})",                       // no Item
+             R"({"UnprocessedItems":{"apps":[{"PutRequest":{"Item":[]}}]}})",              // Item not an object
+         }) {
+        unprocessed.assign(1, obj("{}"));
+        diag.clear();
+        BOOST_TEST(ddb::parse_batch_write(body, "apps", unprocessed, diag) == pws::error::malformed_response, body);
+        BOOST_TEST(!diag.empty(), body);
+        BOOST_TEST(unprocessed.empty(), body);
+    }
+    // An odd item after a good one: nothing is half-returned.
+    BOOST_TEST(ddb::parse_batch_write(R"({"UnprocessedItems":{"apps":[{"PutRequest":{"Item":{"AppId":{"S":"a"}}}},7]}})",
+                                      "apps", unprocessed, diag) == pws::error::malformed_response);
+    BOOST_TEST(unprocessed.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,8 +1,9 @@
 // The write and table operations on soketi's apps table, sans-io: request bodies for PutItem,
-// DeleteItem, CreateTable and DescribeTable, and the interpretation of their responses, including
-// a checker that says what is wrong with a table's schema. Pure functions over strings and
-// Boost.JSON values; send the bodies with dynamodb::client::call (same signer, same transport,
-// same retries as the lookups). Scan pages are in detail/scan.hpp, shared with the cache.
+// BatchWriteItem, DeleteItem, CreateTable and DescribeTable, and the interpretation of their
+// responses, including a checker that says what is wrong with a table's schema. Pure functions
+// over strings and Boost.JSON values; send the bodies with dynamodb::client::call (same signer,
+// same transport, same retries as the lookups). Scan pages are in detail/scan.hpp, shared with
+// the cache.
 //
 //   auto r = co_await client.call("PutItem", put_item_body(table, encode_app(app), put_mode::create));
 //   if (r.ec == dynamodb_errc::conditional_check_failed) { /* the id is taken */ }
@@ -14,7 +15,9 @@
 #include <boost/json/object.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +39,24 @@ PWS_DECL std::string put_item_body(std::string_view table, const boost::json::ob
 /// Interprets a PutItem success body: `replaced` is true when an item was overwritten (only
 /// known in put_mode::replace). Returns error::malformed_response if the body is not an object.
 PWS_DECL boost::system::error_code parse_put_item(std::string_view body, bool& replaced, std::string& diagnostic);
+
+/// Most items one BatchWriteItem may carry (DynamoDB refuses more).
+inline constexpr std::size_t max_batch_write_items = 25;
+
+/// The BatchWriteItem body putting `items` (DynamoDB JSON, e.g. from encode_app) into `table`,
+/// one PutRequest each, in order. Preconditions: 1 to max_batch_write_items items, with distinct
+/// AppIds (DynamoDB refuses a batch naming one key twice). A put in a batch has no condition:
+/// an existing item with the same AppId is replaced.
+PWS_DECL std::string batch_write_body(std::string_view table, std::span<const boost::json::object> items);
+
+/// Interprets a BatchWriteItem success body: `unprocessed` receives the items of
+/// UnprocessedItems[table] (each PutRequest's Item), empty when everything was written; send
+/// them again, after a backoff. Returns error::malformed_response if the body is not an object,
+/// or UnprocessedItems is present but not an object, names another table, or holds anything but
+/// PutRequests with an Item object.
+PWS_DECL boost::system::error_code parse_batch_write(std::string_view body, std::string_view table,
+                                                     std::vector<boost::json::object>& unprocessed,
+                                                     std::string& diagnostic);
 
 /// The DeleteItem body for the app `id`, conditioned on attribute_exists(AppId): deleting an app
 /// that does not exist fails with dynamodb_errc::conditional_check_failed instead of succeeding

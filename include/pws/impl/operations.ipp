@@ -112,6 +112,49 @@ PWS_DECL boost::system::error_code parse_put_item(std::string_view body, bool& r
     return {};
 }
 
+PWS_DECL std::string batch_write_body(std::string_view table, std::span<const boost::json::object> items) {
+    boost::json::array requests;
+    requests.reserve(items.size());
+    for (auto& item : items) {
+        boost::json::object put;
+        put["Item"] = item;
+        boost::json::object request;
+        request["PutRequest"] = std::move(put);
+        requests.emplace_back(std::move(request));
+    }
+    boost::json::object body;
+    body["RequestItems"].emplace_object()[table] = std::move(requests);
+    return boost::json::serialize(body);
+}
+
+PWS_DECL boost::system::error_code parse_batch_write(std::string_view body, std::string_view table,
+                                                     std::vector<boost::json::object>& unprocessed,
+                                                     std::string& diagnostic) {
+    unprocessed.clear();
+    boost::json::object o;
+    if (!parse_body(body, o, diagnostic)) return error::malformed_response;
+    auto* u = o.if_contains("UnprocessedItems");
+    if (!u || u->is_null()) return {};
+    auto fail = [&](std::string why) {
+        unprocessed.clear();
+        diagnostic = "the BatchWriteItem response's UnprocessedItems " + why;
+        return error::malformed_response;
+    };
+    if (!u->is_object()) return fail("is not an object");
+    for (auto& [name, requests] : u->get_object()) {
+        // Only `table` was written to: anything else is a server answering another request.
+        if (name != table) return fail("names a table not written to");
+        if (!requests.is_array()) return fail("of the table is not an array");
+        for (auto& r : requests.get_array()) {
+            auto* put = r.is_object() ? r.get_object().if_contains("PutRequest") : nullptr;
+            auto* item = put && put->is_object() ? put->get_object().if_contains("Item") : nullptr;
+            if (!item || !item->is_object()) return fail("holds something other than a PutRequest with an Item");
+            unprocessed.push_back(item->get_object());
+        }
+    }
+    return {};
+}
+
 PWS_DECL std::string delete_item_body(std::string_view table, std::string_view id) {
     boost::json::object body;
     body["TableName"] = table;

@@ -1,0 +1,361 @@
+// pws-apps export and import: every app out as JSON lines, and many apps in at once with
+// BatchWriteItem, which is how a soketi deployment moves its apps here (rows of its SQL `apps`
+// table, or another table's export). Import checks the whole input (bulk_input.cpp), and the
+// table, before its first write: a bad line refuses the import instead of leaving it half done.
+#include "bulk_input.hpp"
+#include "cli.hpp"
+
+#include <pws/app_json.hpp>
+#include <pws/detail/protocol.hpp>
+#include <pws/detail/scan.hpp>
+#include <pws/dynamodb/attribute_value.hpp>
+#include <pws/dynamodb/operations.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <unistd.h>
+
+namespace pws_apps {
+
+namespace {
+
+namespace ddb = pws::dynamodb;
+using pws::detail::quote_for_diagnostic;
+using clock_type = std::chrono::steady_clock;
+
+// A batch is also cut by size: the server may send all of it back as UnprocessedItems, and that
+// answer must fit the client's response limit (4 MiB) whatever its JSON escaping.
+constexpr std::size_t max_batch_bytes = 512 * 1024;
+constexpr std::size_t max_in_flight = 8;  // BatchWriteItem calls at once
+constexpr std::chrono::milliseconds backoff_base{50}, backoff_cap{5000};
+constexpr int max_idle_rounds = 8;  // rounds in a row in which a batch got nothing written
+
+// The ids and keys the table holds now, from a Scan projecting only AppId and AppKey (no secret
+// crosses the wire, and an item that would not decode still shows its key).
+struct table_holdings {
+    std::unordered_set<std::string> ids;
+    std::unordered_map<std::string, std::vector<std::string>> key_holders;
+};
+
+boost::asio::awaitable<int> read_holdings(ddb::client& client, table_holdings& out) {
+    const std::string& table = client.config().table;
+    const std::string what = "scanning table " + table + " for the ids and keys it holds";
+    pws::detail::scan_page page;
+    pws::detail::scan_progress progress;
+    do {
+        auto body =
+            boost::json::parse(pws::detail::scan_body(table, &page.last_evaluated_key, 0)).as_object();
+        body["ProjectionExpression"] = "AppId, AppKey";
+        auto r = co_await client.call("Scan", boost::json::serialize(body));
+        if (r.ec) co_return fail(what, r);
+        boost::system::error_code ec;
+        auto v = boost::json::parse(r.body, ec);
+        auto* o = v.if_object();
+        auto* items = o ? o->if_contains("Items") : nullptr;
+        auto* lek = o ? o->if_contains("LastEvaluatedKey") : nullptr;
+        if (ec || !items || !items->is_array() || (lek && !lek->is_null() && !lek->is_object()))
+            co_return fail(what + ": the Scan response is not a JSON object with an Items array");
+        page = {};
+        if (lek && lek->is_object()) page.last_evaluated_key = std::move(lek->get_object());
+        for (auto& item : items->get_array()) {
+            auto s = [&](std::string_view name) -> const boost::json::string* {
+                auto* a = item.is_object() ? item.get_object().if_contains(name) : nullptr;
+                auto* s = a && a->is_object() ? a->get_object().if_contains("S") : nullptr;
+                return s ? s->if_string() : nullptr;
+            };
+            auto* id = s("AppId");
+            if (!id) co_return fail(what + ": an item has no string AppId");
+            out.ids.emplace(*id);
+            if (auto* key = s("AppKey")) out.key_holders[std::string(*key)].emplace_back(*id);
+        }
+        std::string diag;
+        if (progress.next(page, diag)) co_return fail(what + ": " + diag);
+    } while (page.more());
+    co_return exit_done;
+}
+
+// Keys held by another app, and ids taken unless --force (then those are replaced).
+void check_against(std::vector<import_entry>& entries, const table_holdings& table, bool force,
+                   problem_list& problems) {
+    for (auto& e : entries) {
+        if (auto it = table.key_holders.find(e.app.key); it != table.key_holders.end())
+            for (auto& holder : it->second)
+                if (holder != e.app.id) {
+                    problems.add(e.number,
+                                 e.where + ": key " + quote_for_diagnostic(e.app.key) +
+                                     " is already used by app " + quote_for_diagnostic(holder) +
+                                     " in the table",
+                                 e.app.secret);
+                    break;
+                }
+        e.replaces = table.ids.contains(e.app.id);
+        if (e.replaces && !force)
+            problems.add(e.number, e.where + ": already in the table (--force replaces it)", e.app.secret);
+    }
+}
+
+// Progress on stderr: a line rewritten in place on a terminal, else one line per 1,000 apps.
+class meter {
+public:
+    meter(std::size_t total, clock_type::time_point start)
+        : total_(total), tty_(::isatty(2) == 1), start_(start) {}
+
+    double seconds() const { return std::chrono::duration<double>(clock_type::now() - start_).count(); }
+    long rate(std::size_t n) const { return seconds() > 0 ? std::lround(double(n) / seconds()) : 0; }
+
+    void update(std::size_t n) {
+        if (tty_) {
+            auto now = clock_type::now();
+            if (n != total_ && now - last_ < std::chrono::milliseconds(100)) return;
+            last_ = now;
+            std::cerr << "\rpws-apps: " << n << "/" << total_ << " apps written, " << rate(n) << " apps/s   "
+                      << std::flush;
+            drawn_ = true;
+        } else if (n >= next_mark_) {
+            std::cerr << "pws-apps: " << n << "/" << total_ << " apps written, " << rate(n) << " apps/s\n";
+            next_mark_ = (n / 1000 + 1) * 1000;
+        }
+    }
+    void end() {
+        if (drawn_) std::cerr << "\n";
+        drawn_ = false;
+    }
+
+private:
+    std::size_t total_;
+    bool tty_;
+    clock_type::time_point start_, last_{};
+    std::size_t next_mark_ = 1000;
+    bool drawn_ = false;
+};
+
+// What the concurrent writers share. They run on one thread (the command's io_context), so
+// plain members suffice.
+struct writer {
+    ddb::client& client;
+    std::vector<import_entry>& entries;
+    std::vector<std::pair<std::size_t, std::size_t>> batches;  // [begin, end) of entries
+    std::size_t next_batch = 0, written = 0;
+    meter progress;
+    std::minstd_rand rng{std::random_device{}()};
+    std::string failure;                  // the first error; the others then start no new batch
+    std::optional<ddb::response> failed;  // the call behind it, when there was one
+
+    void stop(std::string what, std::optional<ddb::response> r = std::nullopt) {
+        if (!failure.empty()) return;
+        failure = std::move(what);
+        failed = std::move(r);
+    }
+    // Exponential, with jitter so that throttled writers do not come back in step.
+    std::chrono::milliseconds backoff(unsigned round) {
+        auto ceiling =
+            std::min<std::int64_t>(backoff_cap.count(), backoff_base.count() << std::min(round, 16u));
+        return std::chrono::milliseconds(ceiling / 2 +
+                                         std::uniform_int_distribution<std::int64_t>(0, ceiling / 2)(rng));
+    }
+};
+
+boost::asio::awaitable<void> write_batches(writer& w) {
+    const std::string& table = w.client.config().table;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    std::vector<boost::json::object> batch, unprocessed;
+    while (w.failure.empty() && w.next_batch < w.batches.size()) {
+        auto [begin, end] = w.batches[w.next_batch++];
+        const std::string what = "writing the batch starting at " + w.entries[begin].where;
+        std::vector<std::size_t> pending, left;
+        for (auto i = begin; i < end; ++i) pending.push_back(i);
+        int idle = 0;
+        for (unsigned round = 0; !pending.empty(); ++round) {
+            batch.clear();
+            for (auto i : pending) batch.push_back(w.entries[i].item);
+            auto r = co_await w.client.call("BatchWriteItem", ddb::batch_write_body(table, batch));
+            if (!w.failure.empty()) co_return;
+            if (r.ec) {
+                for (auto i : pending) pws::detail::scrub(r.diagnostic, w.entries[i].app.secret);
+                co_return w.stop(what, std::move(r));
+            }
+            std::string diag;
+            if (ddb::parse_batch_write(r.body, table, unprocessed, diag))
+                co_return w.stop(what + ": " + diag);
+            // What is re-sent is our own items, never the server's copies, and only of this batch.
+            left.clear();
+            for (auto& u : unprocessed) {
+                auto* id = u.if_contains("AppId");
+                auto* s = id && id->is_object() ? id->get_object().if_contains("S") : nullptr;
+                auto it = std::find_if(pending.begin(), pending.end(), [&](auto i) {
+                    return s && s->is_string() && s->get_string() == w.entries[i].app.id;
+                });
+                if (it == pending.end() || std::find(left.begin(), left.end(), *it) != left.end())
+                    co_return w.stop(what +
+                                     ": the server answered an unprocessed item this batch did not send");
+                left.push_back(*it);
+            }
+            w.written += pending.size() - left.size();
+            w.progress.update(w.written);
+            idle = left.size() == pending.size() ? idle + 1 : 0;
+            if (idle >= max_idle_rounds)
+                co_return w.stop(what + ": DynamoDB left all " + std::to_string(left.size()) +
+                                 " apps unprocessed " + std::to_string(max_idle_rounds) +
+                                 " times in a row (the table's write capacity is exhausted?)");
+            std::swap(pending, left);
+            if (!pending.empty()) {
+                timer.expires_after(w.backoff(round));
+                co_await timer.async_wait(boost::asio::use_awaitable);
+                if (!w.failure.empty()) co_return;
+            }
+        }
+    }
+}
+
+// Batches of at most 25 items and max_batch_bytes, in input order.
+std::vector<std::pair<std::size_t, std::size_t>> cut_batches(const std::vector<import_entry>& entries) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    std::size_t begin = 0, bytes = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto n = boost::json::serialize(entries[i].item).size();
+        if (i > begin && (i - begin == ddb::max_batch_write_items || bytes + n > max_batch_bytes)) {
+            out.emplace_back(begin, i);
+            begin = i;
+            bytes = 0;
+        }
+        bytes += n;
+    }
+    if (begin < entries.size()) out.emplace_back(begin, entries.size());
+    return out;
+}
+
+}  // namespace
+
+int cmd_export(int argc, char** argv) {
+    static constexpr option_spec spec[] = {{"show-secrets", false}, {"page-size", true}};
+    std::string why;
+    auto opts = parse_options(argc, argv, 2, spec, why);
+    if (!opts) return usage(why);
+    std::int64_t page_size = 0;  // 0: DynamoDB's own 1 MB pages
+    if (auto* p = opts->value("page-size"); p && !parse_count("page-size", *p, page_size, why))
+        return usage(why);
+    if (page_size > 1'000'000) return usage("--page-size takes at most 1000000");
+    const bool show_secrets = opts->has("show-secrets");
+
+    return run([&](ddb::client& client) -> boost::asio::awaitable<int> {
+        const std::string& table = client.config().table;
+        std::size_t exported = 0, unreadable = 0;
+        pws::detail::scan_page page;
+        pws::detail::scan_progress progress;
+        do {
+            auto r = co_await client.call(
+                "Scan", pws::detail::scan_body(table, &page.last_evaluated_key, static_cast<int>(page_size)));
+            if (r.ec) co_return fail("scanning table " + table, r);
+            page = pws::detail::parse_scan_page(r.body, client.config().defaults);
+            if (!page.ec) page.ec = progress.next(page, page.diagnostic);
+            if (page.ec) co_return fail("scanning table " + table + ": " + page.diagnostic);
+            for (auto& item : page.items) {
+                if (!item.ok()) {
+                    // One bad item must not hide the others: name it, go on, and exit 2.
+                    std::string diag = item.diagnostic;  // the decoder withholds the secret;
+                    pws::detail::scrub(diag, {});        // item data's control characters become spaces
+                    fail("item " + quote_for_diagnostic(item.id) + ": " + diag);
+                    ++unreadable;
+                    continue;
+                }
+                auto json = pws::app_to_json(*item.app);
+                if (!show_secrets) json["secret"] = masked_secret;
+                std::cout << boost::json::serialize(json) << "\n";
+                ++exported;
+            }
+        } while (page.more());
+        std::cout.flush();
+        if (unreadable)
+            co_return fail("exported " + std::to_string(exported) + " apps; " + std::to_string(unreadable) +
+                           (unreadable == 1 ? " item" : " items") + " could not be read");
+        std::cerr << "pws-apps: exported " << exported << " apps\n";
+        co_return exit_done;
+    });
+}
+
+int cmd_import(int argc, char** argv) {
+    static constexpr option_spec spec[] = {{"file", true}, {"dry-run", false}, {"force", false}};
+    std::string why;
+    auto opts = parse_options(argc, argv, 2, spec, why);
+    if (!opts) return usage(why);
+    const std::string* path = opts->value("file");
+    if (!path) return usage("import needs --file FILE (or - for stdin)");
+    const bool dry_run = opts->has("dry-run"), force = opts->has("force");
+    const auto start = clock_type::now();
+
+    std::vector<import_entry> entries;
+    problem_list problems;
+    {
+        std::string text;
+        if (!read_import_input(*path, text, why) || !parse_import_input(text, *path, entries, problems, why))
+            return fail(why);
+    }
+    check_unique(entries, problems);
+
+    return run([&](ddb::client& client) -> boost::asio::awaitable<int> {
+        table_holdings holdings;
+        if (int rc = co_await read_holdings(client, holdings); rc != exit_done) {
+            if (!problems.all.empty()) problems.refuse();
+            co_return rc;
+        }
+        check_against(entries, holdings, force, problems);
+        if (!problems.all.empty()) co_return problems.refuse();
+        const auto replacing =
+            std::count_if(entries.begin(), entries.end(), [](auto& e) { return e.replaces; });
+        if (dry_run) {
+            std::cout << "checked " << entries.size() << " apps: all can be imported";
+            if (replacing) std::cout << " (" << replacing << " would replace apps in the table)";
+            std::cout << "; nothing written\n";
+            co_return exit_done;
+        }
+
+        // BatchWriteItem has no condition: an id created by someone else between the Scan and the
+        // write is replaced, and a key taken meanwhile ends up held twice (readers then report
+        // that key as ambiguous, never a coin toss). put has the same window for keys.
+        writer w{client, entries, cut_batches(entries), 0, 0, meter(entries.size(), start)};
+        auto ex = co_await boost::asio::this_coro::executor;
+        using op = decltype(boost::asio::co_spawn(ex, write_batches(w), boost::asio::deferred));
+        std::vector<op> ops;
+        for (std::size_t i = 0; i < std::min(max_in_flight, w.batches.size()); ++i)
+            ops.push_back(boost::asio::co_spawn(ex, write_batches(w), boost::asio::deferred));
+        auto [order, exceptions] =
+            co_await boost::asio::experimental::make_parallel_group(std::move(ops))
+                .async_wait(boost::asio::experimental::wait_for_all(), boost::asio::use_awaitable);
+        w.progress.end();
+        for (auto& e : exceptions)
+            if (e) std::rethrow_exception(e);
+        if (!w.failure.empty()) {
+            if (w.failed)
+                fail(w.failure, *w.failed);
+            else
+                fail(w.failure);
+            co_return fail(std::to_string(w.written) + " of " + std::to_string(entries.size()) +
+                           " apps were written; importing again with --force writes the rest");
+        }
+        const double seconds = w.progress.seconds();
+        char timing[64];
+        std::snprintf(timing, sizeof timing, " in %.1f s, %ld apps/s", seconds, w.progress.rate(w.written));
+        std::cout << "imported " << w.written << " apps (" << replacing << " replaced)" << timing << "\n";
+        co_return exit_done;
+    });
+}
+
+}  // namespace pws_apps
