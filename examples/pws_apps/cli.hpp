@@ -3,6 +3,7 @@
 #pragma once
 
 #include <pws/config.hpp>
+#include <pws/detail/scan.hpp>
 #include <pws/dynamodb/client.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -63,6 +64,18 @@ int fail(std::string_view what, const pws::dynamodb::response& r, std::string_vi
 
 /// Parses a positive integer option value; on failure says why in `why` (quoting `name`).
 bool parse_count(std::string_view name, const std::string& text, std::int64_t& out, std::string& why);
+
+/// Called with each Scan page: the response body as sent and the page as parse_scan_page read it
+/// (with the configuration's server-wide limits). Returns exit_done to go on, anything else to
+/// stop the Scan with that exit code.
+using page_handler = std::function<int(std::string_view body, pws::detail::scan_page& page)>;
+
+/// Scans the whole table (`page_size` items a page, 0: DynamoDB's 1 MB pages; `projection`, when
+/// not empty, as the ProjectionExpression), held to progress by scan_progress; a page too large
+/// for the client's response cap is asked for again with a smaller Limit. A failed call or a
+/// malformed page prints "pws-apps: scanning table T: ..." and gives exit_error.
+boost::asio::awaitable<int> scan_table(pws::dynamodb::client& client, std::int64_t page_size,
+                                       std::string_view projection, page_handler on_page);
 
 /// Builds a client from the environment (DynamoDbConfig::from_env()), runs `command` on it to
 /// completion and returns its exit code; a configuration error or an exception is exit_error.

@@ -28,31 +28,25 @@ int cmd_audit(int argc, char** argv) {
         // Every item is needed before printing: the report is sorted, and a key held twice is
         // only known once both holders are seen. A failed Scan prints no partial audit.
         std::vector<audit::item_audit> items;
-        pws::detail::scan_page page;
-        pws::detail::scan_progress progress;
-        do {
-            auto r = co_await client.call(
-                "Scan", pws::detail::scan_body(table, &page.last_evaluated_key, static_cast<int>(page_size)));
-            if (r.ec) co_return fail("scanning table " + table, r);
-            page = pws::detail::parse_scan_page(r.body, defaults);
-            if (!page.ec) page.ec = progress.next(page, page.diagnostic);
-            if (page.ec) co_return fail("scanning table " + table + ": " + page.diagnostic);
+        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view body, pws::detail::scan_page&) {
             // The page keeps decoded apps only; the audit reads the items as stored. The body
             // parsed once already, with the same (default) limits.
             boost::system::error_code ec;
-            auto doc = boost::json::parse(r.body, ec);
+            auto doc = boost::json::parse(body, ec);
             const auto* root = ec ? nullptr : doc.if_object();
             const auto* stored = root ? root->if_contains("Items") : nullptr;
             if (!stored || !stored->is_array())
-                co_return fail("scanning table " + table + ": the Scan response has no Items array");
+                return fail("scanning table " + table + ": the Scan response has no Items array");
             for (std::size_t i = 0; i < stored->get_array().size(); ++i) {
                 const auto* item = stored->get_array()[i].if_object();
                 if (!item)
-                    co_return fail("scanning table " + table + ": the Scan response's Items[" +
-                                   std::to_string(i) + "] is not an object");
+                    return fail("scanning table " + table + ": the Scan response's Items[" + std::to_string(i) +
+                                "] is not an object");
                 items.push_back(audit::audit_item(*item, defaults));
             }
-        } while (page.more());
+            return exit_done;
+        });
+        if (rc != exit_done) co_return rc;
 
         const auto report = audit::make_report(std::move(items));
         for (auto& line : report.lines) std::cout << line << "\n";

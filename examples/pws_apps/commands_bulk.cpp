@@ -56,40 +56,24 @@ struct table_holdings {
 };
 
 boost::asio::awaitable<int> read_holdings(ddb::client& client, table_holdings& out) {
-    const std::string& table = client.config().table;
-    const std::string what = "scanning table " + table + " for the ids and keys it holds";
-    pws::detail::scan_page page;
-    pws::detail::scan_progress progress;
-    do {
-        auto body =
-            boost::json::parse(pws::detail::scan_body(table, &page.last_evaluated_key, 0)).as_object();
-        body["ProjectionExpression"] = "AppId, AppKey";
-        auto r = co_await client.call("Scan", boost::json::serialize(body));
-        if (r.ec) co_return fail(what, r);
-        boost::system::error_code ec;
-        auto v = boost::json::parse(r.body, ec);
-        auto* o = v.if_object();
-        auto* items = o ? o->if_contains("Items") : nullptr;
-        auto* lek = o ? o->if_contains("LastEvaluatedKey") : nullptr;
-        if (ec || !items || !items->is_array() || (lek && !lek->is_null() && !lek->is_object()))
-            co_return fail(what + ": the Scan response is not a JSON object with an Items array");
-        page = {};
-        if (lek && lek->is_object()) page.last_evaluated_key = std::move(lek->get_object());
-        for (auto& item : items->get_array()) {
+    const std::string what = "scanning table " + client.config().table + " for the ids and keys it holds";
+    // Only the keys cross the wire; the page's decoded items (secretless, so all malformed) are
+    // not used: the stored AppId and AppKey are read from the body.
+    co_return co_await scan_table(client, 0, "AppId, AppKey", [&](std::string_view body, pws::detail::scan_page&) {
+        auto v = boost::json::parse(body);  // parse_scan_page has just parsed it
+        for (auto& item : v.as_object().at("Items").as_array()) {
             auto s = [&](std::string_view name) -> const boost::json::string* {
                 auto* a = item.is_object() ? item.get_object().if_contains(name) : nullptr;
                 auto* s = a && a->is_object() ? a->get_object().if_contains("S") : nullptr;
                 return s ? s->if_string() : nullptr;
             };
             auto* id = s("AppId");
-            if (!id) co_return fail(what + ": an item has no string AppId");
+            if (!id) return fail(what + ": an item has no string AppId");
             out.ids.emplace(*id);
             if (auto* key = s("AppKey")) out.key_holders[std::string(*key)].emplace_back(*id);
         }
-        std::string diag;
-        if (progress.next(page, diag)) co_return fail(what + ": " + diag);
-    } while (page.more());
-    co_return exit_done;
+        return exit_done;
+    });
 }
 
 // Keys held by another app, and ids taken unless --force (then those are replaced).
@@ -256,17 +240,8 @@ int cmd_export(int argc, char** argv) {
     const bool show_secrets = opts->has("show-secrets");
 
     return run([&](ddb::client& client) -> boost::asio::awaitable<int> {
-        const std::string& table = client.config().table;
         std::size_t exported = 0, unreadable = 0;
-        pws::detail::scan_page page;
-        pws::detail::scan_progress progress;
-        do {
-            auto r = co_await client.call(
-                "Scan", pws::detail::scan_body(table, &page.last_evaluated_key, static_cast<int>(page_size)));
-            if (r.ec) co_return fail("scanning table " + table, r);
-            page = pws::detail::parse_scan_page(r.body, client.config().defaults);
-            if (!page.ec) page.ec = progress.next(page, page.diagnostic);
-            if (page.ec) co_return fail("scanning table " + table + ": " + page.diagnostic);
+        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view, pws::detail::scan_page& page) {
             for (auto& item : page.items) {
                 if (!item.ok()) {
                     // One bad item must not hide the others: name it, go on, and exit 2.
@@ -281,7 +256,9 @@ int cmd_export(int argc, char** argv) {
                 std::cout << boost::json::serialize(json) << "\n";
                 ++exported;
             }
-        } while (page.more());
+            return exit_done;
+        });
+        if (rc != exit_done) co_return rc;
         std::cout.flush();
         if (unreadable)
             co_return fail("exported " + std::to_string(exported) + " apps; " + std::to_string(unreadable) +

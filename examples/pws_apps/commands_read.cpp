@@ -118,18 +118,9 @@ int cmd_list(int argc, char** argv) {
     const bool show_secrets = opts->has("show-secrets"), as_table = opts->has("table");
 
     return run([&](pws::dynamodb::client& client) -> boost::asio::awaitable<int> {
-        const std::string& table = client.config().table;
         std::vector<pws::App> apps;  // kept only for --table, which needs every row for its widths
         bool bad_item = false;
-        pws::detail::scan_page page;
-        pws::detail::scan_progress progress;
-        do {
-            auto r = co_await client.call("Scan", pws::detail::scan_body(table, &page.last_evaluated_key,
-                                                                         static_cast<int>(page_size)));
-            if (r.ec) co_return fail("scanning table " + table, r);
-            page = pws::detail::parse_scan_page(r.body, client.config().defaults);
-            if (!page.ec) page.ec = progress.next(page, page.diagnostic);
-            if (page.ec) co_return fail("scanning table " + table + ": " + page.diagnostic);
+        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view, pws::detail::scan_page& page) {
             for (auto& item : page.items) {
                 if (!item.ok()) {
                     // One bad item must not hide the others: report it, go on, and exit 2.
@@ -143,7 +134,9 @@ int cmd_list(int argc, char** argv) {
                     std::cout << boost::json::serialize(json) << "\n";
                 }
             }
-        } while (page.more());
+            return exit_done;
+        });
+        if (rc != exit_done) co_return rc;
         if (as_table) print_table(apps, show_secrets);
         std::cout.flush();
         co_return bad_item ? exit_error : exit_done;

@@ -20,6 +20,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <charconv>
@@ -106,6 +108,29 @@ bool parse_count(std::string_view name, const std::string& text, std::int64_t& o
         return false;
     }
     return true;
+}
+
+boost::asio::awaitable<int> scan_table(pws::dynamodb::client& client, std::int64_t page_size,
+                                       std::string_view projection, page_handler on_page) {
+    const std::string& table = client.config().table;
+    const std::string what = "scanning table " + table;
+    int limit = static_cast<int>(page_size);
+    pws::detail::scan_page page;
+    pws::detail::scan_progress progress;
+    do {
+        pws::dynamodb::response r;
+        do {
+            auto body = boost::json::parse(pws::detail::scan_body(table, &page.last_evaluated_key, limit)).as_object();
+            if (!projection.empty()) body["ProjectionExpression"] = projection;
+            r = co_await client.call("Scan", boost::json::serialize(body));
+        } while (pws::detail::scan_progress::retry_smaller(r.ec, limit));
+        if (r.ec) co_return fail(what, r);
+        page = pws::detail::parse_scan_page(r.body, client.config().defaults);
+        if (!page.ec) page.ec = progress.next(page, page.diagnostic);
+        if (page.ec) co_return fail(what + ": " + page.diagnostic);
+        if (int rc = on_page(r.body, page); rc != exit_done) co_return rc;
+    } while (page.more());
+    co_return exit_done;
 }
 
 int run(std::function<boost::asio::awaitable<int>(pws::dynamodb::client&)> command) {

@@ -141,6 +141,21 @@ BOOST_AUTO_TEST_CASE(a_scan_must_progress) {
     BOOST_TEST(!last_at_cap.next(page(""), diag));
 }
 
+BOOST_AUTO_TEST_CASE(a_page_too_large_is_asked_for_smaller) {
+    using pws::detail::scan_progress;
+    int limit = 0;  // DynamoDB's 1 MB pages
+    std::vector<int> limits;
+    while (scan_progress::retry_smaller(pws::error::response_too_large, limit)) limits.push_back(limit);
+    BOOST_TEST(limits == (std::vector<int>{1000, 500, 250, 125, 62, 31, 15, 7, 3, 1}), boost::test_tools::per_element());
+    limit = 25;  // a page size the caller chose
+    BOOST_TEST(scan_progress::retry_smaller(pws::error::response_too_large, limit));
+    BOOST_TEST(limit == 12);
+    limit = 25;  // any other error is not about the page's size
+    BOOST_TEST(!scan_progress::retry_smaller(pws::error::malformed_response, limit));
+    BOOST_TEST(!scan_progress::retry_smaller({}, limit));
+    BOOST_TEST(limit == 25);
+}
+
 BOOST_AUTO_TEST_CASE(a_page_keeps_every_item) {
     auto page = pws::detail::parse_scan_page(R"({
       "Items": [

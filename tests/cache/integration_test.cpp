@@ -57,7 +57,12 @@ struct fixture {
     asio::io_context ioc;
     pws::test::fault_front front{"127.0.0.1", dynalite_port()};
     cache_t cache;
-    explicit fixture(pws::CacheConfig c = caching()) : cache(c, ioc.get_executor(), dynamodb(front)) {}
+    explicit fixture(pws::CacheConfig c = caching(), std::size_t max_response_bytes = 0)
+        : cache(c, ioc.get_executor(), [&] {
+              auto d = dynamodb(front);
+              if (max_response_bytes) d.max_response_bytes = max_response_bytes;
+              return d;
+          }()) {}
     pws::find_result by_id(std::string id) { return run(ioc, [&] { return cache.find_by_id(id); }); }
     pws::find_result by_key(std::string key) { return run(ioc, [&] { return cache.find_by_key(key); }); }
     int scans() const {
@@ -196,6 +201,27 @@ BOOST_AUTO_TEST_CASE(preload_reads_every_page) {
     BOOST_TEST(again.dropped == 1u);
     BOOST_TEST(!f.cache.try_get_by_id("cache-temp").has_value());
     BOOST_TEST(!f.cache.try_get_by_key("cache-temp-key").has_value());
+}
+
+// DynamoDB's 1 MB page counts item bytes; its JSON can be several times larger and over the
+// client's cap. The preload then asks for the same page again with a smaller Limit, not fail.
+BOOST_AUTO_TEST_CASE(preload_asks_again_smaller_when_a_page_is_too_large) {
+    auto c = caching();
+    c.preload_page_size = 0;   // DynamoDB's own pages: the whole 14-item table at once
+    fixture f(c, 1024);        // but no response over 1 KiB (the table is ~2 KiB)
+    auto r = run(f.ioc, [&] { return f.cache.preload(); });
+    BOOST_TEST_REQUIRE(!r.ec, r.diagnostic);
+    BOOST_TEST(r.apps == 13u);
+    BOOST_TEST(r.malformed == 1u);
+    BOOST_TEST(f.scans() > int(r.pages));  // some pages were asked for more than once
+    BOOST_TEST(r.pages > 1u);
+    BOOST_TEST(f.by_key("cache-key-07").found());
+
+    // A cap no single item fits in: retried down to Limit 1, then the error, not a loop.
+    fixture tiny(c, 64);
+    auto t = run(tiny.ioc, [&] { return tiny.cache.preload(); });
+    BOOST_TEST((t.ec == pws::error::response_too_large), t.diagnostic);
+    BOOST_TEST(tiny.scans() <= 12);  // unlimited, 1000, 500, ..., 1
 }
 
 BOOST_AUTO_TEST_CASE(preload_loop_started_by_the_config) {

@@ -74,6 +74,18 @@ public:
 
     std::size_t pages() const noexcept { return pages_; } ///< pages accounted for
 
+    /// Whether a page the client refused as too large (error::response_too_large) is worth asking
+    /// for again with a smaller Limit, and that Limit in `limit`: DynamoDB's 1 MB page counts
+    /// item bytes, and the JSON carrying them may be several times larger (escaped Webhooks,
+    /// many small attributes). An unlimited page is retried with 1000 items, a limited one with
+    /// half; false for any other error, or once `limit` is 1, so a page is asked for at most
+    /// ~11 times.
+    static bool retry_smaller(const boost::system::error_code& ec, int& limit) noexcept {
+        if (ec != error::response_too_large || limit == 1) return false;
+        limit = limit <= 0 || limit > 2000 ? 1000 : limit / 2;
+        return true;
+    }
+
 private:
     std::size_t max_pages_;
     std::size_t pages_ = 0;

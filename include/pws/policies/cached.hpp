@@ -144,10 +144,14 @@ public:
         std::unordered_map<std::string, std::string> key_owner;  // key -> first id seen with it
         boost::json::object start;
         detail::scan_progress progress;
+        int limit = cfg_.preload_page_size;
         for (bool first = true;; first = false) {
             const auto ticket = store_.ticket();
             if (first) first_ticket = ticket;
-            detail::scan_page page = co_await inner_.scan(first ? nullptr : &start, cfg_.preload_page_size);
+            detail::scan_page page = co_await inner_.scan(first ? nullptr : &start, limit);
+            // A page too large for the client's cap: the same page again, smaller.
+            while (detail::scan_progress::retry_smaller(page.ec, limit))
+                page = co_await inner_.scan(first ? nullptr : &start, limit);
             if (!page.ec) page.ec = progress.next(page, page.diagnostic);
             if (page.ec) {
                 preload_failures_.fetch_add(1, std::memory_order_relaxed);
