@@ -116,7 +116,7 @@ expect "each line is what get prints" '[[ $out == "$line" ]]'
 check "get of app 0 (no limits given)" 0 "$bin" get --key "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["key"])' "$tmp/apps.jsonl")"
 id0=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 item0=$(raw_get bulk_a "$(printf '%s' "$id0" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read())[1:-1])')")
-expect "the limits it left out are not written; its flags and rates are" '[[ $item0 == *"\"Enabled\":{\"B\":\"ZmFsc2U=\"}"* && $item0 == *"\"MaxConnections\":{\"N\":\"-1\"}"* && $item0 != *MaxEventBatchSize* && $item0 != *MaxPresenceMembersPerChannel* && $item0 != *MaxEventPayloadInKb* ]]'
+expect "the limits it left out are not written; its flags and rates are" '[[ $item0 == *"\"Enabled\":{\"BOOL\":false}"* && $item0 == *"\"MaxConnections\":{\"N\":\"-1\"}"* && $item0 != *MaxEventBatchSize* && $item0 != *MaxPresenceMembersPerChannel* && $item0 != *MaxEventPayloadInKb* ]]'
 
 export APP_MANAGER_DYNAMODB_TABLE=bulk_b
 check "create-table bulk_b" 0 "$bin" create-table

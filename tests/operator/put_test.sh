@@ -19,9 +19,14 @@ JSON
 check "put --file the seed's app" 0 "$bin" put --file "$tmp/seed.json"
 expect "put: says it created it" '[[ $out == "created app \"app-id\"" ]]'
 written=$(raw_get puts app-id)
-expect "stored exactly as seed.mjs (SDK v3) stores it and as tests/data/seed_item.json: same attributes, types, B bytes" \
-  'same_items "$written" "$(raw_get apps app-id)" "$(cat "$data/seed_item.json")"'
-expect "flags as B true/false, Webhooks as S, numbers as N" '[[ $written == *"\"Enabled\":{\"B\":\"dHJ1ZQ==\"}"* && $written == *"\"EnableClientMessages\":{\"B\":\"ZmFsc2U=\"}"* && $written == *"\"Webhooks\":{\"S\":\"[]\"}"* && $written == *"\"MaxConnections\":{\"N\":\"-1\"}"* ]]'
+# The seed stores EnableUserAuthentication as B "false", which soketi reads as on (it keeps any B
+# but EnableClientMessages' as a truthy Buffer): put writes BOOL false there, and the rest as the seed.
+seed_fixed=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1])); i["EnableUserAuthentication"]={"BOOL":False}; print(json.dumps(i))' "$data/seed_item.json")
+expect "seed.mjs (SDK v3) stores tests/data/seed_item.json" 'same_items "$(raw_get apps app-id)" "$(cat "$data/seed_item.json")"'
+expect "stored as seed.mjs (SDK v3) stores it and as tests/data/seed_item.json, but for EnableUserAuthentication" \
+  'same_items "$written" "$seed_fixed"'
+expect "flags: Enabled B true, EnableClientMessages B false, EnableUserAuthentication BOOL false; Webhooks S, numbers N" '[[ $written == *"\"Enabled\":{\"B\":\"dHJ1ZQ==\"}"* && $written == *"\"EnableClientMessages\":{\"B\":\"ZmFsc2U=\"}"* && $written == *"\"EnableUserAuthentication\":{\"BOOL\":false}"* && $written == *"\"Webhooks\":{\"S\":\"[]\"}"* && $written == *"\"MaxConnections\":{\"N\":\"-1\"}"* ]]'
+check "audit of the table put wrote: soketi reads it as this library does" 0 "$bin" audit
 check "get of the written seed app" 0 "$bin" get --id app-id
 seed_get=$out
 check "get of the seed's own item" 0 env APP_MANAGER_DYNAMODB_TABLE=apps "$bin" get --id app-id
@@ -44,7 +49,7 @@ expect "round trip identical for every field" '[[ $out == "$full" ]]'
 check "get --key of it" 0 "$bin" get --key full-key
 expect "same by key" '[[ $out == "$full" ]]'
 stored=$(raw_get puts full-app)
-expect "stored types: Enabled B false, Webhooks S, decimals N" '[[ $stored == *"\"Enabled\":{\"B\":\"ZmFsc2U=\"}"* && $stored == *"\"Webhooks\":{\"S\":\"[{"* && $stored == *"\"MaxEventPayloadInKb\":{\"N\":\"250.25\"}"* && $stored == *"\"MaxPresenceMemberSizeInKb\":{\"N\":\"0.5\"}"* ]]'
+expect "stored types: Enabled BOOL false, Webhooks S, decimals N" '[[ $stored == *"\"Enabled\":{\"BOOL\":false}"* && $stored == *"\"Webhooks\":{\"S\":\"[{"* && $stored == *"\"MaxEventPayloadInKb\":{\"N\":\"250.25\"}"* && $stored == *"\"MaxPresenceMemberSizeInKb\":{\"N\":\"0.5\"}"* ]]'
 
 # The command-line form, every option.
 check "put with every option" 0 "$bin" put --id flag-app --key flag-key --secret flag-app-s3cret --disabled \
@@ -55,7 +60,7 @@ check "put with every option" 0 "$bin" put --id flag-app --key flag-key --secret
 check "get of it" 0 "$bin" get --id flag-app
 expect "same app as the file form, but for id, key and secret" '[[ $out == "${full//full-/flag-}" ]]'
 check "put with only --id --key --secret" 0 "$bin" put --id min-app --key min-key --secret min-app-s3cret
-attrs=$(raw_get puts min-app | grep -o '"[A-Za-z]*":{"[SNB]":' | cut -d'"' -f2 | sort | tr '\n' ' ')
+attrs=$(raw_get puts min-app | grep -o '"[A-Za-z]*":{"\(S\|N\|B\|BOOL\)":' | cut -d'"' -f2 | sort | tr '\n' ' ')
 expect "writes the seed's eleven attributes, the server-wide limits left to the reader" '[[ $attrs == "AppId AppKey AppSecret EnableClientMessages EnableUserAuthentication Enabled MaxBackendEventsPerSecond MaxClientEventsPerSecond MaxConnections MaxReadRequestsPerSecond Webhooks " ]]'
 printf '{"id":"null-app","key":"null-key","secret":"null-app-s3cret","maxEventBatchSize":null,"maxChannelNameLength":7}' > "$tmp/null.json"
 check "put --file with a null limit and a given one" 0 "$bin" put --file "$tmp/null.json"

@@ -344,10 +344,20 @@ BOOST_AUTO_TEST_CASE(encode_decode_round_trip) {
 BOOST_AUTO_TEST_CASE(encode_seed_app_matches_seed_item) {
     const auto item = seed();
     const auto encoded = pws::dynamodb::encode_app(decode_ok(item));
+    // As the seed, but for a false EnableUserAuthentication: the seed's B "false" there is a
+    // truthy Buffer to soketi (it converts only EnableClientMessages' bytes), BOOL false is off.
     for (auto& [attr, value] : item)
-        BOOST_TEST(encoded.at(attr) == value, attr << ": " << json::serialize(encoded.at(attr)));
+        if (attr != "EnableUserAuthentication")
+            BOOST_TEST(encoded.at(attr) == value, attr << ": " << json::serialize(encoded.at(attr)));
+    BOOST_TEST(encoded.at("EnableUserAuthentication") == json::parse(R"({"BOOL": false})"));
     BOOST_TEST(encoded.at("Enabled").at("B") == "dHJ1ZQ==");
     BOOST_TEST(encoded.at("EnableClientMessages").at("B") == "ZmFsc2U=");
+    App off = decode_ok(item);
+    off.enabled = false;
+    off.enable_user_authentication = true;
+    const auto flipped = pws::dynamodb::encode_app(off);
+    BOOST_TEST(flipped.at("Enabled") == json::parse(R"({"BOOL": false})"));
+    BOOST_TEST(flipped.at("EnableUserAuthentication").at("B") == "dHJ1ZQ==");
     BOOST_TEST(encoded.size() == 18u);  // every App attribute, defaults included
 }
 

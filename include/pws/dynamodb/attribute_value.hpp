@@ -39,9 +39,11 @@ PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, A
                                               std::string& diagnostic,
                                               const AppDefaults& defaults = {});
 
-/// Encodes an app the way existing readers expect: S strings, N numbers, flags as B holding the
-/// bytes "true"/"false" (base64 on the wire), Webhooks as an S holding a JSON array (soketi's
-/// field names). Every attribute is written, defaults included. Precondition: the two *InKb
+/// Encodes an app the way existing readers read it back the same: S strings, N numbers,
+/// Webhooks as an S holding a JSON array (soketi's field names), EnableClientMessages as B
+/// holding the bytes "true"/"false" (base64 on the wire), the other flags as B "true" when on and
+/// BOOL false when off (soketi reads any B value of Enabled or EnableUserAuthentication as on).
+/// Every attribute is written, defaults included. Precondition: the two *InKb
 /// values are finite (DynamoDB numbers cannot hold inf or NaN).
 PWS_DECL boost::json::object encode_app(const App& app);
 

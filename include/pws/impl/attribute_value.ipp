@@ -430,9 +430,17 @@ PWS_DECL boost::json::object encode_app(const App& app) {
     item.emplace("AppId", attribute("S", app.id));
     item.emplace("AppKey", attribute("S", app.key));
     item.emplace("AppSecret", attribute("S", app.secret));
-    // Soketi's seed stores flags as binary "true"/"false" and its reader expects exactly that.
-    for (auto& f : detail::app_flags)
-        item.emplace(f.pascal, attribute("B", detail::base64_encode(app.*f.member ? "true" : "false")));
+    // Flags as soketi reads them back the same. Its seed stores B "true"/"false", but its reader
+    // turns only EnableClientMessages' bytes into a boolean: any other B value stays a Buffer,
+    // which is truthy, so a false Enabled or EnableUserAuthentication must be BOOL false there
+    // (B "false" would read as on). True stays the seed's B "true".
+    for (auto& f : detail::app_flags) {
+        const bool on = app.*f.member;
+        if (on || f.member == &App::enable_client_messages)
+            item.emplace(f.pascal, attribute("B", detail::base64_encode(on ? "true" : "false")));
+        else
+            item.emplace(f.pascal, boost::json::object{{"BOOL", false}});
+    }
     for (auto& f : detail::app_ints)
         item.emplace(f.pascal, attribute("N", std::to_string(app.*f.member)));
     for (auto& f : detail::app_numbers)
