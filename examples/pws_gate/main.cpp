@@ -171,7 +171,14 @@ int main(int argc, char** argv) {
 
     net::io_context ioc(1);
     if (driver == "array") {
-        auto policy = static_file ? pws::StaticPolicy::from_file(*static_file, ec, why)
+        // A --static file's apps take the server-wide limits as the array driver's do: the
+        // config file's, then the variables'.
+        pws::AppDefaults defaults;
+        if (static_file && !pws::StaticPolicy::soketi_defaults(file_options, defaults, ec, why)) {
+            std::cerr << "pws-gate: " << why << "\n";
+            return 2;
+        }
+        auto policy = static_file ? pws::StaticPolicy::from_file(*static_file, ec, why, defaults)
                                   : pws::StaticPolicy::from_soketi(soketi_config, ec, why);
         if (ec) {
             std::cerr << "pws-gate: " << why << "\n";

@@ -144,6 +144,16 @@ describe('pws-gate picks its driver as soketi does', () => {
       });
   });
 
+  test('--static: its apps take the server-wide limit variables too', async () => {
+    const app = { appId: 'static-app', key: 'static-key', secret: 'static-secret-5b' };  // tests/gate/static_apps.json
+    const args = ['--static', new URL('./static_apps.json', import.meta.url).pathname];
+    await withGate({ args, env: { SOKETI_EVENT_MAX_NAME_LENGTH: '5' } }, async (gate) => {
+      const sdk = serverSdk(gate, app);
+      assert.equal((await sdk.trigger('c', 'five5', {})).status, 200);
+      await assert.rejects(sdk.trigger('c', 'six666', {}), (err) => err.status === 413);
+    });
+  });
+
   test('refusals: two spellings that disagree, an unknown driver, a broken config file (exit 2)', async () => {
     const broken = configFile('broken.json', { 'appManager.array.apps': [{ id: 'x', key: 'k' }] });
     for (const [opts, pattern] of [
