@@ -65,6 +65,10 @@ int fail(std::string_view what, const pws::dynamodb::response& r, std::string_vi
 /// Parses a positive integer option value; on failure says why in `why` (quoting `name`).
 bool parse_count(std::string_view name, const std::string& text, std::int64_t& out, std::string& why);
 
+/// Reads `--page-size N` (1 to 1,000,000) into `out`, which stays 0 (DynamoDB's own 1 MB pages)
+/// when the option is absent; on a bad value says why in `why`.
+bool page_size_option(const options& opts, std::int64_t& out, std::string& why);
+
 /// Called with each Scan page: the response body as sent and the page as parse_scan_page read it
 /// (with the configuration's server-wide limits). Returns exit_done to go on, anything else to
 /// stop the Scan with that exit code.

@@ -17,10 +17,8 @@ int cmd_audit(int argc, char** argv) {
     std::string why;
     auto opts = parse_options(argc, argv, 2, spec, why);
     if (!opts) return usage(why);
-    std::int64_t page_size = 0;  // 0: DynamoDB's own 1 MB pages
-    if (auto* p = opts->value("page-size"); p && !parse_count("page-size", *p, page_size, why))
-        return usage(why);
-    if (page_size > 1'000'000) return usage("--page-size takes at most 1000000");
+    std::int64_t page_size = 0;
+    if (!page_size_option(*opts, page_size, why)) return usage(why);
 
     return run([&](pws::dynamodb::client& client) -> boost::asio::awaitable<int> {
         const std::string& table = client.config().table;

@@ -110,6 +110,16 @@ bool parse_count(std::string_view name, const std::string& text, std::int64_t& o
     return true;
 }
 
+bool page_size_option(const options& opts, std::int64_t& out, std::string& why) {
+    out = 0;
+    if (auto* p = opts.value("page-size"); p && !parse_count("page-size", *p, out, why)) return false;
+    if (out > 1'000'000) {
+        why = "--page-size takes at most 1000000";
+        return false;
+    }
+    return true;
+}
+
 boost::asio::awaitable<int> scan_table(pws::dynamodb::client& client, std::int64_t page_size,
                                        std::string_view projection, page_handler on_page) {
     const std::string& table = client.config().table;
