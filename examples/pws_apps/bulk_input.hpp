@@ -1,6 +1,7 @@
 // What `pws-apps import` reads: JSON lines or one JSON array of apps in any of soketi's
-// spellings (get's camelCase, DynamoDB's PascalCase, its SQL tables' snake_case columns), each
-// checked and encoded before anything is written, and the problems that refuse the import.
+// spellings (get's camelCase, DynamoDB's PascalCase, its SQL tables' snake_case columns; the id,
+// key and secret only as id, key, secret), each checked and encoded before anything is written,
+// and the problems that refuse the import.
 #pragma once
 
 #include <pws/app.hpp>

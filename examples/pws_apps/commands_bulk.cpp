@@ -6,6 +6,7 @@
 #include "cli.hpp"
 
 #include <pws/app_json.hpp>
+#include <pws/detail/app_fields.hpp>
 #include <pws/detail/protocol.hpp>
 #include <pws/detail/scan.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
@@ -226,6 +227,28 @@ std::vector<std::pair<std::size_t, std::size_t>> cut_batches(const std::vector<i
     return out;
 }
 
+// Erases from `json` (app_to_json's) the server-wide limits `item` (as stored) does not set under
+// any spelling (a NULL counts as not set, as in the decoder).
+void drop_unset_limits(const boost::json::object& item, boost::json::object& json) {
+    auto set = [&](const auto& field) {
+        for (std::string_view name : field.names())
+            if (auto* v = name.empty() ? nullptr : item.if_contains(name)) {
+                auto* o = v->if_object();
+                if (!(o && o->size() == 1 && o->contains("NULL"))) return true;
+            }
+        return false;
+    };
+    auto visit = [&](const auto& table) {
+        for (auto& f : table)
+            if (std::find(pws::detail::server_wide_fields.begin(), pws::detail::server_wide_fields.end(), f.camel) !=
+                    pws::detail::server_wide_fields.end() &&
+                !set(f))
+                json.erase(f.camel);
+    };
+    visit(pws::detail::app_ints);
+    visit(pws::detail::app_numbers);
+}
+
 }  // namespace
 
 int cmd_export(int argc, char** argv) {
@@ -239,8 +262,14 @@ int cmd_export(int argc, char** argv) {
 
     return run([&](ddb::client& client) -> boost::asio::awaitable<int> {
         std::size_t exported = 0, unreadable = 0;
-        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view, pws::detail::scan_page& page) {
-            for (auto& item : page.items) {
+        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view body, pws::detail::scan_page& page) {
+            // The items as stored (parse_scan_page keeps every one, in order): a limit an item
+            // leaves to the server-wide setting is left out of its line too, so that importing
+            // the export does not pin today's setting into it.
+            const auto doc = boost::json::parse(body);
+            const auto& stored = doc.as_object().at("Items").as_array();
+            for (std::size_t i = 0; i < page.items.size(); ++i) {
+                auto& item = page.items[i];
                 if (!item.ok()) {
                     // One bad item must not hide the others: name it, go on, and exit 2.
                     std::string diag = item.diagnostic;  // the decoder withholds the secret;
@@ -250,6 +279,7 @@ int cmd_export(int argc, char** argv) {
                     continue;
                 }
                 auto json = pws::app_to_json(*item.app);
+                drop_unset_limits(stored[i].as_object(), json);
                 if (!show_secrets) json["secret"] = masked_secret;
                 std::cout << boost::json::serialize(json) << "\n";
                 ++exported;

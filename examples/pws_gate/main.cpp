@@ -8,9 +8,11 @@
 //   pws-gate --static apps.json                      apps from a JSON list of apps
 //
 // The driver is picked as soketi picks it: --driver, else APP_MANAGER_DRIVER (or
-// SOKETI_APP_MANAGER_DRIVER), else the config file's appManager.driver; with none of them,
-// DynamoDB when any APP_MANAGER_DYNAMODB_* variable is set, else the array driver with soketi's
-// default app (app-id / app-key / app-secret, or SOKETI_DEFAULT_APP_*).
+// SOKETI_APP_MANAGER_DRIVER), else the config file's appManager.driver; with none of them, one
+// rule of our own: DynamoDB when any APP_MANAGER_DYNAMODB_* variable is set (soketi would still
+// use its array driver), else the array driver with soketi's default app (app-id / app-key /
+// app-secret, or SOKETI_DEFAULT_APP_*). An app served with soketi's public secret "app-secret"
+// is named in a warning at start.
 //
 // One io_context, one thread, coroutines throughout. With port 0 the OS picks a free port; the
 // first line on stdout says which ("pws-gate: listening on 127.0.0.1:PORT ..."). SIGINT/SIGTERM
@@ -20,6 +22,7 @@
 #include <pws/app_manager.hpp>
 #include <pws/cache_config.hpp>
 #include <pws/detail/env.hpp>
+#include <pws/app_json.hpp>
 #include <pws/detail/soketi_options.hpp>
 #include <pws/policies/cached.hpp>
 #include <pws/policies/dynamodb.hpp>
@@ -188,6 +191,13 @@ int main(int argc, char** argv) {
                                     : soketi_config.empty() ? std::string("array driver (environment)")
                                                              : "array driver, soketi config " + soketi_config) +
                                    ", " + std::to_string(policy.size()) + " app(s)";
+        // soketi's built-in secret is public: anyone can sign for an app that still has it.
+        policy.for_each([](const pws::App& a) {
+            if (a.secret == "app-secret")
+                gate::log_line("pws-gate: WARNING: app " + pws::detail::quote_for_diagnostic(a.id) +
+                               " has soketi's public default secret \"app-secret\"; set DEFAULT_APP_SECRET "
+                               "(or the app's secret) before serving real traffic");
+        });
         static_apps apps(std::move(policy));
         return serve(ioc, apps, *listen, source);
     }
@@ -212,7 +222,24 @@ int main(int argc, char** argv) {
             std::cerr << "pws-gate: " << why << "\n";
             return 2;
         }
-        const auto cache = pws::CacheConfig::from_env();
+        auto cache = pws::CacheConfig::from_env();
+        // The config file's appManager.cache.enabled / .ttl where no variable says otherwise.
+        if (auto* v = pws::detail::option_get(file_options, "appManager.cache.enabled");
+            v && !pws::detail::env_either("APP_MANAGER_CACHE_ENABLED")) {
+            if (!v->is_bool()) {
+                std::cerr << "pws-gate: " << soketi_config << ": appManager.cache.enabled: expected true or false\n";
+                return 2;
+            }
+            cache.enabled = v->get_bool();
+        }
+        if (auto* v = pws::detail::option_get(file_options, "appManager.cache.ttl");
+            v && !pws::detail::env_either("APP_MANAGER_CACHE_TTL")) {
+            if (!v->is_int64() || v->get_int64() < -1) {
+                std::cerr << "pws-gate: " << soketi_config << ": appManager.cache.ttl: expected whole seconds, or -1\n";
+                return 2;
+            }
+            cache.ttl = std::chrono::seconds(v->get_int64());
+        }
         source = "DynamoDB table " + cfg.table + " at " + (cfg.endpoint.empty() ? "region " + cfg.region : cfg.endpoint) +
                  (cache.enabled ? ", cached" : ", not cached");
         apps.emplace(cache, ioc.get_executor(), cfg);

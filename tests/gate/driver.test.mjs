@@ -43,9 +43,10 @@ function soketiDynamoEnv() {
 }
 
 describe('pws-gate picks its driver as soketi does', () => {
-  test('nothing set: the array driver with soketi\'s default app (app-key)', async () => {
+  test('nothing set: the array driver with soketi\'s default app (app-key), with a warning', async () => {
     await withGate({}, async (gate) => {
       assert.match(gate.log(), /apps: array driver \(environment\), 1 app/);
+      assert.match(gate.log(), /WARNING: app "app-id" has soketi's public default secret/);
       await connects(gate, 'app-key');
       await refused(gate, DYNAMO_ONLY_KEY);
     });
@@ -59,6 +60,7 @@ describe('pws-gate picks its driver as soketi does', () => {
     };
     await withGate({ env }, async (gate) => {
       await refused(gate, 'app-key');
+      assert.doesNotMatch(gate.log(), /WARNING/);
       await withClient(gate, app.key, {}, async (c) => {
         const ch = await subscribed(c, 'env-channel');
         const got = nextEvent(ch, 'hello');
@@ -139,9 +141,21 @@ describe('pws-gate picks its driver as soketi does', () => {
     });
     await withGate({ args: ['--soketi-config', dynamo], env: { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: AWS_SECRET } },
       async (gate) => {
-        assert.match(gate.log(), new RegExp(`DynamoDB table ${e.APP_MANAGER_DYNAMODB_TABLE} at `));
+        assert.match(gate.log(), new RegExp(`DynamoDB table ${e.APP_MANAGER_DYNAMODB_TABLE} at .*, not cached`));
         await connects(gate, DYNAMO_ONLY_KEY);
       });
+    // The file's appManager.cache.* too, unless a variable says otherwise.
+    const cached = configFile('cached.json', {
+      'appManager.driver': 'dynamodb', 'appManager.dynamodb.table': e.APP_MANAGER_DYNAMODB_TABLE,
+      'appManager.dynamodb.endpoint': e.APP_MANAGER_DYNAMODB_ENDPOINT, 'appManager.cache.enabled': true,
+      'appManager.cache.ttl': 60,
+    });
+    const creds = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: AWS_SECRET };
+    await withGate({ args: ['--soketi-config', cached], env: creds }, async (gate) => {
+      assert.match(gate.log(), /, cached\)/);
+    });
+    await withGate({ args: ['--soketi-config', cached], env: { ...creds, SOKETI_APP_MANAGER_CACHE_ENABLED: 'false' } },
+      async (gate) => { assert.match(gate.log(), /, not cached\)/); });
   });
 
   test('--static: its apps take the server-wide limit variables too', async () => {

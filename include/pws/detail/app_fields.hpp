@@ -27,7 +27,7 @@ struct app_field {
     std::string_view snake;   ///< the SQL column; empty when it is the camel name
     T App::*member;
 
-    /// The spellings, in soketi's order, skipping an empty snake name.
+    /// The spellings, in soketi's order (snake empty when it is the camel name: skip it).
     constexpr std::array<std::string_view, 3> names() const { return {camel, pascal, snake}; }
 };
 
@@ -62,6 +62,13 @@ inline constexpr std::array<app_field<double>, 2> app_numbers{{
 }};
 
 inline constexpr app_field<std::vector<Webhook>> app_webhooks{"webhooks", "Webhooks", "", &App::webhooks};
+
+/// The fields a record may leave to the server-wide settings (AppDefaults), by camel name.
+inline constexpr std::array<std::string_view, 7> server_wide_fields{
+    "maxPresenceMembersPerChannel", "maxPresenceMemberSizeInKb", "maxChannelNameLength",
+    "maxEventChannelsAtOnce",       "maxEventNameLength",        "maxEventPayloadInKb",
+    "maxEventBatchSize",
+};
 
 /// The diagnostic for two spellings of one field holding different values.
 inline std::string conflicting_spellings(std::string_view first, std::string_view second) {

@@ -152,8 +152,9 @@ public:
     ///     _MAX_CLIENT_EVENTS_PER_SEC, _MAX_READ_REQ_PER_SEC, _USER_AUTHENTICATION, _WEBHOOKS
     ///     (each as X or SOKETI_X; a value that parses as JSON is that JSON) set the first app.
     /// Limits an app leaves out take the file's presence.*, channelLimits.* and eventLimits.*,
-    /// overridden by AppDefaults::from_env()'s variables. Unlike soketi, an app without a secret
-    /// is refused (soketi would sign with "app-secret"). Errors as from_json (invalid_config for a
+    /// overridden by AppDefaults::from_env()'s variables. As in soketi, the built-in app keeps its
+    /// public secret "app-secret" unless DEFAULT_APP_SECRET replaces it; unlike soketi, an app of
+    /// the file without a secret is refused (soketi would sign with "app-secret"). Errors as from_json (invalid_config for a
     /// variable or option that cannot be read, naming it).
     static StaticPolicy from_soketi(const std::string& config_file, boost::system::error_code& ec,
                                     std::string& diagnostic) {
@@ -207,7 +208,9 @@ public:
             if (auto e = app_from_json(arr[i], apps[i], why, defaults))
                 return failure(ec, diagnostic, "appManager.array.apps[" + std::to_string(i) + "]: " + why, e);
         }
-        return from_apps(std::move(apps), ec, diagnostic);
+        auto policy = from_apps(std::move(apps), ec, diagnostic);
+        if (ec && diagnostic.starts_with("apps[")) diagnostic.insert(0, "appManager.array.");
+        return policy;
     }
 
     /// soketi's default app with the environment's DEFAULT_APP_* and limit variables, as a soketi
@@ -310,6 +313,12 @@ public:
 
     /// The number of apps held.
     std::size_t size() const noexcept { return by_id_.size(); }
+
+    /// Calls `f(const App&)` for every app held, in no particular order (e.g. to check them).
+    template <class F>
+    void for_each(F&& f) const {
+        for (auto& entry : by_id_) f(*entry.second);
+    }
 
 private:
     // The whole of `path` (at most max_file_size bytes) into `text`.
