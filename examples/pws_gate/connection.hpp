@@ -4,6 +4,7 @@
 #pragma once
 
 #include "hub.hpp"
+#include "log.hpp"
 #include "pusher_protocol.hpp"
 #include "signatures.hpp"
 
@@ -143,8 +144,15 @@ private:
         const std::string auth = pusher::string_member(d, "auth");
         const bool presence = pusher::kind_of(channel) == pusher::channel_kind::presence;
         const std::string channel_data = presence ? pusher::string_member(d, "channel_data") : std::string{};
-        if (!channel_auth_ok(auth, app_->key, app_->secret, socket_id, channel, channel_data))
+        switch (check_channel_auth(auth, app_->key, app_->secret, socket_id, channel, channel_data)) {
+        case channel_auth_check::ok: break;
+        case channel_auth_check::crypto_failed:
+            // Fail closed, and tell the operator: no private subscription can succeed now.
+            log_line("ws app=" + app_->id + " socket=" + socket_id + " subscription to " + channel +
+                     " refused: OpenSSL could not compute HMAC-SHA256");
             return refuse("AuthError", "Invalid signature", 401);
+        case channel_auth_check::refused: return refuse("AuthError", "Invalid signature", 401);
+        }
         if (!presence) {
             h.subscribe(*this, channel);
             return deliver(std::make_shared<const std::string>(pusher::subscription_succeeded(channel)));

@@ -47,6 +47,7 @@ inline std::optional<api_path> parse_path(std::string_view path) {
 struct reply {
     int status;
     std::string body;
+    std::string note = {};  ///< for the log line only (e.g. why a signature could not be checked)
 };
 
 /// A JSON error body: {"error":"..."}.
@@ -98,8 +99,12 @@ inline std::optional<reply> read_event(const boost::json::value& v, const pws::A
 inline reply handle(const api_path& p, const pws::App& app, std::string_view path, std::string_view query,
                     std::string_view body, hub& h, std::int64_t now_s) {
     const auto params = parse_query(query);
-    if (auto a = check_api_signature("POST", path, params, body, app.key, app.secret, now_s); a != api_auth::ok)
-        return fail(401, to_string(a));
+    if (auto a = check_api_signature("POST", path, params, body, app.key, app.secret, now_s); a != api_auth::ok) {
+        reply r = fail(401, to_string(a));
+        // Fail closed, and say so once: the operator must learn that no request can be accepted.
+        if (a == api_auth::crypto_failed) r.note = "refused: OpenSSL could not compute HMAC-SHA256/MD5";
+        return r;
+    }
     if (!app.enabled) return fail(403, "the app is disabled");
 
     boost::system::error_code ec;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "connection.hpp"
+#include "log.hpp"
 #include "http_api.hpp"
 
 #include <pws/app_manager.hpp>
@@ -31,9 +32,6 @@ namespace gate {
 
 namespace http = beast::http;
 using tcp = net::ip::tcp;
-
-/// Writes one line to stdout at once (operators and tests read it live).
-inline void log_line(const std::string& s) { std::cout << s << std::endl; }
 
 /// Knobs of the server; the defaults are Pusher's.
 struct server_options {
@@ -134,7 +132,7 @@ private:
         if (r.status == 503) res.set(http::field::retry_after, "1");
         res.body() = std::move(r.body);
         log_line("http " + peer + " " + std::string(req.method_string()) + " " + std::string(path) + " " +
-                 std::to_string(r.status));
+                 std::to_string(r.status) + (r.note.empty() ? "" : " " + r.note));
         co_return res;
     }
 

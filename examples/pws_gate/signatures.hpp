@@ -17,6 +17,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,20 +37,29 @@ inline std::string to_hex(const unsigned char* p, std::size_t n) {
     return out;
 }
 
-/// hex(HMAC-SHA256(key, data)).
-inline std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+// Both digests are checked: under an OpenSSL configuration that cannot compute them (FIPS-only
+// properties without the FIPS provider, say) they give nothing, and every check that needs them
+// refuses. An unchecked failure would make the expected signature "", which an empty
+// auth_signature matches: a signature check failing open.
+
+/// hex(HMAC-SHA256(key, data)), or nothing when OpenSSL cannot compute it.
+inline std::optional<std::string> hmac_sha256_hex(std::string_view key, std::string_view data) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &n);
+    if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        !HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+              reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &n) ||
+        n != 32)
+        return std::nullopt;
     return to_hex(mac, n);
 }
 
-/// hex(MD5(data)): the HTTP API's body_md5 (a checksum, not a security measure).
-inline std::string md5_hex(std::string_view data) {
+/// hex(MD5(data)): the HTTP API's body_md5 (a checksum, not a security measure); nothing when
+/// OpenSSL cannot compute it.
+inline std::optional<std::string> md5_hex(std::string_view data) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    EVP_Digest(data.data(), data.size(), md, &n, EVP_md5(), nullptr);
+    if (EVP_Digest(data.data(), data.size(), md, &n, EVP_md5(), nullptr) != 1 || n != 16) return std::nullopt;
     return to_hex(md, n);
 }
 
@@ -58,20 +69,36 @@ inline bool constant_time_equal(std::string_view a, std::string_view b) {
 }
 
 /// The `auth` a subscription to a private channel (channel_data empty) or a presence channel
-/// must carry.
-inline std::string channel_auth(std::string_view key, std::string_view secret, std::string_view socket_id,
-                                std::string_view channel, std::string_view channel_data = {}) {
+/// must carry; nothing when OpenSSL cannot compute it.
+inline std::optional<std::string> channel_auth(std::string_view key, std::string_view secret,
+                                               std::string_view socket_id, std::string_view channel,
+                                               std::string_view channel_data = {}) {
     std::string to_sign;
     to_sign.append(socket_id).append(":").append(channel);
     if (!channel_data.empty()) to_sign.append(":").append(channel_data);
-    return std::string(key) + ":" + hmac_sha256_hex(secret, to_sign);
+    auto mac = hmac_sha256_hex(secret, to_sign);
+    if (!mac) return std::nullopt;
+    return std::string(key) + ":" + *mac;
 }
 
-/// Whether `auth` is channel_auth(...) for these values.
+/// What a subscription's `auth` is worth.
+enum class channel_auth_check { ok, refused, crypto_failed };
+
+/// Whether `auth` is channel_auth(...) for these values; crypto_failed (a refusal too) when the
+/// signature cannot be computed.
+inline channel_auth_check check_channel_auth(std::string_view auth, std::string_view key, std::string_view secret,
+                                             std::string_view socket_id, std::string_view channel,
+                                             std::string_view channel_data = {}) {
+    const auto expected = channel_auth(key, secret, socket_id, channel, channel_data);
+    if (!expected) return channel_auth_check::crypto_failed;
+    return constant_time_equal(auth, *expected) ? channel_auth_check::ok : channel_auth_check::refused;
+}
+
+/// check_channel_auth(...) == ok.
 inline bool channel_auth_ok(std::string_view auth, std::string_view key, std::string_view secret,
                             std::string_view socket_id, std::string_view channel,
                             std::string_view channel_data = {}) {
-    return constant_time_equal(auth, channel_auth(key, secret, socket_id, channel, channel_data));
+    return check_channel_auth(auth, key, secret, socket_id, channel, channel_data) == channel_auth_check::ok;
 }
 
 /// One decoded query parameter.
@@ -118,7 +145,7 @@ inline const std::string* find_param(const std::vector<query_param>& params, std
 inline const std::string* find_param(std::vector<query_param>&& params, std::string_view name) = delete;
 
 /// Why an HTTP API request's signature was refused (ok = accepted).
-enum class api_auth { ok, missing_param, wrong_key, bad_version, bad_timestamp, bad_body_md5, bad_signature };
+enum class api_auth { ok, missing_param, wrong_key, bad_version, bad_timestamp, bad_body_md5, bad_signature, crypto_failed };
 
 /// A one-line reason for the 401 body (never echoes what the signature should have been).
 inline const char* to_string(api_auth a) {
@@ -130,6 +157,7 @@ inline const char* to_string(api_auth a) {
     case api_auth::bad_timestamp: return "auth_timestamp is more than 600 s from the server's time";
     case api_auth::bad_body_md5: return "body_md5 does not match the body";
     case api_auth::bad_signature: return "invalid auth_signature";
+    case api_auth::crypto_failed: return "the server cannot check signatures now";
     }
     return "?";
 }
@@ -168,10 +196,14 @@ inline api_auth check_api_signature(std::string_view method, std::string_view pa
     if (ec != std::errc{} || p != ts->data() + ts->size() || t < now - 600 || t > now + 600)
         return api_auth::bad_timestamp;
     const std::string* md5 = find_param(params, "body_md5");
-    if (!body.empty() || md5)
-        if (!md5 || !constant_time_equal(*md5, md5_hex(body))) return api_auth::bad_body_md5;
-    const std::string expected = hmac_sha256_hex(app_secret, api_string_to_sign(method, path, params));
-    return constant_time_equal(*signature, expected) ? api_auth::ok : api_auth::bad_signature;
+    if (!body.empty() || md5) {
+        const auto actual = md5_hex(body);
+        if (!actual) return api_auth::crypto_failed;
+        if (!md5 || !constant_time_equal(*md5, *actual)) return api_auth::bad_body_md5;
+    }
+    const auto expected = hmac_sha256_hex(app_secret, api_string_to_sign(method, path, params));
+    if (!expected) return api_auth::crypto_failed;
+    return constant_time_equal(*signature, *expected) ? api_auth::ok : api_auth::bad_signature;
 }
 
 }  // namespace gate
