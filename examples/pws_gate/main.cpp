@@ -31,12 +31,15 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <charconv>
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 namespace {
 
@@ -55,6 +58,8 @@ int usage(const std::string& why) {
               << "  --driver array|dynamodb where apps come from (default: as soketi picks, see README)\n"
               << "  --soketi-config FILE    a soketi config.json: its driver, apps, DynamoDB settings, limits\n"
               << "  --static FILE           apps from FILE (a JSON list of apps), the array driver\n"
+              << "  --max-connections N     TCP connections open at once (default: the descriptor limit - 64)\n"
+              << "  --handshake-timeout S   a new connection's first request within S seconds (default 10)\n"
               << "environment (driver): APP_MANAGER_DRIVER; (array) DEFAULT_APP_ID, DEFAULT_APP_KEY,\n"
               << "  DEFAULT_APP_SECRET, DEFAULT_APP_..., limits PRESENCE_MAX_MEMBERS, EVENT_MAX_..., ...\n"
               << "environment (DynamoDB): APP_MANAGER_DYNAMODB_TABLE, APP_MANAGER_DYNAMODB_REGION,\n"
@@ -81,10 +86,11 @@ std::optional<tcp::endpoint> parse_listen(std::string_view s) {
 
 // Serves until SIGINT/SIGTERM, then gives connections up to 5 s to close and stops.
 template <class Apps>
-int serve(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, const std::string& source) {
+int serve(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, const gate::server_options& opt,
+          const std::string& source) {
     std::optional<gate::server<Apps>> srv;
     try {
-        srv.emplace(ioc, apps, listen);
+        srv.emplace(ioc, apps, listen, opt);
     } catch (const boost::system::system_error& e) {
         std::cerr << "pws-gate: cannot listen on " << listen << ": " << e.code().message() << "\n";
         return 1;
@@ -142,9 +148,26 @@ int main(int argc, char** argv) {
     std::string listen_arg = "127.0.0.1:6001";
     std::optional<std::string> static_file, driver_flag;
     std::string soketi_config;
+    gate::server_options opt;
+    // A positive whole number (at most `max`) for option `name`, or a usage error.
+    auto count = [&](std::string_view name, const char* text, std::uint64_t max, auto& into) {
+        std::uint64_t v = 0;
+        const std::string_view s(text);
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc{} || p != s.data() + s.size() || v == 0 || v > max) return false;
+        into = static_cast<std::remove_reference_t<decltype(into)>>(v);
+        return true;
+    };
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
+        std::uint64_t seconds = 0;
         if (a == "--listen" && i + 1 < argc) listen_arg = argv[++i];
+        else if (a == "--max-connections" && i + 1 < argc) {
+            if (!count(a, argv[++i], 10'000'000, opt.max_connections)) return usage("--max-connections takes a whole number from 1");
+        } else if (a == "--handshake-timeout" && i + 1 < argc) {
+            if (!count(a, argv[++i], 3600, seconds)) return usage("--handshake-timeout takes whole seconds, 1 to 3600");
+            opt.handshake_timeout = std::chrono::seconds(seconds);
+        }
         else if (a == "--static" && i + 1 < argc) static_file = argv[++i];
         else if (a == "--driver" && i + 1 < argc) driver_flag = argv[++i];
         else if (a == "--soketi-config" && i + 1 < argc) soketi_config = argv[++i];
@@ -199,7 +222,7 @@ int main(int argc, char** argv) {
                                "(or the app's secret) before serving real traffic");
         });
         static_apps apps(std::move(policy));
-        return serve(ioc, apps, *listen, source);
+        return serve(ioc, apps, *listen, opt, source);
     }
     std::optional<dynamodb_apps> apps;
     std::string source;
@@ -247,5 +270,5 @@ int main(int argc, char** argv) {
         std::cerr << "pws-gate: " << e.what() << "\n";
         return 2;
     }
-    return serve(ioc, *apps, *listen, source);
+    return serve(ioc, *apps, *listen, opt, source);
 }

@@ -21,6 +21,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <random>
@@ -33,12 +38,22 @@ namespace gate {
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
+/// Connections the gate may hold: the descriptor limit, less 64 for the driver's connections,
+/// logs and files (at least 1).
+inline std::size_t default_max_connections() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 65536;
+    return lim.rlim_cur > 128 ? static_cast<std::size_t>(lim.rlim_cur - 64) : std::max<std::size_t>(1, lim.rlim_cur / 2);
+}
+
 /// Knobs of the server; the defaults are Pusher's.
 struct server_options {
     int activity_timeout_s = 120;                      ///< sent in connection_established
     std::size_t max_message_bytes = 256 * 1024;        ///< largest client frame accepted
     std::size_t max_body_bytes = 2 * 1024 * 1024;      ///< largest HTTP API body accepted
-    std::chrono::seconds http_timeout{30};             ///< a request must arrive within this
+    std::chrono::seconds http_timeout{30};             ///< a keep-alive request must arrive within this
+    std::chrono::seconds handshake_timeout{10};        ///< a new connection's first request, within this
+    std::size_t max_connections = default_max_connections(); ///< TCP connections open at once, at most
 };
 
 /// A Pusher-protocol server whose apps come from `Apps` (a pws::AppManager<...>).
@@ -51,12 +66,39 @@ public:
     /// The address actually bound (the port, when 0 was asked for).
     tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
-    /// Accepts connections until shutdown().
+    /// Accepts connections until shutdown(). Out of descriptors (EMFILE, ENFILE, ENOBUFS,
+    /// ENOMEM) it waits 100 ms before trying again rather than spin, saying so once per episode;
+    /// over max_connections a new connection is closed at once.
     net::awaitable<void> run() {
+        net::steady_timer backoff(ioc_);
+        bool exhausted = false;
+        std::uint64_t refused_full = 0;
         for (;;) {
             auto [ec, sock] = co_await acceptor_.async_accept(nothrow);
             if (stopping_) co_return;
-            if (ec) continue;  // e.g. out of file descriptors: keep serving the others
+            if (ec == boost::system::errc::too_many_files_open || ec == boost::system::errc::too_many_files_open_in_system ||
+                ec == boost::system::errc::no_buffer_space || ec == boost::system::errc::not_enough_memory) {
+                if (!exhausted)
+                    log_line("pws-gate: cannot accept (" + ec.message() + ") with " + std::to_string(live_) +
+                             " connections open; retrying every 100 ms");
+                exhausted = true;
+                backoff.expires_after(std::chrono::milliseconds(100));
+                co_await backoff.async_wait(nothrow);
+                continue;
+            }
+            if (ec) continue;  // the peer gave up before we accepted (ECONNABORTED): next one
+            if (exhausted) log_line("pws-gate: accepting again, " + std::to_string(live_) + " connections open");
+            exhausted = false;
+            if (live_ >= opt_.max_connections) {
+                // Full: close at once (a client retries elsewhere) rather than hold a descriptor.
+                if (refused_full++ % 1000 == 0)
+                    log_line("pws-gate: " + std::to_string(opt_.max_connections) +
+                             " connections open (--max-connections): new connections are closed; " +
+                             std::to_string(refused_full) + " so far");
+                beast::error_code ignored;
+                sock.close(ignored);
+                continue;
+            }
             net::co_spawn(ioc_, session(std::move(sock)), net::detached);
         }
     }
@@ -82,10 +124,12 @@ private:
         beast::tcp_stream stream(std::move(sock));
         beast::flat_buffer buf;
         http_streams_.insert(&stream);
-        for (;;) {
+        // A connection that sends nothing gets handshake_timeout, not the keep-alive timeout: idle
+        // sockets must not hold descriptors for long.
+        for (bool first = true;; first = false) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(opt_.max_body_bytes);
-            stream.expires_after(opt_.http_timeout);
+            stream.expires_after(first ? opt_.handshake_timeout : opt_.http_timeout);
             auto [ec, n] = co_await http::async_read(stream, buf, parser, nothrow);
             if (ec || stopping_) break;
             auto req = parser.release();
@@ -141,7 +185,7 @@ private:
         websocket::stream<beast::tcp_stream> ws(std::move(stream));
         beast::get_lowest_layer(ws).expires_never();  // the websocket's own timeouts take over
         websocket::stream_base::timeout t{};
-        t.handshake_timeout = std::chrono::seconds(10);
+        t.handshake_timeout = opt_.handshake_timeout;
         t.idle_timeout = std::chrono::seconds(opt_.activity_timeout_s + 30);
         t.keep_alive_pings = true;
         ws.set_option(t);

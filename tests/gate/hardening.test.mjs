@@ -1,9 +1,9 @@
-// pws-gate fails closed when OpenSSL cannot compute signatures, and its log cannot be forged
-// (issue 19, first and fourth points). Run by CTest: node --test hardening.test.mjs.
+// pws-gate fails closed when OpenSSL cannot compute signatures, its log cannot be forged, and it
+// neither spins nor stalls out of descriptors (issue 19, points 1, 3 and 4). Run by CTest: node --test hardening.test.mjs.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,88 @@ describe('pws-gate log lines', () => {
       assert.match(gate.log(), /connected/);
       const bad = client(gate, 'no-such-key');
       try { assert.equal((await closeCode(bad)).code, 4001); } finally { bad.disconnect(); }
+    });
+  });
+});
+
+// Starts pws-gate under `ulimit -n nofile` (bash), resolves like startGate.
+async function startLimitedGate(nofile, args = []) {
+  const proc = spawn('bash', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, process.env.PWS_GATE_BIN,
+    '--listen', '127.0.0.1:0', ...STATIC, ...args], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  const port = await within(10000, 'pws-gate to listen', new Promise((resolve, reject) => {
+    proc.stdout.on('data', () => { const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    proc.on('exit', (code) => reject(new Error(`pws-gate exited with ${code}: ${out}`)));
+  }));
+  return { proc, port, log: () => out, kill: () => proc.kill('SIGKILL') };
+}
+
+// User + system CPU seconds of process `pid` so far (/proc/PID/stat, clock ticks of 1/100 s).
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+// Opens `n` TCP connections that send nothing; resolves with the sockets once all are connected
+// (or refused: a full server may close them).
+function idleConnections(port, n) {
+  return Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', () => resolve(s));
+  })));
+}
+
+describe('pws-gate out of descriptors, and idle connections', () => {
+  // Out of descriptors (the cap set above the limit): EMFILE on accept must not spin.
+  // With the default cap (from the limit) the gate closes the extra ones instead.
+  for (const [title, args, pattern] of [
+    ['EMFILE (--max-connections above the limit)', ['--max-connections', '1000'], /cannot accept \(Too many open files\)/],
+    ['the default cap from the limit', [], /connections open \(--max-connections\): new connections are closed/],
+  ]) {
+    test(`ulimit -n 64 and 120 idle connections, ${title}: no busy loop, and service comes back`, async () => {
+      const gate = await startLimitedGate(64, ['--handshake-timeout', '2', ...args]);
+      let idle = [];
+      try {
+        idle = await idleConnections(gate.port, 120);
+        await new Promise((r) => setTimeout(r, 300));
+        const cpu0 = cpuSeconds(gate.proc.pid), t0 = Date.now();
+        await new Promise((r) => setTimeout(r, 1000));
+        const share = (cpuSeconds(gate.proc.pid) - cpu0) / ((Date.now() - t0) / 1000);
+        assert.ok(share < 0.05, `pws-gate used ${(share * 100).toFixed(1)}% of a CPU while full`);
+        assert.match(gate.log(), pattern);
+        // Every idle one is closed by the gate (at once over the cap, else after
+        // --handshake-timeout); then a real client gets in.
+        await within(20000, 'every idle connection closed by the gate', Promise.all(idle.map((s) =>
+          new Promise((resolve) => { if (s.destroyed) resolve(); else s.on('close', resolve); }))));
+        const c = client(gate, APP.key);
+        try { await stateReached(c, 'connected', 10000); } finally { c.disconnect(); }
+      } finally {
+        for (const s of idle) s.destroy();
+        gate.kill();
+      }
+    });
+  }
+
+  test('--max-connections 5: the sixth is closed at once, the five idle ones after the handshake timeout', async () => {
+    await withGate({ args: [...STATIC, '--max-connections', '5', '--handshake-timeout', '1'] }, async (gate) => {
+      const five = await idleConnections(gate.port, 5);
+      await new Promise((r) => setTimeout(r, 200));
+      const sixth = await idleConnections(gate.port, 1);
+      const closedAt = (s) => new Promise((resolve) => {
+        if (s.destroyed || s.readyState === 'closed') resolve(Date.now());
+        s.on('close', () => resolve(Date.now()));
+      });
+      const t0 = Date.now();
+      const sixthClosed = await within(1000, 'the sixth closed', closedAt(sixth[0]));
+      assert.ok(sixthClosed - t0 < 900, 'the sixth connection was held');
+      const idleClosed = await within(5000, 'the idle ones closed', Promise.all(five.map(closedAt)));
+      assert.ok(Math.min(...idleClosed) - t0 >= 500, 'idle connections closed before the handshake timeout');
+      assert.match(gate.log(), /5 connections open \(--max-connections\)/);
+      const c = client(gate, APP.key);
+      try { await stateReached(c, 'connected'); } finally { c.disconnect(); }
     });
   });
 });
