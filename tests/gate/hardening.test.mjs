@@ -126,7 +126,7 @@ async function startLimitedGate(nofile, args = []) {
   proc.stderr.on('data', (d) => { out += d; });
   const port = await within(10000, 'pws-gate to listen', new Promise((resolve, reject) => {
     proc.stdout.on('data', () => { const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
-    proc.on('exit', (code) => reject(new Error(`pws-gate exited with ${code}: ${out}`)));
+    proc.on('close', (code) => reject(new Error(`pws-gate exited with ${code}: ${out}`)));
   }));
   return { proc, port, log: () => out, kill: () => proc.kill('SIGKILL') };
 }

@@ -48,7 +48,7 @@ export async function startGate({ args = [], env = {} } = {}) {
   const gate = {
     proc,
     log: () => out,
-    exited: new Promise((resolve) => proc.on('exit', (code, signal) => { running.delete(gate); resolve({ code, signal }); })),
+    exited: new Promise((resolve) => proc.on('close', (code, signal) => { running.delete(gate); resolve({ code, signal }); })),
     kill: () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); },
   };
   running.add(gate);
