@@ -19,6 +19,14 @@ const brokenConf = join(dir, 'openssl-fips-only.cnf');
 writeFileSync(brokenConf, 'openssl_conf = openssl_init\n[openssl_init]\nalg_section = evp_properties\n'
   + '[evp_properties]\ndefault_properties = fips=yes\n');
 
+// The log comes through a pipe, the answers through sockets: a line may arrive after the answer
+// it belongs to. Waits (up to `ms`) until the log matches `re`, then asserts it.
+async function logShows(gate, re, ms = 5000) {
+  const t0 = Date.now();
+  while (!re.test(gate.log()) && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
+  assert.match(gate.log(), re);
+}
+
 async function withGate(opts, body) {
   const gate = await startGate(opts);
   try { return await body(gate); } finally { gate.kill(); }
@@ -49,7 +57,7 @@ describe('pws-gate when OpenSSL cannot compute HMAC-SHA256 or MD5', () => {
         const r = await post(gate, query, body);
         assert.equal(r.status, 401, `${query} ${body}: ${r.body}`);
       }
-      assert.match(gate.log(), /POST \/apps\/static-app\/events 401 refused: OpenSSL could not compute/);
+      await logShows(gate, /POST \/apps\/static-app\/events 401 refused: OpenSSL could not compute/);
     });
   });
 
@@ -61,10 +69,7 @@ describe('pws-gate when OpenSSL cannot compute HMAC-SHA256 or MD5', () => {
       try {
         await stateReached(c, 'connected');
         await assert.rejects(subscribed(c, 'private-orders'), /subscription_error/);
-        await within(2000, 'the log line', (async () => {
-          while (!/subscription to private-orders refused: OpenSSL could not compute/.test(gate.log()))
-            await new Promise((r) => setTimeout(r, 20));
-        })());
+        await logShows(gate, /subscription to private-orders refused: OpenSSL could not compute/);
       } finally {
         c.disconnect();
       }
@@ -97,7 +102,8 @@ describe('pws-gate log lines', () => {
       });
       await upgrade('/app/abc%0Aforged%20line%0D%0A?protocol=7');
       await upgrade(`/app/${'k'.repeat(6000)}?protocol=7`);
-      await new Promise((r) => setTimeout(r, 200));
+      await logShows(gate, /abc\\x0aforged line\\x0d\\x0a/);
+      await logShows(gate, /key=kkkkkkkkkk/);
       const lines = gate.log().split('\n');
       assert.ok(!lines.some((l) => l.startsWith('forged')), gate.log());
       assert.ok(lines.some((l) => l.includes('abc\\x0aforged line\\x0d\\x0a')), gate.log());
@@ -109,8 +115,7 @@ describe('pws-gate log lines', () => {
     await withGate({ args: STATIC }, async (gate) => {
       const c = client(gate, APP.key);
       try { await stateReached(c, 'connected'); } finally { c.disconnect(); }
-      await new Promise((r) => setTimeout(r, 50));
-      assert.match(gate.log(), /connected/);
+      await logShows(gate, /connected/);
       const bad = client(gate, 'no-such-key');
       try { assert.equal((await closeCode(bad)).code, 4001); } finally { bad.disconnect(); }
     });
@@ -164,7 +169,7 @@ describe('pws-gate out of descriptors, and idle connections', () => {
         await new Promise((r) => setTimeout(r, 1000));
         const share = (cpuSeconds(gate.proc.pid) - cpu0) / ((Date.now() - t0) / 1000);
         assert.ok(share < 0.05, `pws-gate used ${(share * 100).toFixed(1)}% of a CPU while full`);
-        assert.match(gate.log(), pattern);
+        await logShows(gate, pattern);
         // Every idle one is closed by the gate (at once over the cap, else after
         // --handshake-timeout); then a real client gets in.
         await within(20000, 'every idle connection closed by the gate', Promise.all(idle.map((s) =>
@@ -192,7 +197,7 @@ describe('pws-gate out of descriptors, and idle connections', () => {
       assert.ok(sixthClosed - t0 < 1500, 'the sixth connection was held (as if until the handshake timeout)');
       const idleClosed = await within(8000, 'the idle ones closed', Promise.all(five.map(closedAt)));
       assert.ok(Math.min(...idleClosed) - t0 >= 2000, 'idle connections closed before the handshake timeout');
-      assert.match(gate.log(), /5 connections open \(--max-connections\)/);
+      await logShows(gate, /5 connections open \(--max-connections\)/);
       const c = client(gate, APP.key);
       try { await stateReached(c, 'connected'); } finally { c.disconnect(); }
     });
