@@ -4,6 +4,7 @@
 #pragma once
 
 #include "hub.hpp"
+#include "limits.hpp"
 #include "log.hpp"
 #include "pusher_protocol.hpp"
 #include "signatures.hpp"
@@ -78,6 +79,11 @@ public:
         wake_.cancel();
     }
 
+    /// The close code the server sent (or is sending), if it closed the connection.
+    std::optional<std::uint16_t> close_code() const {
+        return close_ ? std::optional<std::uint16_t>(close_->first) : std::nullopt;
+    }
+
     /// Serves the connection until it closes. The caller un-counts it from `h` afterwards.
     net::awaitable<void> run(hub& h) {
         using namespace net::experimental::awaitable_operators;
@@ -135,6 +141,7 @@ private:
         auto refuse = [&](std::string_view type, std::string_view why, int status) {
             deliver(std::make_shared<const std::string>(pusher::subscription_error(channel, type, why, status)));
         };
+        if (auto over = limits::channel_name(*app_, channel)) return refuse("LimitReached", *over, 4009);
         if (!pusher::valid_channel_name(channel, app_->max_channel_name_length))
             return refuse("InvalidChannel", "Invalid channel name", 400);
         if (!pusher::needs_auth(channel)) {
@@ -162,25 +169,34 @@ private:
         const auto* uid = member.if_contains("user_id");
         std::string user_id = !uid ? "" : uid->is_string() ? std::string(uid->as_string()) : boost::json::serialize(*uid);
         if (user_id.empty()) return refuse("InvalidChannelData", "channel_data needs a user_id", 400);
-        if (static_cast<double>(channel_data.size()) > app_->max_presence_member_size_in_kb * 1024)
-            return refuse("LimitReached", "Presence member data too large", 413);
+        // The limits come after the signature (soketi checks them first): an unsigned request
+        // learns nothing about a channel. Another socket of a member already in is not a new member.
         const auto* info = member.if_contains("user_info");
-        auto presence_data = h.subscribe_presence(*this, channel, user_id, info ? *info : boost::json::value());
+        const boost::json::value user_info = info ? *info : boost::json::value();
+        if (auto over = limits::presence_member_size(*app_, user_info)) return refuse("LimitReached", *over, 4301);
+        if (!channels.contains(channel) && !h.has_user(app_id, channel, user_id))
+            if (auto over = limits::presence_members(*app_, h.channel(app_id, channel).users))
+                return refuse("LimitReached", *over, 4100);
+        auto presence_data = h.subscribe_presence(*this, channel, user_id, user_info);
         deliver(std::make_shared<const std::string>(pusher::subscription_succeeded(channel, presence_data)));
     }
 
+    // soketi's checks in soketi's order, with its codes and texts (limits.hpp); where soketi drops
+    // an event silently (wrong channel kind, not subscribed) the sender is told, with code null.
     void client_event(hub& h, const pusher::client_message& m) {
         auto reject = [&](int code, std::string_view why) {
-            deliver(std::make_shared<const std::string>(pusher::error(code, why)));
+            deliver(std::make_shared<const std::string>(pusher::error(code, why, m.channel)));
         };
-        if (!app_->enable_client_messages) return reject(0, "Client events are not enabled for this app");
+        if (!app_->enable_client_messages) return reject(4301, limits::client_messages_disabled);
+        if (auto over = limits::event_name(*app_, m.event)) return reject(4301, *over);
+        if (auto over = limits::event_payload(*app_, m.data)) return reject(4301, *over);
         const auto kind = pusher::kind_of(m.channel);
         if (kind != pusher::channel_kind::private_channel && kind != pusher::channel_kind::presence)
             return reject(0, "Client events are only allowed on private and presence channels");
         auto sub = channels.find(m.channel);
         if (sub == channels.end()) return reject(0, "Client events need a subscription to the channel");
         if (!client_events_.try_take(app_->max_client_events_per_second, 1, unix_now()))
-            return reject(4301, "Client event rejected due to rate limit");
+            return reject(4301, limits::client_events_rate);
         h.publish(app_id, m.channel,
                   std::make_shared<const std::string>(pusher::event(m.channel, m.event, m.data, sub->second)), this);
     }

@@ -148,6 +148,42 @@ public:
     /// The per-second budget of HTTP API events of an app.
     rate_window& backend_events(const std::string& app_id) { return apps_[app_id].backend_events; }
 
+    /// The per-second budget of HTTP API reads (channels, channel, users) of an app.
+    rate_window& read_requests(const std::string& app_id) { return apps_[app_id].read_requests; }
+
+    /// Who is in a channel: sockets subscribed, and (presence channels) distinct users.
+    struct occupancy {
+        std::size_t sockets = 0;
+        std::size_t users = 0;
+    };
+
+    /// The occupancy of `channel` in `app_id` (zeros when nobody is subscribed).
+    occupancy channel(const std::string& app_id, const std::string& channel) const {
+        const channel_state* c = find(app_id, channel);
+        return c ? occupancy{c->members.size(), c->users.size()} : occupancy{};
+    }
+
+    /// Whether `user_id` is already a member of presence channel `channel` (by any socket).
+    bool has_user(const std::string& app_id, const std::string& channel, const std::string& user_id) const {
+        const channel_state* c = find(app_id, channel);
+        return c && c->users.contains(user_id);
+    }
+
+    /// Calls f(name, occupancy) for every occupied channel of `app_id`, in no particular order.
+    template <class F>
+    void for_each_channel(const std::string& app_id, F&& f) const {
+        auto a = apps_.find(app_id);
+        if (a == apps_.end()) return;
+        for (auto& [name, c] : a->second.channels) f(name, occupancy{c.members.size(), c.users.size()});
+    }
+
+    /// Calls f(user_id, user_info) for every member of presence channel `channel`, by user id.
+    template <class F>
+    void for_each_user(const std::string& app_id, const std::string& channel, F&& f) const {
+        if (const channel_state* c = find(app_id, channel))
+            for (auto& [id, u] : c->users) f(id, u.info);
+    }
+
     /// The live connections of `app_id`.
     std::size_t connections(const std::string& app_id) const {
         auto a = apps_.find(app_id);
@@ -155,6 +191,14 @@ public:
     }
 
 private:
+    struct channel_state;
+    const channel_state* find(const std::string& app_id, const std::string& channel) const {
+        auto a = apps_.find(app_id);
+        if (a == apps_.end()) return nullptr;
+        auto c = a->second.channels.find(channel);
+        return c == a->second.channels.end() ? nullptr : &c->second;
+    }
+
     struct presence_user {
         std::size_t sockets = 0;  // one user may hold several connections
         boost::json::value info;
@@ -167,6 +211,7 @@ private:
         std::size_t connections = 0;
         std::unordered_map<std::string, channel_state> channels;
         rate_window backend_events;
+        rate_window read_requests;
     };
     std::unordered_map<std::string, app_state> apps_;
 };

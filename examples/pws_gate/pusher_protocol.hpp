@@ -152,12 +152,16 @@ inline std::string connection_established(std::string_view socket_id, int activi
                                                       {"data", boost::json::serialize(d)}});
 }
 
-/// {"event":"pusher:error","data":{"code":4001,"message":"..."}}; code 0 is sent as null.
-inline std::string error(int code, std::string_view message) {
+/// {"event":"pusher:error","data":{"code":4001,"message":"..."}}; code 0 is sent as null. An error
+/// about a client event names its channel, as soketi's do.
+inline std::string error(int code, std::string_view message, std::string_view channel = {}) {
     boost::json::object d{{"message", message}};
     if (code) d["code"] = code;
     else d["code"] = nullptr;
-    return boost::json::serialize(boost::json::object{{"event", "pusher:error"}, {"data", std::move(d)}});
+    boost::json::object m{{"event", "pusher:error"}};
+    if (!channel.empty()) m["channel"] = channel;
+    m["data"] = std::move(d);
+    return boost::json::serialize(m);
 }
 
 /// {"event":"pusher:pong","data":{}}

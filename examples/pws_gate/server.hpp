@@ -158,12 +158,14 @@ private:
         if (path == "/" && req.method() == http::verb::get) {
             r = {200, R"({"ok":true})"};
         } else if (auto p = http_api::parse_path(path)) {
-            if (req.method() != http::verb::post) {
-                r = http_api::fail(405, "POST only");
+            const auto wanted = http_api::is_read(p->what) ? http::verb::get : http::verb::post;
+            if (req.method() != wanted) {
+                r = http_api::fail(405, wanted == http::verb::get ? "GET only" : "POST only");
             } else {
                 const std::string id = p->app_id;
                 pws::find_result found = co_await apps_.find_by_id(id);
-                if (found.found()) r = http_api::handle(*p, *found.app, path, query, req.body(), hub_, unix_now());
+                if (found.found())
+                    r = http_api::handle(*p, *found.app, req.method_string(), path, query, req.body(), hub_, unix_now());
                 else if (found.not_found()) r = http_api::fail(404, "no such app");
                 else r = http_api::fail(503, "the app could not be looked up; retry later");
                 if (found.failed())

@@ -117,7 +117,7 @@ describe('pws-gate over DynamoDB (dynalite)', () => {
       ch.trigger('client-typing', {});
       const e = await err;
       assert.equal(e.type, 'PusherError');
-      assert.match(e.data.message, /not enabled/);
+      assert.deepEqual(e.data, { code: 4301, message: 'The app does not have client messaging enabled.' });
       assert.equal(c.connection.state, 'connected', 'a refused client event must not close the connection');
     });
   });

@@ -5,10 +5,15 @@
 #include <boost/test/unit_test.hpp>
 
 #include "http_api.hpp"
+#include "limits.hpp"
 #include "log.hpp"
 #include "hub.hpp"
 #include "pusher_protocol.hpp"
 #include "signatures.hpp"
+
+#include <pws/policies/cached.hpp>
+#include <pws/policies/dynamodb.hpp>
+#include <pws/policies/static.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -237,7 +242,21 @@ BOOST_AUTO_TEST_CASE(paths) {
     BOOST_TEST(p->app_id == "3");
     BOOST_TEST((gate::http_api::parse_path("/apps/3/batch_events")->what == gate::http_api::endpoint::batch_events));
     BOOST_TEST(!gate::http_api::parse_path("/apps//events").has_value());
-    BOOST_TEST(!gate::http_api::parse_path("/apps/3/channels").has_value());
+    using gate::http_api::endpoint;
+    BOOST_TEST((gate::http_api::parse_path("/apps/3/channels")->what == endpoint::channels));
+    auto c = gate::http_api::parse_path("/apps/3/channels/presence-a%40b");
+    BOOST_TEST_REQUIRE(c.has_value());
+    BOOST_TEST((c->what == endpoint::channel));
+    BOOST_TEST(c->channel == "presence-a@b");
+    auto u = gate::http_api::parse_path("/apps/3/channels/presence-x/users");
+    BOOST_TEST_REQUIRE(u.has_value());
+    BOOST_TEST((u->what == endpoint::channel_users));
+    BOOST_TEST(u->channel == "presence-x");
+    BOOST_TEST(!gate::http_api::parse_path("/apps/3/channels/").has_value());
+    BOOST_TEST(!gate::http_api::parse_path("/apps/3/channels/a/b").has_value());
+    BOOST_TEST(!gate::http_api::parse_path("/apps/3/users").has_value());
+    BOOST_TEST(gate::http_api::is_read(endpoint::channel_users));
+    BOOST_TEST(!gate::http_api::is_read(endpoint::batch_events));
 }
 
 BOOST_AUTO_TEST_CASE(publish_signature_limits) {
@@ -247,7 +266,7 @@ BOOST_AUTO_TEST_CASE(publish_signature_limits) {
     pws::App app = docs_app();
     const auto path = *gate::http_api::parse_path("/apps/3/events");
     auto call = [&](const pws::App& a, std::string_view b, std::int64_t now = signed_at) {
-        return gate::http_api::handle(path, a, "/apps/3/events", query, b, h, now);
+        return gate::http_api::handle(path, a, "POST", "/apps/3/events", query, b, h, now);
     };
     auto ok = call(app, body);
     BOOST_TEST(ok.status == 200);
@@ -266,8 +285,105 @@ BOOST_AUTO_TEST_CASE(publish_signature_limits) {
     BOOST_TEST(call(limited, body).status == 429);
     pws::App tiny = app;
     tiny.max_event_payload_in_kb = 0.001;  // 1 byte
-    BOOST_TEST(call(tiny, body).status == 413);
+    auto big = call(tiny, body);
+    BOOST_TEST(big.status == 413);
+    BOOST_TEST(big.body == R"({"error":"The event data should be less than 0.001 KB.","code":413})");
+    pws::App short_names = app;
+    short_names.max_event_name_length = 2;
+    auto named = call(short_names, body);
+    BOOST_TEST(named.status == 400);  // soketi: 400 for the name, 413 for the payload
+    BOOST_TEST(named.body == R"({"error":"Event name is too long. Maximum allowed size is 2.","code":400})");
+    pws::App one_channel = app;
+    one_channel.max_event_channels_at_once = 0;
+    BOOST_TEST(call(one_channel, body).body ==
+               R"({"error":"Cannot broadcast to more than 0 channels at once","code":400})");
+    pws::App short_channels = app;
+    short_channels.max_channel_name_length = 5;
+    BOOST_TEST(call(short_channels, body).status == 400);
     BOOST_TEST(sub.got.size() == 1u);  // none of the refused calls published
+}
+
+// The reads, signed as the pusher SDK signs a GET (no body_md5), with a budget per second.
+BOOST_AUTO_TEST_CASE(reads) {
+    gate::hub h;
+    recorder a("3", "1.1"), b("3", "1.2"), c("3", "1.3"), other("4", "9.9");
+    h.subscribe(a, "project-3");
+    h.subscribe(b, "project-3");
+    h.subscribe(other, "project-3");  // another app's: not counted
+    h.subscribe_presence(a, "presence-room", "u1", boost::json::value("alice"));
+    h.subscribe_presence(b, "presence-room", "u1", boost::json::value("alice"));  // same user, 2nd socket
+    h.subscribe_presence(c, "presence-room", "u2", boost::json::object{{"n", 2}});
+    pws::App app = docs_app();
+    app.max_read_requests_per_second = 3;
+    auto call = [&](std::string target, std::int64_t now = signed_at) {
+        target += (target.find('?') == std::string::npos ? "?" : "&");
+        target += "auth_key=" + key + "&auth_timestamp=" + std::to_string(signed_at) + "&auth_version=1.0";
+        const auto q = target.find('?');
+        const std::string path = target.substr(0, q);
+        const auto to_sign = gate::api_string_to_sign("GET", path, gate::parse_query(target.substr(q + 1)));
+        target += "&auth_signature=" + gate::hmac_sha256_hex(secret, to_sign).value();
+        const auto p = gate::http_api::parse_path(path).value();
+        return gate::http_api::handle(p, app, "GET", path, target.substr(q + 1), "", h, now);
+    };
+    auto all = call("/apps/3/channels");
+    BOOST_TEST(all.status == 200);
+    BOOST_TEST(all.body == R"({"channels":{"presence-room":{"subscription_count":3,"occupied":true},)"
+                           R"("project-3":{"subscription_count":2,"occupied":true}}})");
+    auto presence = call("/apps/3/channels?filter_by_prefix=presence-&info=user_count");
+    BOOST_TEST(presence.body ==
+               R"({"channels":{"presence-room":{"subscription_count":3,"occupied":true,"user_count":2}}})");
+    auto users = call("/apps/3/channels/presence-room/users?with_user_info=1", signed_at + 1);
+    BOOST_TEST(users.body == R"({"users":[{"id":"u1","user_info":"alice"},{"id":"u2","user_info":{"n":2}}]})");
+    BOOST_TEST(call("/apps/3/channels/presence-room/users", signed_at + 1).body ==
+               R"({"users":[{"id":"u1"},{"id":"u2"}]})");
+    BOOST_TEST(call("/apps/3/channels/project-3", signed_at + 1).body == R"({"subscription_count":2,"occupied":true})");
+    auto over = call("/apps/3/channels/project-3", signed_at + 1);  // the 4th read of second +1
+    BOOST_TEST(over.status == 429);
+    BOOST_TEST(over.body == R"({"error":"Too many requests.","code":429})");
+    auto empty = call("/apps/3/channels/presence-nobody", signed_at + 2);
+    BOOST_TEST(empty.body == R"({"subscription_count":0,"occupied":false,"user_count":0})");
+    auto not_presence = call("/apps/3/channels/project-3/users", signed_at + 2);
+    BOOST_TEST(not_presence.status == 400);
+    BOOST_TEST(not_presence.body == R"({"error":"The channel must be a presence channel.","code":400})");
+    // A read signed as a POST, or with another secret, is refused.
+    const auto p = gate::http_api::parse_path("/apps/3/channels").value();
+    BOOST_TEST(gate::http_api::handle(p, app, "POST", "/apps/3/channels", query, "", h, signed_at).status == 401);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(app_limits)
+
+BOOST_AUTO_TEST_CASE(messages_as_soketi_writes_them) {
+    using namespace gate::limits;
+    BOOST_TEST(js_number(10) == "10");
+    BOOST_TEST(js_number(0.5) == "0.5");
+    BOOST_TEST(js_number(100.25) == "100.25");
+    BOOST_TEST(js_number(1e21) == "1e+21");
+    BOOST_TEST(kilobytes(boost::json::value("ab")) == 2.0 / 1024);
+    BOOST_TEST(kilobytes(boost::json::parse(R"({"a":1})")) == 7.0 / 1024);  // JSON text, as JSON.stringify
+    pws::App app;
+    app.max_channel_name_length = 3;
+    app.max_event_name_length = 4;
+    app.max_event_payload_in_kb = 0.5;
+    app.max_presence_members_per_channel = 2;
+    app.max_presence_member_size_in_kb = 0.01;
+    BOOST_TEST(!channel_name(app, "abc"));
+    BOOST_TEST(channel_name(app, "abcd").value() == "The channel name is longer than the allowed 3 characters.");
+    BOOST_TEST(!event_name(app, "abcd"));
+    BOOST_TEST(event_name(app, "abcde").value() == "Event name is too long. Maximum allowed size is 4.");
+    BOOST_TEST(!event_payload(app, boost::json::value(std::string(512, 'x'))));
+    BOOST_TEST(event_payload(app, boost::json::value(std::string(513, 'x'))).value() ==
+               "The event data should be less than 0.5 KB.");
+    BOOST_TEST(!presence_members(app, 1));
+    BOOST_TEST(presence_members(app, 2).value() == "The maximum members per presence channel limit was reached");
+    BOOST_TEST(!presence_member_size(app, boost::json::value(std::string(10, 'x'))));
+    BOOST_TEST(presence_member_size(app, boost::json::value(std::string(11, 'x'))).value() ==
+               "The maximum size for a channel member is 0.01 KB.");
+    app.max_event_batch_size = 1;
+    BOOST_TEST(batch_size(app, 2).value() == "Cannot batch-send more than 1 messages at once");
+    BOOST_TEST(!channels_at_once(app, 100));
+    BOOST_TEST(channels_at_once(app, 101).value() == "Cannot broadcast to more than 100 channels at once");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
