@@ -85,23 +85,8 @@ void check_element(const boost::json::value& v, std::size_t number, std::string_
 
     e.item = ddb::encode_app(e.app);
     // A limit the record leaves out is the server's to set (AppDefaults, at read time), so it is
-    // not written, as put does. Decoded under other defaults, exactly those limits change.
-    pws::AppDefaults probe;
-    probe.max_presence_members_per_channel += 1;
-    probe.max_presence_member_size_in_kb += 1;
-    probe.max_channel_name_length += 1;
-    probe.max_event_channels_at_once += 1;
-    probe.max_event_name_length += 1;
-    probe.max_event_payload_in_kb += 1;
-    probe.max_event_batch_size += 1;
-    pws::App probed;
-    if (pws::app_from_json(v, probed, why, probe)) return problems.add(number, where + ": " + why, secret);
-    auto drop_absent = [&](const auto& fields) {
-        for (auto& f : fields)
-            if (!(e.app.*f.member == probed.*f.member)) e.item.erase(f.pascal);
-    };
-    drop_absent(pws::detail::app_ints);
-    drop_absent(pws::detail::app_numbers);
+    // not written, as put does.
+    pws::detail::for_each_unset_server_wide(*o, [&](const auto& f) { e.item.erase(f.pascal); });
     if (auto n = item_bytes(e.item); n > max_item_bytes)
         return problems.add(number,
                             where + ": the item would be " + std::to_string(n) +

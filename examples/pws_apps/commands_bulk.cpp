@@ -227,28 +227,6 @@ std::vector<std::pair<std::size_t, std::size_t>> cut_batches(const std::vector<i
     return out;
 }
 
-// Erases from `json` (app_to_json's) the server-wide limits `item` (as stored) does not set under
-// any spelling (a NULL counts as not set, as in the decoder).
-void drop_unset_limits(const boost::json::object& item, boost::json::object& json) {
-    auto set = [&](const auto& field) {
-        for (std::string_view name : field.names())
-            if (auto* v = name.empty() ? nullptr : item.if_contains(name)) {
-                auto* o = v->if_object();
-                if (!(o && o->size() == 1 && o->contains("NULL"))) return true;
-            }
-        return false;
-    };
-    auto visit = [&](const auto& table) {
-        for (auto& f : table)
-            if (std::find(pws::detail::server_wide_fields.begin(), pws::detail::server_wide_fields.end(), f.camel) !=
-                    pws::detail::server_wide_fields.end() &&
-                !set(f))
-                json.erase(f.camel);
-    };
-    visit(pws::detail::app_ints);
-    visit(pws::detail::app_numbers);
-}
-
 }  // namespace
 
 int cmd_export(int argc, char** argv) {
@@ -279,7 +257,8 @@ int cmd_export(int argc, char** argv) {
                     continue;
                 }
                 auto json = pws::app_to_json(*item.app);
-                drop_unset_limits(stored[i].as_object(), json);
+                pws::detail::for_each_unset_server_wide(stored[i].as_object(),
+                                                        [&](const auto& f) { json.erase(f.camel); });
                 if (!show_secrets) json["secret"] = masked_secret;
                 std::cout << boost::json::serialize(json) << "\n";
                 ++exported;

@@ -142,6 +142,19 @@ std::string pick_driver(const std::optional<std::string>& flag, const boost::jso
     return driver;
 }
 
+// The config file's `option`, unless variable `var` (either spelling) is set: soketi applies
+// the variables over the file.
+const boost::json::value* file_option(const boost::json::value& file_options, const char* option, const char* var) {
+    auto* v = pws::detail::option_get(file_options, option);
+    return v && !pws::detail::env_either(var) ? v : nullptr;
+}
+
+// "pws-gate: FILE: OPTION: expected WHAT" on stderr; the exit status of a bad configuration.
+int bad_option(const std::string& file, const char* option, const char* expected) {
+    std::cerr << "pws-gate: " << file << ": " << option << ": expected " << expected << "\n";
+    return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -234,11 +247,8 @@ int main(int argc, char** argv) {
              {std::tuple{"appManager.dynamodb.table", "APP_MANAGER_DYNAMODB_TABLE", &pws::DynamoDbConfig::table},
               std::tuple{"appManager.dynamodb.region", "APP_MANAGER_DYNAMODB_REGION", &pws::DynamoDbConfig::region},
               std::tuple{"appManager.dynamodb.endpoint", "APP_MANAGER_DYNAMODB_ENDPOINT", &pws::DynamoDbConfig::endpoint}})
-            if (auto* v = pws::detail::option_get(file_options, option); v && !pws::detail::env_either(var)) {
-                if (!v->is_string()) {
-                    std::cerr << "pws-gate: " << soketi_config << ": " << option << ": expected a string\n";
-                    return 2;
-                }
+            if (auto* v = file_option(file_options, option, var)) {
+                if (!v->is_string()) return bad_option(soketi_config, option, "a string");
                 cfg.*member = std::string(v->get_string());
             }
         if (!pws::StaticPolicy::soketi_defaults(file_options, cfg.defaults, ec, why)) {
@@ -247,20 +257,13 @@ int main(int argc, char** argv) {
         }
         auto cache = pws::CacheConfig::from_env();
         // The config file's appManager.cache.enabled / .ttl where no variable says otherwise.
-        if (auto* v = pws::detail::option_get(file_options, "appManager.cache.enabled");
-            v && !pws::detail::env_either("APP_MANAGER_CACHE_ENABLED")) {
-            if (!v->is_bool()) {
-                std::cerr << "pws-gate: " << soketi_config << ": appManager.cache.enabled: expected true or false\n";
-                return 2;
-            }
+        if (auto* v = file_option(file_options, "appManager.cache.enabled", "APP_MANAGER_CACHE_ENABLED")) {
+            if (!v->is_bool()) return bad_option(soketi_config, "appManager.cache.enabled", "true or false");
             cache.enabled = v->get_bool();
         }
-        if (auto* v = pws::detail::option_get(file_options, "appManager.cache.ttl");
-            v && !pws::detail::env_either("APP_MANAGER_CACHE_TTL")) {
-            if (!v->is_int64() || v->get_int64() < -1) {
-                std::cerr << "pws-gate: " << soketi_config << ": appManager.cache.ttl: expected whole seconds, or -1\n";
-                return 2;
-            }
+        if (auto* v = file_option(file_options, "appManager.cache.ttl", "APP_MANAGER_CACHE_TTL")) {
+            if (!v->is_int64() || v->get_int64() < -1)
+                return bad_option(soketi_config, "appManager.cache.ttl", "whole seconds, or -1");
             cache.ttl = std::chrono::seconds(v->get_int64());
         }
         source = "DynamoDB table " + cfg.table + " at " + (cfg.endpoint.empty() ? "region " + cfg.region : cfg.endpoint) +

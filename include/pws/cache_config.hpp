@@ -89,9 +89,8 @@ private:
     }
     static std::optional<long long> read_int(const char* name, long long min) {
         std::int64_t n = 0;
-        auto e = detail::env_either(name);
-        if (!e) return std::nullopt;
-        detail::env_int(name, n, min, min < 0 ? "an integer" : "a non-negative integer");
+        const char* expected = min < 0 ? "an integer" : min == 0 ? "a non-negative integer" : "a positive integer";
+        if (!detail::env_int(name, n, min, expected)) return std::nullopt;
         return n;
     }
     static void read_seconds(const char* name, std::chrono::seconds& out, bool negative_ok) {

@@ -11,6 +11,8 @@
 
 #include <pws/app.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -69,6 +71,33 @@ inline constexpr std::array<std::string_view, 7> server_wide_fields{
     "maxEventChannelsAtOnce",       "maxEventNameLength",        "maxEventPayloadInKb",
     "maxEventBatchSize",
 };
+
+/// Whether `record` (an app as JSON, or a DynamoDB item) sets field `f` under any spelling: a
+/// member that is not null (in an item, not {"NULL": true}). Absent and null mean "not set", as
+/// the decoders read them.
+template <class Field>
+bool record_sets(const boost::json::object& record, const Field& f) {
+    for (std::string_view name : f.names()) {
+        const boost::json::value* v = name.empty() ? nullptr : record.if_contains(name);
+        if (!v || v->is_null()) continue;
+        if (auto* o = v->if_object(); o && o->size() == 1 && o->contains("NULL")) continue;
+        return true;
+    }
+    return false;
+}
+
+/// Calls f(field) for each of server_wide_fields that `record` does not set (record_sets): the
+/// limits a record leaves to the server (AppDefaults), to be left out when it is copied.
+template <class F>
+void for_each_unset_server_wide(const boost::json::object& record, F&& f) {
+    auto visit = [&](const auto& table) {
+        for (auto& field : table)
+            for (std::string_view name : server_wide_fields)
+                if (name == field.camel && !record_sets(record, field)) f(field);
+    };
+    visit(app_ints);
+    visit(app_numbers);
+}
 
 /// The diagnostic for two spellings of one field holding different values.
 inline std::string conflicting_spellings(std::string_view first, std::string_view second) {

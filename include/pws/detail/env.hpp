@@ -50,15 +50,16 @@ inline std::optional<env_entry> env_either(std::string_view name) {
 }
 
 /// Reads `name` (either spelling) as an integer >= `min` into `out`; unset keeps `out`.
-inline void env_int(std::string_view name, std::int64_t& out, std::int64_t min,
-                    std::string_view expected) {
+/// Returns whether it was set.
+inline bool env_int(std::string_view name, std::int64_t& out, std::int64_t min, std::string_view expected) {
     auto e = env_either(name);
-    if (!e) return;
+    if (!e) return false;
     std::int64_t v = 0;
     auto [end, ec] = std::from_chars(e->value.data(), e->value.data() + e->value.size(), v);
     if (ec != std::errc{} || end != e->value.data() + e->value.size() || v < min)
         env_refuse(*e, expected);
     out = v;
+    return true;
 }
 
 /// Reads `name` (either spelling) as a finite number > 0 into `out`; unset keeps `out`.
