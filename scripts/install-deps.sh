@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing pws-app-manager needs on a Debian 12 machine: the compiler,
-# CMake, Boost 1.81, OpenSSL, botocore (the SigV4 oracle of the unit tests), and Node.js with
+# CMake, Boost 1.81, OpenSSL, botocore (the SigV4 oracle of the unit tests), prometheus_client
+# (the parser gate.metrics checks pws-gate's /metrics with), and Node.js with
 # tools/node's packages (dynalite, the AWS SDK) for the integration tests' local DynamoDB.
 # Idempotent and non-interactive: a second run checks and does nothing. Runs as root, or through
 # sudo when it exists.
@@ -22,7 +23,7 @@ else
 fi
 
 packages=(cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libssl-dev openssl
-          python3-botocore ca-certificates libbenchmark-dev clang libclang-rt-14-dev)
+          python3-botocore python3-prometheus-client ca-certificates libbenchmark-dev clang libclang-rt-14-dev)
 # A node from elsewhere (NodeSource, nvm...) is fine as long as it is >= 18; Debian's nodejs
 # would fight it over /usr/bin/node, so it is only installed when there is no node at all.
 if ! command -v node >/dev/null 2>&1; then

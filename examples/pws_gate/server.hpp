@@ -11,6 +11,7 @@
 #include "connection.hpp"
 #include "log.hpp"
 #include "http_api.hpp"
+#include "metrics.hpp"
 
 #include <pws/app_manager.hpp>
 
@@ -154,6 +155,7 @@ private:
         const auto q = target.find('?');
         const std::string_view path = target.substr(0, q);
         const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+        if (path == "/metrics") co_return serve_metrics(req, peer);
         http_api::reply r{404, R"({"error":"not found"})"};
         if (path == "/" && req.method() == http::verb::get) {
             r = {200, R"({"ok":true})"};
@@ -163,7 +165,7 @@ private:
                 r = http_api::fail(405, wanted == http::verb::get ? "GET only" : "POST only");
             } else {
                 const std::string id = p->app_id;
-                pws::find_result found = co_await apps_.find_by_id(id);
+                pws::find_result found = co_await lookup(metrics::lookup_by::id, id);
                 if (found.found())
                     r = http_api::handle(*p, *found.app, req.method_string(), path, query, req.body(), hub_, unix_now());
                 else if (found.not_found()) r = http_api::fail(404, "no such app");
@@ -199,12 +201,13 @@ private:
         std::string line = "ws " + peer + " key=" + target.key;
         auto refuse = [&](std::uint16_t code, const std::string& why) -> net::awaitable<void> {
             log_line(line + " refused " + std::to_string(code) + " " + why);
+            metrics_.refused(code);
             co_await ws.async_write(net::buffer(pusher::error(code, why)), nothrow);
             co_await ws.async_close(close_reason_of(code, why), nothrow);  // waits for the reply
         };
         if (auto bad = pusher::check_protocol(target.protocol)) co_return co_await refuse(bad->code, bad->message);
 
-        pws::find_result r = co_await apps_.find_by_key(target.key);
+        pws::find_result r = co_await lookup(metrics::lookup_by::key, target.key);
         if (stopping_) co_return co_await refuse(pusher::server_restarting, "Server shutting down: reconnect");
         if (r.failed()) {
             // The cause goes to the log (the library never puts a secret in it), not to the client.
@@ -225,11 +228,50 @@ private:
             ws_connection& c;
             ~registration() { s.sockets_.erase(&c); s.hub_.remove_connection(c); }
         } reg{*this, conn};
+        // Counted open until run() ends, however it ends; then closed by the code the server sent.
+        struct admission {
+            metrics::gate_counters& m;
+            ws_connection& c;
+            admission(metrics::gate_counters& m, ws_connection& c) : m(m), c(c) { m.admitted(); }
+            ~admission() { m.closed(c.close_code()); }
+        } admitted{metrics_, conn};
         sockets_.insert(&conn);
         log_line(line + " socket_id=" + conn.socket_id + " connected");
         conn.deliver(std::make_shared<const std::string>(
             pusher::connection_established(conn.socket_id, opt_.activity_timeout_s)));
         co_await conn.run(hub_);
+    }
+
+    // GET /metrics (metrics.hpp), without authentication, as soketi's metrics server: it holds no
+    // secret and no app identity (fixed labels only: no app id, key or secret, no AWS key), and a
+    // scraper has no app secret to sign with.
+    http::response<http::string_body> serve_metrics(const http::request<http::string_body>& req,
+                                                    const std::string& peer) {
+        const bool get = req.method() == http::verb::get;
+        http::response<http::string_body> res{get ? http::status::ok : http::status::method_not_allowed, req.version()};
+        if (get) {
+            res.set(http::field::content_type, metrics::content_type);
+            res.body() = metrics::render(apps_, metrics_, live_);
+        } else {
+            res.set(http::field::allow, "GET");
+            res.set(http::field::content_type, "application/json");
+            res.body() = R"({"error":"GET only"})";
+        }
+        log_line("http " + peer + " " + std::string(req.method_string()) + " /metrics " +
+                 std::to_string(res.result_int()));
+        return res;
+    }
+
+    // Every app lookup the gate makes: timed (steady_clock) and counted by outcome in metrics_.
+    // `name` must stay valid until completion.
+    net::awaitable<pws::find_result> lookup(metrics::lookup_by by, std::string_view name) {
+        const auto t0 = std::chrono::steady_clock::now();
+        pws::find_result r;
+        // Two statements, not `co_await (c ? a() : b())`: GCC 12 miscompiles that (see cached.hpp).
+        if (by == metrics::lookup_by::key) r = co_await apps_.find_by_key(name);
+        else r = co_await apps_.find_by_id(name);
+        metrics_.looked_up(by, r, std::chrono::steady_clock::now() - t0);
+        co_return r;
     }
 
     std::string new_socket_id() {
@@ -243,6 +285,7 @@ private:
     server_options opt_;
     std::mt19937_64 rng_;
     hub hub_;
+    metrics::gate_counters metrics_;
     bool stopping_ = false;
     std::size_t live_ = 0;
     std::unordered_set<beast::tcp_stream*> http_streams_;

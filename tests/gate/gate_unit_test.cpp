@@ -7,6 +7,7 @@
 #include "http_api.hpp"
 #include "limits.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "hub.hpp"
 #include "pusher_protocol.hpp"
 #include "signatures.hpp"
@@ -17,6 +18,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -384,6 +386,191 @@ BOOST_AUTO_TEST_CASE(messages_as_soketi_writes_them) {
     BOOST_TEST(batch_size(app, 2).value() == "Cannot batch-send more than 1 messages at once");
     BOOST_TEST(!channels_at_once(app, 100));
     BOOST_TEST(channels_at_once(app, 101).value() == "Cannot broadcast to more than 100 channels at once");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// GET /metrics' text (metrics.hpp): the format's escaping and numbers, the histogram's cumulative
+// buckets, and which families each driver type gets.
+BOOST_AUTO_TEST_SUITE(metrics)
+
+namespace m = gate::metrics;
+
+// The value of the sample line that starts with `series` ("name{labels}"), or "" when none does.
+std::string sample_value(const std::string& text, const std::string& series) {
+    const auto at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return "";
+    const auto from = at + series.size() + 2;
+    return text.substr(from, text.find('\n', from) - from);
+}
+
+// Every sample line's name was declared by a TYPE line (and a HELP line) before it.
+bool every_sample_typed(const std::string& text) {
+    std::vector<std::string> declared;
+    std::size_t helps = 0, types = 0;
+    for (std::size_t at = 0; at < text.size();) {
+        const auto end = text.find('\n', at);
+        const std::string line = text.substr(at, end - at);
+        at = end + 1;
+        if (line.starts_with("# HELP ")) { ++helps; continue; }
+        if (line.starts_with("# TYPE ")) {
+            ++types;
+            declared.push_back(line.substr(7, line.find(' ', 7) - 7));
+            continue;
+        }
+        const std::string name = line.substr(0, line.find_first_of("{ "));
+        bool ok = false;
+        for (const auto& d : declared)
+            for (const char* suffix : {"", "_bucket", "_sum", "_count"})
+                ok = ok || name == d + suffix;
+        if (!ok) return false;
+    }
+    return helps == types && types == declared.size();
+}
+
+BOOST_AUTO_TEST_CASE(escaping_and_numbers) {
+    BOOST_TEST(m::escape_label_value("a\\b\"c\nd") == "a\\\\b\\\"c\\nd");
+    BOOST_TEST(m::escape_help("x \"quoted\" \\ and\nnewline") == "x \"quoted\" \\\\ and\\nnewline");
+    std::string out;
+    m::writer w(out);
+    w.family("x_total", "counter", "line one\nline two");
+    w.sample("x_total", {{"code", "a\\b\"c\nd"}, {"by", "key"}}, std::uint64_t{18446744073709551615u});
+    w.sample("y", {}, 2.5);
+    BOOST_TEST(out == "# HELP x_total line one\\nline two\n# TYPE x_total counter\n"
+                      "x_total{code=\"a\\\\b\\\"c\\nd\",by=\"key\"} 18446744073709551615\ny 2.5\n");
+    BOOST_TEST(m::format_value(std::uint64_t{9007199254740993u}) == "9007199254740993");  // not via a double
+    BOOST_TEST(m::format_value(0.0001) == "0.0001");
+    BOOST_TEST(m::format_value(0.00025) == "0.00025");
+    BOOST_TEST(m::format_value(1.0) == "1");
+    BOOST_TEST(m::format_value(std::numeric_limits<double>::infinity()) == "+Inf");
+    BOOST_TEST(m::format_value(std::numeric_limits<double>::quiet_NaN()) == "NaN");
+}
+
+BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative) {
+    m::gate_counters g;
+    using us = std::chrono::microseconds;
+    const pws::find_result found = pws::find_result::of(std::make_shared<const pws::App>(docs_app()));
+    g.looked_up(m::lookup_by::key, found, us(50));                                  // <= 0.0001
+    g.looked_up(m::lookup_by::key, pws::find_result::none(), us(300));              // <= 0.0005
+    g.looked_up(m::lookup_by::id, found, us(3'000));                                // <= 0.005
+    g.looked_up(m::lookup_by::key, pws::find_result::failure(pws::error::timeout, "t"), std::chrono::seconds(10));
+    g.lookup_seconds.observe(0.0001);  // on a bound: in that bucket (le is "<=")
+    const std::string text = m::render(m::snapshot{g, 3, "dynamodb"});
+    auto bucket = [&](const char* le) {
+        return sample_value(text, std::string("pws_gate_lookup_duration_seconds_bucket{driver=\"dynamodb\",le=\"") + le + "\"}");
+    };
+    BOOST_TEST(bucket("0.0001") == "2");
+    BOOST_TEST(bucket("0.00025") == "2");
+    BOOST_TEST(bucket("0.0005") == "3");
+    BOOST_TEST(bucket("0.0025") == "3");
+    BOOST_TEST(bucket("0.005") == "4");
+    BOOST_TEST(bucket("5") == "4");
+    BOOST_TEST(bucket("+Inf") == "5");
+    BOOST_TEST(sample_value(text, "pws_gate_lookup_duration_seconds_count{driver=\"dynamodb\"}") == "5");
+    BOOST_TEST(std::stod(sample_value(text, "pws_gate_lookup_duration_seconds_sum{driver=\"dynamodb\"}")) ==
+               0.00005 + 0.0003 + 0.003 + 10 + 0.0001, boost::test_tools::tolerance(1e-9));
+    // Buckets never decrease, and there is one per bound plus +Inf.
+    std::uint64_t last = 0;
+    for (double b : m::lookup_bounds) {
+        const std::string v = bucket(m::format_value(b).c_str());
+        BOOST_TEST_REQUIRE(!v.empty(), "no bucket le=" << b);
+        BOOST_TEST(std::stoull(v) >= last);
+        last = std::stoull(v);
+    }
+    BOOST_TEST(sample_value(text, "pws_gate_lookups_total{driver=\"dynamodb\",by=\"key\",outcome=\"found\"}") == "1");
+    BOOST_TEST(sample_value(text, "pws_gate_lookups_total{driver=\"dynamodb\",by=\"key\",outcome=\"not_found\"}") == "1");
+    BOOST_TEST(sample_value(text, "pws_gate_lookups_total{driver=\"dynamodb\",by=\"key\",outcome=\"error\"}") == "1");
+    BOOST_TEST(sample_value(text, "pws_gate_lookups_total{driver=\"dynamodb\",by=\"id\",outcome=\"found\"}") == "1");
+    BOOST_TEST(sample_value(text, "pws_gate_lookups_total{driver=\"dynamodb\",by=\"id\",outcome=\"error\"}") == "0");
+    BOOST_TEST(sample_value(text, "pws_gate_tcp_connections") == "3");
+    BOOST_TEST(every_sample_typed(text), text);
+}
+
+BOOST_AUTO_TEST_CASE(connections_and_closes) {
+    m::gate_counters g;
+    g.admitted();
+    g.admitted();
+    g.refused(4001);
+    g.refused(4001);
+    g.closed(std::nullopt);  // the client went first
+    std::string text = m::render(m::snapshot{g, 0});
+    BOOST_TEST(sample_value(text, "pws_gate_connections") == "1");
+    BOOST_TEST(sample_value(text, "pws_gate_connections_total") == "2");
+    BOOST_TEST(sample_value(text, "pws_gate_closes_total{code=\"4001\"}") == "2");
+    BOOST_TEST(sample_value(text, "pws_gate_closes_total{code=\"client\"}") == "1");
+    g.closed(4200);
+    text = m::render(m::snapshot{g, 0});
+    BOOST_TEST(sample_value(text, "pws_gate_connections") == "0");
+    BOOST_TEST(sample_value(text, "pws_gate_closes_total{code=\"4200\"}") == "1");
+    BOOST_TEST(every_sample_typed(text), text);
+}
+
+// Stand-ins with the shape of the real drivers, to see what render(apps, ...) reads from each.
+struct fake_client {
+    pws::dynamodb::client_stats stats() const {
+        pws::dynamodb::client_stats s;
+        s.requests = 11;
+        s.throttles = 7;
+        s.open_connections = 2;
+        return s;
+    }
+    pws::aws::credentials_provider_stats credentials_stats() const {
+        pws::aws::credentials_provider_stats s;
+        s.fetches = 1;
+        s.served_stale = 4;
+        return s;
+    }
+};
+struct fake_dynamodb {
+    fake_client c;
+    fake_client& client() { return c; }
+};
+struct fake_cached {
+    fake_dynamodb d;
+    pws::CacheConfig cfg{.enabled = true};
+    pws::cache_stats stats() const {
+        pws::cache_stats s;
+        s.hits = 5;
+        s.entries = 3;
+        return s;
+    }
+    const pws::CacheConfig& config() const { return cfg; }
+    fake_dynamodb& inner() { return d; }
+};
+struct fake_static {};
+template <class P>
+struct fake_apps {
+    P p;
+    P& policy() { return p; }
+};
+
+BOOST_AUTO_TEST_CASE(families_follow_the_driver_type) {
+    // The gate's two real drivers are told apart at compile time.
+    static_assert(m::caching_driver<pws::Cached<pws::DynamoDbPolicy>>);
+    static_assert(m::dynamodb_driver<pws::DynamoDbPolicy>);
+    static_assert(!m::caching_driver<pws::StaticPolicy> && !m::dynamodb_driver<pws::StaticPolicy>);
+    static_assert(!m::dynamodb_driver<pws::Cached<pws::DynamoDbPolicy>>);  // only through inner()
+
+    m::gate_counters g;
+    fake_apps<fake_static> st;
+    const std::string plain = m::render(st, g, 0);
+    for (const char* prefix : {"pws_cache_", "pws_dynamodb_", "pws_credentials_"})
+        BOOST_TEST(plain.find(prefix) == std::string::npos, prefix << " in a static driver's metrics");
+    BOOST_TEST(sample_value(plain, "pws_gate_lookups_total{driver=\"array\",by=\"key\",outcome=\"found\"}") == "0");
+
+    fake_apps<fake_cached> dyn;
+    const std::string full = m::render(dyn, g, 0);
+    BOOST_TEST(sample_value(full, "pws_gate_lookups_total{driver=\"dynamodb\",by=\"id\",outcome=\"found\"}") == "0");
+    BOOST_TEST(sample_value(full, "pws_cache_enabled") == "1");
+    BOOST_TEST(sample_value(full, "pws_cache_hits_total") == "5");
+    BOOST_TEST(sample_value(full, "pws_cache_entries") == "3");
+    BOOST_TEST(sample_value(full, "pws_dynamodb_requests_total") == "11");
+    BOOST_TEST(sample_value(full, "pws_dynamodb_throttles_total") == "7");
+    BOOST_TEST(sample_value(full, "pws_dynamodb_open_connections") == "2");
+    BOOST_TEST(sample_value(full, "pws_credentials_fetches_total") == "1");
+    BOOST_TEST(sample_value(full, "pws_credentials_served_stale_total") == "4");
+    BOOST_TEST(full.find("# TYPE pws_cache_preload_runs_total counter\n") != std::string::npos);
+    BOOST_TEST(every_sample_typed(full), full);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

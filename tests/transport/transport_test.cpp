@@ -88,6 +88,9 @@ BOOST_FIXTURE_TEST_CASE(server_errors_n_times_then_success, front_fixture) {
         BOOST_TEST(o.attempts == 4);  // max_attempts: the fourth succeeds
         BOOST_TEST(front.requests() == 4);
         BOOST_TEST(within_deadline(o));
+        // Only ProvisionedThroughputExceeded counts as throttled, once per attempt (the client
+        // lives across the loop: 5xx before it added none).
+        BOOST_TEST(client().stats().throttles == (f == fault::throttle ? 3u : 0u));
     }
 }
 
@@ -102,12 +105,14 @@ BOOST_FIXTURE_TEST_CASE(beyond_max_attempts_the_last_cause_is_returned, front_fi
     BOOST_TEST(o.attempts == 3);
     BOOST_TEST(front.requests() == 3);
     BOOST_TEST(within_deadline(o));
+    BOOST_TEST(client().stats().throttles == 1u);
 
     front.reset();
     front.push(fault::throttle, 5);
     o = lookup();
     BOOST_TEST(o.result.ec == pws::dynamodb_errc::provisioned_throughput_exceeded, o.result.ec.message());
     BOOST_TEST(front.requests() == 3);
+    BOOST_TEST(client().stats().throttles == 4u);  // the last attempt, not retried, counts too
 }
 
 BOOST_FIXTURE_TEST_CASE(corrupt_body_and_bad_crc_are_retried, front_fixture) {

@@ -55,6 +55,7 @@ struct client_stats {
     std::uint64_t skew_corrections = 0;  ///< immediate retries with a corrected clock
     std::uint64_t pool_waits = 0;        ///< attempts that waited for a free connection
     std::uint64_t pool_timeouts = 0;     ///< calls whose deadline passed while waiting for one
+    std::uint64_t throttles = 0;         ///< attempts throttled (ProvisionedThroughputExceeded, 429...), retried or not
     std::size_t open_connections = 0;    ///< connections open now (idle, in use or connecting)
     std::size_t idle_connections = 0;    ///< of which idle in the pool
     std::size_t peak_connections = 0;    ///< most connections open at once (<= pool_size)
@@ -87,6 +88,9 @@ public:
 
     /// A snapshot of the counters.
     PWS_DECL client_stats stats() const;
+
+    /// A snapshot of the credentials provider's counters (fetches, refreshes); no credential in it.
+    PWS_DECL aws::credentials_provider_stats credentials_stats() const;
 
 private:
     struct connection;

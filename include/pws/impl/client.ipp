@@ -118,6 +118,8 @@ PWS_DECL client_stats client::stats() const {
     return s;
 }
 
+PWS_DECL aws::credentials_provider_stats client::credentials_stats() const { return credentials_.stats(); }
+
 PWS_DECL asio::awaitable<bool> client::acquire(lease& l, exchange_result& out,
                                                clock_type::time_point deadline) {
     const executor_type strand = co_await asio::this_coro::executor;
@@ -416,6 +418,10 @@ PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::
         }
         auto kind = r.permanent ? detail::failure_kind::fatal
                                 : detail::classify_failure(out.ec, r.status, out.diagnostic);
+        if (kind == detail::failure_kind::throttling) {
+            std::lock_guard lock(mutex_);
+            ++stats_.throttles;
+        }
         if (r.ec == error::timeout && clock_type::now() >= deadline) break;
         if (kind == detail::failure_kind::clock_skew) {
             // Re-sign with the server's time at once, but only once, and only if the clock we would
