@@ -8,12 +8,20 @@
 #include <cctype>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pws {
+
+/// One more replica of a global table: the region it is signed for and, optionally, an endpoint.
+struct DynamoDbReplica {
+    std::string region;
+    std::string endpoint; ///< "" = the region's AWS endpoint
+};
 
 /// Where and how the DynamoDB driver reads apps. Every member has a usable default.
 struct DynamoDbConfig {
@@ -46,6 +54,12 @@ struct DynamoDbConfig {
     /// The limits an item leaves out (soketi's server-wide settings; app_defaults.hpp).
     AppDefaults defaults;
 
+    /// Further replicas of a global table, in the order they are tried when the region above (and
+    /// then each one before) fails with a regional fault: see "Failover" in dynamodb/client.hpp.
+    std::vector<DynamoDbReplica> failover;
+    /// A replica that failed is skipped this long, then tried again by real traffic.
+    std::chrono::milliseconds failover_cooldown{10000};
+
     /// Reads, each unset or empty variable keeping the default above:
     ///
     /// | variable                                  | member   |
@@ -55,6 +69,8 @@ struct DynamoDbConfig {
     /// | APP_MANAGER_DYNAMODB_ENDPOINT             | endpoint |
     /// | AWS_CA_BUNDLE                             | ca_file  |
     /// | AWS_USE_FIPS_ENDPOINT (true/false)        | use_fips |
+    /// | APP_MANAGER_DYNAMODB_FAILOVER             | failover: `REGION` or `REGION=ENDPOINT`, comma-separated |
+    /// | APP_MANAGER_DYNAMODB_FAILOVER_COOLDOWN    | failover_cooldown, whole seconds |
     /// | PRESENCE_MAX_MEMBERS, EVENT_MAX_..., ...  | defaults (AppDefaults::from_env) |
     ///
     /// Each APP_MANAGER_* and limit variable may also be spelled with soketi's prefix
@@ -77,7 +93,40 @@ struct DynamoDbConfig {
             c.use_fips = f == "true";
         }
         c.defaults = AppDefaults::from_env();
+        if (auto e = detail::env_either("APP_MANAGER_DYNAMODB_FAILOVER")) {
+            std::string why;
+            if (!parse_failover(e->value, c.failover, why)) detail::env_refuse(*e, why);
+        }
+        std::int64_t cooldown = 0;
+        if (detail::env_int("APP_MANAGER_DYNAMODB_FAILOVER_COOLDOWN", cooldown, 0, "whole seconds"))
+            c.failover_cooldown = std::chrono::seconds(cooldown);
         return c;
+    }
+
+    /// Parses "eu-west-1,ap-southeast-2=https://host" (spaces around entries ignored) into `out`;
+    /// false and `why` for an empty entry, region or endpoint. The regions and endpoints are
+    /// checked when the client is built, as the primary's are.
+    static bool parse_failover(std::string_view text, std::vector<DynamoDbReplica>& out, std::string& why) {
+        out.clear();
+        auto trim = [](std::string_view s) {
+            while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+            while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+            return s;
+        };
+        for (;;) {
+            const auto comma = text.find(',');
+            const std::string_view entry = trim(text.substr(0, comma));
+            const auto eq = entry.find('=');
+            DynamoDbReplica r{std::string(trim(entry.substr(0, eq))),
+                              eq == std::string_view::npos ? std::string() : std::string(trim(entry.substr(eq + 1)))};
+            if (r.region.empty() || (eq != std::string_view::npos && r.endpoint.empty())) {
+                why = "REGION or REGION=ENDPOINT, comma-separated";
+                return false;
+            }
+            out.push_back(std::move(r));
+            if (comma == std::string_view::npos) return true;
+            text.remove_prefix(comma + 1);
+        }
     }
 };
 

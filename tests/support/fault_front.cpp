@@ -45,11 +45,11 @@ response error_response(unsigned status, std::string type, std::string message) 
 }  // namespace
 
 fault_front::fault_front(std::string upstream_host, unsigned short upstream_port,
-                         boost::asio::ssl::context* tls)
+                         boost::asio::ssl::context* tls, unsigned short listen_port)
     : upstream_host_(std::move(upstream_host)),
       upstream_port_(upstream_port),
       tls_(tls),
-      acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+      acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), listen_port}) {  // SO_REUSEADDR
     boost::asio::co_spawn(ioc_, accept_loop(), boost::asio::detached);
     thread_ = std::thread([this] { ioc_.run(); });
 }
@@ -105,6 +105,12 @@ void fault_front::record_headers(std::size_t index, const request& req) {
     r.invocation_id = std::string(req["amz-sdk-invocation-id"]);
     r.sdk_request = std::string(req["amz-sdk-request"]);
     r.amz_date = std::string(req["X-Amz-Date"]);
+    const std::string_view auth = req[boost::beast::http::field::authorization];
+    if (auto c = auth.find("Credential="); c != std::string_view::npos) {
+        std::string_view cred = auth.substr(c + 11);
+        cred = cred.substr(0, cred.find(','));
+        if (auto slash = cred.find('/'); slash != std::string_view::npos) r.scope = std::string(cred.substr(slash + 1));
+    }
 }
 
 fault_front::awaitable<fault_front::response> fault_front::forward(const request& req) {

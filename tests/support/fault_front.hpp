@@ -51,13 +51,16 @@ struct request_record {
     std::string invocation_id;  ///< amz-sdk-invocation-id
     std::string sdk_request;    ///< amz-sdk-request ("attempt=N; max=M")
     std::string amz_date;       ///< X-Amz-Date
+    std::string scope;          ///< the Authorization's credential scope: DATE/REGION/SERVICE/aws4_request
 };
 
 class fault_front {
 public:
     /// Forwards to `upstream_host:upstream_port` (plain HTTP). With `tls`, the front speaks TLS.
+    /// It listens on 127.0.0.1:`listen_port` (0: a free port; another: e.g. the port of a front
+    /// just destroyed, to stand for a server that came back).
     fault_front(std::string upstream_host, unsigned short upstream_port,
-                boost::asio::ssl::context* tls = nullptr);
+                boost::asio::ssl::context* tls = nullptr, unsigned short listen_port = 0);
     ~fault_front();
     fault_front(const fault_front&) = delete;
     fault_front& operator=(const fault_front&) = delete;

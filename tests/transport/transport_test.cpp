@@ -383,3 +383,231 @@ BOOST_FIXTURE_TEST_CASE(waiting_for_a_connection_respects_the_deadline, front_fi
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Failover across the replicas of a global table (issue 18): two dynalites standing for two
+// regions, each behind a fault front that records the region each request was signed for.
+BOOST_AUTO_TEST_SUITE(failover)
+
+namespace {
+
+// The second dynalite's port (the fixture transport_dynalite_b, $PWS_DYNALITE_B_STATE).
+unsigned short second_dynalite_port() {
+    const char* dir = std::getenv("PWS_DYNALITE_B_STATE");
+    BOOST_TEST_REQUIRE(dir != nullptr, "PWS_DYNALITE_B_STATE is not set: run through ctest");
+    std::ifstream f(std::string(dir) + "/endpoint");
+    std::string endpoint;
+    std::getline(f, endpoint);
+    return static_cast<unsigned short>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+}
+
+// "20261201/eu-west-1/dynamodb/aws4_request" -> "eu-west-1".
+std::string region_of(const pws::test::request_record& r) {
+    const auto a = r.scope.find('/'), b = r.scope.find('/', a + 1);
+    return a == std::string::npos || b == std::string::npos ? r.scope : r.scope.substr(a + 1, b - a - 1);
+}
+
+// Every request `f` received was signed for `region`.
+bool all_signed_for(const fault_front& f, const std::string& region) {
+    for (auto& r : f.records())
+        if (region_of(r) != region) return false;
+    return true;
+}
+
+struct two_regions {
+    asio::io_context ioc;
+    std::optional<fault_front> primary{std::in_place, "127.0.0.1", dynalite_port()};
+    fault_front replica{"127.0.0.1", second_dynalite_port()};
+    unsigned short primary_port = primary->port();
+    pws::DynamoDbConfig cfg = [this] {
+        auto c = config(primary->endpoint());
+        c.region = "us-east-1";
+        c.failover = {{"eu-west-1", replica.endpoint()}};
+        c.failover_cooldown = 1s;
+        c.connect_timeout = 1s;
+        c.attempt_timeout = 1s;
+        c.max_attempts = 3;
+        return c;
+    }();
+    std::optional<pws::dynamodb::client> client_;
+
+    pws::dynamodb::client& client() {
+        if (!client_) client_.emplace(ioc.get_executor(), cfg);
+        return *client_;
+    }
+    outcome lookup() { return transport::lookup(ioc, client()); }
+    pws::dynamodb::replica_stats of(std::size_t i) { return client().replicas().at(i); }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_healthy_primary_takes_every_call, two_regions) {
+    for (int i = 0; i < 3; ++i) BOOST_TEST_REQUIRE(lookup().found());
+    BOOST_TEST(primary->requests() == 3);
+    BOOST_TEST(replica.requests() == 0);
+    BOOST_TEST(all_signed_for(*primary, "us-east-1"));
+    BOOST_TEST(of(0).calls == 3u);
+    BOOST_TEST(of(0).region == "us-east-1");
+    BOOST_TEST(of(1).region == "eu-west-1");
+    BOOST_TEST(client().stats().failovers == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(primary_killed_then_back, two_regions) {
+    BOOST_TEST_REQUIRE(lookup().found());  // a pooled connection to the primary, now dead
+    primary.reset();                       // its connections close, its port refuses
+
+    auto first = lookup();
+    BOOST_TEST_REQUIRE(first.found(), first.result.diagnostic);
+    BOOST_TEST((first.took < cfg.connect_timeout + grace), std::chrono::duration<double>(first.took).count());
+    BOOST_TEST(replica.requests() == 1);
+    BOOST_TEST(all_signed_for(replica, "eu-west-1"));
+    BOOST_TEST(of(0).cooling_down);
+    BOOST_TEST(of(0).failovers == 1u);
+    BOOST_TEST(client().stats().failovers == 1u);
+
+    // While the primary cools down, calls go straight to the replica: no connect, no timeout.
+    for (int i = 0; i < 5; ++i) {
+        auto o = lookup();
+        BOOST_TEST_REQUIRE(o.found(), o.result.diagnostic);
+        BOOST_TEST((o.took < grace));
+    }
+    BOOST_TEST(of(0).calls == 2u);  // the first lookup and the one that failed over; none since
+    BOOST_TEST(replica.requests() == 6);
+
+    // Back on its port: after the cool-down, real traffic tries it and stays there.
+    primary.emplace("127.0.0.1", dynalite_port(), nullptr, primary_port);
+    std::this_thread::sleep_for(cfg.failover_cooldown + 100ms);
+    BOOST_TEST(!of(0).cooling_down);
+    for (int i = 0; i < 3; ++i) BOOST_TEST_REQUIRE(lookup().found());
+    BOOST_TEST(primary->requests() == 3);
+    BOOST_TEST(all_signed_for(*primary, "us-east-1"));
+    BOOST_TEST(replica.requests() == 6);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_blackholed_primary_costs_one_attempt_timeout, two_regions) {
+    primary->push(fault::stall);  // accepts and reads the request, never answers
+    auto o = lookup();
+    BOOST_TEST_REQUIRE(o.found(), o.result.diagnostic);
+    BOOST_TEST((o.took >= cfg.attempt_timeout));
+    BOOST_TEST((o.took < cfg.attempt_timeout + grace), std::chrono::duration<double>(o.took).count());
+    BOOST_TEST(primary->requests() == 1);  // not retried in its region: there was a replica
+    BOOST_TEST(replica.requests() == 1);
+    BOOST_TEST(of(0).failures == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(errors_that_are_the_same_everywhere_never_fail_over, two_regions) {
+    primary->push(fault::validation);
+    auto o = lookup();
+    BOOST_TEST(o.result.failed());
+    BOOST_TEST(o.result.ec == pws::dynamodb_errc::validation, o.result.ec.message());
+    BOOST_TEST(replica.requests() == 0);
+    BOOST_TEST(!of(0).cooling_down);
+    BOOST_TEST(lookup().found());
+    BOOST_TEST(primary->requests() == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(server_errors_fail_over_at_once_throttling_after_the_retries, two_regions) {
+    primary->push(fault::status_500);
+    auto o = lookup();
+    BOOST_TEST_REQUIRE(o.found(), o.result.diagnostic);
+    BOOST_TEST(primary->requests() == 1);
+    BOOST_TEST(replica.requests() == 1);
+
+    std::this_thread::sleep_for(cfg.failover_cooldown + 100ms);
+    primary->reset();
+    primary->push(fault::throttle, 3);  // every attempt of the region (max_attempts 3)
+    o = lookup();
+    BOOST_TEST_REQUIRE(o.found(), o.result.diagnostic);
+    BOOST_TEST(primary->requests() == 3);
+    BOOST_TEST(replica.requests() == 2);
+    BOOST_TEST(client().stats().throttles == 3u);
+}
+
+BOOST_FIXTURE_TEST_CASE(every_replica_failing_is_one_error_naming_each, two_regions) {
+    cfg.failover_cooldown = 30s;  // both still cooling down at the second call
+    primary.reset();
+    replica.push(fault::stall, 3);  // the last replica retries in its region, up to max_attempts
+    auto o = lookup();
+    BOOST_TEST_REQUIRE(o.result.failed());
+    BOOST_TEST(o.result.ec == pws::error::timeout, o.result.ec.message());
+    BOOST_TEST(o.result.diagnostic.find("failed over from us-east-1") != std::string::npos, o.result.diagnostic);
+    BOOST_TEST(o.result.diagnostic.find("then eu-west-1") != std::string::npos, o.result.diagnostic);
+    BOOST_TEST((o.took < cfg.attempt_timeout * cfg.max_attempts + grace));
+    // Both cooling down: the next call tries them all again, in order, rather than none.
+    BOOST_TEST(of(0).cooling_down);
+    BOOST_TEST(of(1).cooling_down);
+    auto again = lookup();
+    BOOST_TEST(again.found(), again.result.diagnostic);
+    BOOST_TEST(of(0).calls == 2u);
+    BOOST_TEST(of(1).calls == 2u);
+    BOOST_TEST(!of(1).cooling_down);  // it answered
+}
+
+BOOST_FIXTURE_TEST_CASE(a_replica_cooling_down_is_the_last_resort, two_regions) {
+    cfg.failover_cooldown = 30s;  // nothing comes out of its cool-down during the test
+    primary->push(fault::status_500);
+    replica.push(fault::status_500, 3);  // the last replica retries in its region
+    BOOST_TEST(lookup().result.failed());
+    BOOST_TEST(of(0).cooling_down);
+    BOOST_TEST(of(1).cooling_down);
+    primary->reset();
+    replica.reset();
+
+    // Both cooling: asked in list order; the primary answers, and is healthy again.
+    auto p = lookup();
+    BOOST_TEST(p.found(), p.result.diagnostic);
+    BOOST_TEST(primary->requests() == 1);
+    BOOST_TEST(replica.requests() == 0);
+    BOOST_TEST(!of(0).cooling_down);
+
+    // The primary fails: the replica, still cooling down, is asked as the last resort.
+    primary->push(fault::status_500);
+    auto q = lookup();
+    BOOST_TEST(q.found(), q.result.diagnostic);
+    BOOST_TEST(replica.requests() == 1);
+    BOOST_TEST(q.attempts == 1);  // the replica's own attempts (the primary's one is not retried)
+}
+
+BOOST_AUTO_TEST_CASE(configuration) {
+    std::vector<pws::DynamoDbReplica> r;
+    std::string why;
+    BOOST_TEST(pws::DynamoDbConfig::parse_failover(
+        "eu-west-1, ap-southeast-2=https://dynamodb.ap-southeast-2.amazonaws.com", r, why));
+    BOOST_TEST_REQUIRE(r.size() == 2u);
+    BOOST_TEST(r[0].region == "eu-west-1");
+    BOOST_TEST(r[0].endpoint.empty());
+    BOOST_TEST(r[1].region == "ap-southeast-2");
+    BOOST_TEST(r[1].endpoint == "https://dynamodb.ap-southeast-2.amazonaws.com");
+    for (const char* bad : {"", "eu-west-1,", ",eu-west-1", "eu-west-1=", "=http://x"})
+        BOOST_TEST(!pws::DynamoDbConfig::parse_failover(bad, r, why), bad);
+
+    ::setenv("SOKETI_APP_MANAGER_DYNAMODB_FAILOVER", "eu-west-1=http://127.0.0.1:1", 1);
+    ::setenv("APP_MANAGER_DYNAMODB_FAILOVER_COOLDOWN", "3", 1);
+    auto c = pws::DynamoDbConfig::from_env();
+    ::unsetenv("SOKETI_APP_MANAGER_DYNAMODB_FAILOVER");
+    ::unsetenv("APP_MANAGER_DYNAMODB_FAILOVER_COOLDOWN");
+    BOOST_TEST_REQUIRE(c.failover.size() == 1u);
+    BOOST_TEST(c.failover[0].endpoint == "http://127.0.0.1:1");
+    BOOST_TEST((c.failover_cooldown == 3s));
+
+    ::setenv("APP_MANAGER_DYNAMODB_FAILOVER", "eu-west-1,,x", 1);
+    try {
+        (void)pws::DynamoDbConfig::from_env();
+        BOOST_TEST(false, "a malformed list was accepted");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST(std::string(e.what()).find("APP_MANAGER_DYNAMODB_FAILOVER") != std::string::npos, e.what());
+    }
+    ::unsetenv("APP_MANAGER_DYNAMODB_FAILOVER");
+
+    // A replica's region is checked as the primary's is, and named.
+    asio::io_context ioc;
+    auto bad = config("http://127.0.0.1:1");
+    bad.failover = {{"not a region", ""}};
+    try {
+        pws::dynamodb::client client(ioc.get_executor(), bad);
+        BOOST_TEST(false, "a replica with a bad region was accepted");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST(std::string(e.what()).find("failover replica 1 (not a region)") != std::string::npos, e.what());
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -42,6 +42,10 @@ struct response {
     unsigned status = 0;          ///< HTTP status, 0 when no response arrived
     std::string body;             ///< the JSON body of a successful (2xx) response
     int attempts = 0;             ///< attempts made (retries included; stale-connection re-sends not)
+    /// The failure is the region's, not the request's (connect refused or timed out, reset,
+    /// attempt timeout, 5xx, throttling once the retries were spent): another replica may answer.
+    bool regional = false;
+    std::size_t replica = 0;      ///< who answered: 0 the primary, i DynamoDbConfig::failover[i - 1]
 };
 
 /// Counters of what the client did (a plain snapshot).
@@ -56,12 +60,35 @@ struct client_stats {
     std::uint64_t pool_waits = 0;        ///< attempts that waited for a free connection
     std::uint64_t pool_timeouts = 0;     ///< calls whose deadline passed while waiting for one
     std::uint64_t throttles = 0;         ///< attempts throttled (ProvisionedThroughputExceeded, 429...), retried or not
+    std::uint64_t failovers = 0;         ///< calls that went on to the next replica after a regional fault
     std::size_t open_connections = 0;    ///< connections open now (idle, in use or connecting)
     std::size_t idle_connections = 0;    ///< of which idle in the pool
     std::size_t peak_connections = 0;    ///< most connections open at once (<= pool_size)
 };
 
-/// A DynamoDB client bound to one endpoint and region.
+/// What one replica of the table did (replicas()[0] is the primary: DynamoDbConfig::region).
+struct replica_stats {
+    std::string region;          ///< signed for
+    std::string host;            ///< requests go to
+    std::uint64_t calls = 0;     ///< calls sent to it
+    std::uint64_t failures = 0;  ///< of which ended with a regional fault
+    std::uint64_t failovers = 0; ///< of which went on to the next replica
+    bool cooling_down = false;   ///< skipped now: it failed less than failover_cooldown ago
+};
+
+/// A DynamoDB client bound to one endpoint and region, and to the further replicas of a global
+/// table when DynamoDbConfig::failover lists some.
+///
+/// Failover: each replica is signed for its own region and has its own connection pool. A call
+/// goes to the first replica in list order that is not cooling down. When it fails there with a
+/// regional fault (response::regional) it goes on at the next one, within the same
+/// total_timeout; with a next replica to go to, a connect failure, reset, attempt timeout or 5xx
+/// is not retried in the region first (throttling is, up to max_attempts). Validation, auth,
+/// TLS-verification and "not found" answers never fail over: every replica holds the same table.
+/// A replica that failed is skipped for failover_cooldown (then real traffic tries it again; on
+/// success, traffic is back with the first healthy replica); the replicas cooling down are
+/// asked last, only when every other one failed the call. replicas() tells what happened,
+/// without a log.
 class client {
 public:
     using executor_type = boost::asio::any_io_executor;
@@ -86,8 +113,11 @@ public:
     /// empty `ec` and the body; anything else with `ec` and a diagnostic.
     PWS_DECL boost::asio::awaitable<response> call(std::string_view operation, std::string body);
 
-    /// A snapshot of the counters.
+    /// A snapshot of the counters, summed over the replicas.
     PWS_DECL client_stats stats() const;
+
+    /// The replicas in list order, the primary first, with their counters.
+    PWS_DECL std::vector<replica_stats> replicas() const;
 
     /// A snapshot of the credentials provider's counters (fetches, refreshes); no credential in it.
     PWS_DECL aws::credentials_provider_stats credentials_stats() const;
@@ -98,9 +128,14 @@ private:
     struct waiter;
     class lease;
     using time_point = std::chrono::steady_clock::time_point;
+    struct replica; // one of failover_: its client, its cool-down, its counters
 
+    PWS_DECL boost::asio::awaitable<response> call_replicas(std::string_view operation, std::string body,
+                                                            time_point deadline);
+    PWS_DECL boost::asio::awaitable<response> call_region(std::string_view operation, std::string body,
+                                                          time_point deadline, bool fail_fast);
     PWS_DECL boost::asio::awaitable<response> run(std::string_view operation, std::string body,
-                                                  aws::credentials creds, time_point deadline);
+                                                  aws::credentials creds, time_point deadline, bool fail_fast);
     PWS_DECL boost::asio::awaitable<exchange_result> attempt(std::string_view operation,
                                                              const std::string& body,
                                                              const aws::credentials& creds,
@@ -131,6 +166,10 @@ private:
     mutable std::mutex mutex_;  // guards the two below; held only for a few pointer moves, never across I/O
     detail::pool_book<connection, waiter> pool_;
     client_stats stats_;
+
+    // Slot 0 stands for this client (the primary), slot i for a client of failover[i - 1]; empty
+    // without failover.
+    std::vector<std::unique_ptr<replica>> replicas_;
 };
 
 }  // namespace pws::dynamodb

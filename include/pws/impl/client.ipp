@@ -18,6 +18,7 @@
 #include <boost/system/system_error.hpp>
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <optional>
 #include <random>
 
@@ -65,6 +66,19 @@ private:
     client& owner_;
 };
 
+namespace client_impl {
+// Now, in steady_clock ticks (a replica's cool-down is one atomic of them).
+inline std::int64_t ticks() { return clock_type::now().time_since_epoch().count(); }
+}  // namespace client_impl
+
+// One replica of the table, as the primary's call_replicas() sees it.
+struct client::replica {
+    explicit replica(std::unique_ptr<client> c) : owned(std::move(c)) {}
+    std::unique_ptr<client> owned;           // null in slot 0: the primary, the owner itself
+    std::atomic<std::int64_t> skip_until{0}; // steady_clock ticks; skipped while now < skip_until
+    std::atomic<std::uint64_t> calls{0}, failures{0}, failovers{0};
+};
+
 PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
     : ex_(std::move(ex)), cfg_(std::move(cfg)),
       // Nothing is read or fetched here: the chain resolves on the first call.
@@ -105,17 +119,60 @@ PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
         }
         tls_->set_verify_mode(cfg_.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
     }
+    if (!cfg_.failover.empty()) {
+        replicas_.push_back(std::make_unique<replica>(nullptr));
+        for (std::size_t i = 0; i < cfg_.failover.size(); ++i) {
+            DynamoDbConfig rc = cfg_;  // the same table, limits, timeouts and credentials...
+            rc.region = cfg_.failover[i].region;      // ...signed for its own region,
+            rc.endpoint = cfg_.failover[i].endpoint;  // at its own endpoint, with its own pool
+            rc.failover.clear();
+            try {
+                replicas_.push_back(std::make_unique<replica>(std::make_unique<client>(ex_, std::move(rc))));
+            } catch (const boost::system::system_error& e) {
+                std::string what = e.what();  // "<why>: <ec.message()>": keep <why>
+                if (auto tail = ": " + e.code().message(); what.ends_with(tail)) what.resize(what.size() - tail.size());
+                throw boost::system::system_error(e.code(), "failover replica " + std::to_string(i + 1) + " (" +
+                                                                cfg_.failover[i].region.substr(0, 64) + "): " + what);
+            }
+        }
+    }
 }
 
 PWS_DECL client::~client() = default;
 
 PWS_DECL client_stats client::stats() const {
-    std::lock_guard lock(mutex_);
-    client_stats s = stats_;
-    s.open_connections = pool_.open();
-    s.idle_connections = pool_.idle();
-    s.peak_connections = pool_.peak();
+    client_stats s;
+    {
+        std::lock_guard lock(mutex_);
+        s = stats_;
+        s.open_connections = pool_.open();
+        s.idle_connections = pool_.idle();
+        s.peak_connections = pool_.peak();
+    }
+    for (auto& r : replicas_) {
+        if (!r->owned) continue;
+        const client_stats c = r->owned->stats();
+        for (auto m : {&client_stats::requests, &client_stats::connections_opened, &client_stats::stale_retries,
+                       &client_stats::idle_discards, &client_stats::retries, &client_stats::quota_refusals,
+                       &client_stats::skew_corrections, &client_stats::pool_waits, &client_stats::pool_timeouts,
+                       &client_stats::throttles, &client_stats::failovers})
+            s.*m += c.*m;
+        for (auto m : {&client_stats::open_connections, &client_stats::idle_connections, &client_stats::peak_connections})
+            s.*m += c.*m;
+    }
     return s;
+}
+
+PWS_DECL std::vector<replica_stats> client::replicas() const {
+    std::vector<replica_stats> out;
+    const auto now = client_impl::ticks();
+    for (auto& r : replicas_) {
+        const client& c = r->owned ? *r->owned : *this;
+        out.push_back({c.cfg_.region, c.ep_.host, r->calls.load(), r->failures.load(), r->failovers.load(),
+                       r->skip_until.load() > now});
+    }
+    if (out.empty()) out.push_back({cfg_.region, ep_.host, 0, 0, 0, false});  // no failover: not counted
+    return out;
 }
 
 PWS_DECL aws::credentials_provider_stats client::credentials_stats() const { return credentials_.stats(); }
@@ -322,9 +379,59 @@ inline asio::awaitable<std::optional<aws::credentials_result>> wait_for_credenti
 }  // namespace client_impl
 
 PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std::string body) {
-    response out;
-    // One deadline over the whole call, the wait for credentials included.
+    // One deadline over the whole call, the wait for credentials and every replica included.
     const auto deadline = clock_type::now() + cfg_.total_timeout;
+    if (replicas_.empty()) co_return co_await call_region(operation, std::move(body), deadline, false);
+    co_return co_await call_replicas(operation, std::move(body), deadline);
+}
+
+PWS_DECL asio::awaitable<response> client::call_replicas(std::string_view operation, std::string body,
+                                                         time_point deadline) {
+    // List order, the replicas cooling down after the others: they are asked only when every
+    // other one failed this call (a last resort costs nothing to a call that would fail anyway).
+    std::vector<std::size_t> order, cooling;
+    const auto now = client_impl::ticks();
+    for (std::size_t i = 0; i < replicas_.size(); ++i)
+        (replicas_[i]->skip_until.load(std::memory_order_relaxed) <= now ? order : cooling).push_back(i);
+    order.insert(order.end(), cooling.begin(), cooling.end());
+    const auto cooldown = std::chrono::duration_cast<clock_type::duration>(cfg_.failover_cooldown).count();
+    auto cancel_state = co_await asio::this_coro::cancellation_state;
+    response out;
+    std::string failed_over;  // "eu-west-1 (why); "... of the replicas left behind
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        replica& r = *replicas_[order[k]];
+        client& c = r.owned ? *r.owned : *this;
+        const bool more = k + 1 < order.size();
+        r.calls.fetch_add(1, std::memory_order_relaxed);
+        std::string b = more ? std::string(body) : std::move(body);
+        out = co_await c.call_region(operation, std::move(b), deadline, more);
+        out.replica = order[k];
+        if (!out.ec) {
+            r.skip_until.store(0, std::memory_order_relaxed);
+            break;
+        }
+        if (!out.regional) break;  // the same answer everywhere: no failover
+        r.failures.fetch_add(1, std::memory_order_relaxed);
+        r.skip_until.store(client_impl::ticks() + cooldown, std::memory_order_relaxed);
+        if (!more || clock_type::now() >= deadline || cancel_state.cancelled() != asio::cancellation_type::none)
+            break;
+        r.failovers.fetch_add(1, std::memory_order_relaxed);
+        {
+            std::lock_guard lock(mutex_);
+            ++stats_.failovers;
+        }
+        failed_over += c.cfg_.region + " (" + out.diagnostic + "); ";
+    }
+    if (out.ec && !failed_over.empty())
+        out.diagnostic = "failed over from " + failed_over + "then " +
+                         (replicas_[out.replica]->owned ? replicas_[out.replica]->owned->cfg_.region : cfg_.region) +
+                         ": " + out.diagnostic;
+    co_return out;
+}
+
+PWS_DECL asio::awaitable<response> client::call_region(std::string_view operation, std::string body,
+                                                       time_point deadline, bool fail_fast) {
+    response out;
     // Held credentials without a hop; otherwise wait for the chain (the first call resolves it,
     // concurrent calls share that fetch), at most until the deadline: a source can take longer
     // (credential_process may run for a minute), and the fetch goes on for later calls. A
@@ -373,13 +480,14 @@ PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std:
     if (cancel_state.cancelled() != asio::cancellation_type::none)
         co_return std::move(client_impl::aborted(out, "before its request"));
     co_return co_await asio::co_spawn(asio::make_strand(ex_),
-                                      run(operation, std::move(body), std::move(creds), deadline),
+                                      run(operation, std::move(body), std::move(creds), deadline, fail_fast),
                                       asio::use_awaitable);
 }
 
 PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::string body,
-                                               aws::credentials creds, time_point deadline) {
+                                               aws::credentials creds, time_point deadline, bool fail_fast) {
     response out;
+    auto last = detail::failure_kind::fatal;  // of the last failed attempt: says whether it is regional
     const std::string invocation = client_impl::invocation_id();
     unsigned spent = 0;
     bool skew_retried = false;
@@ -422,7 +530,11 @@ PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::
             std::lock_guard lock(mutex_);
             ++stats_.throttles;
         }
+        last = kind;
         if (r.ec == error::timeout && clock_type::now() >= deadline) break;
+        // With a replica to go to, a region that cannot be reached or does not answer is left at
+        // once (throttling is retried here first: it is often one hot key, not the region).
+        if (fail_fast && (kind == detail::failure_kind::transient || kind == detail::failure_kind::timeout)) break;
         if (kind == detail::failure_kind::clock_skew) {
             // Re-sign with the server's time at once, but only once, and only if the clock we would
             // sign with now is not the one this attempt was signed with.
@@ -459,6 +571,9 @@ PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::
             break;
         }
     }
+    out.regional = out.ec && out.ec != asio::error::operation_aborted &&
+                   (last == detail::failure_kind::transient || last == detail::failure_kind::timeout ||
+                    last == detail::failure_kind::throttling);
     if (out.ec && out.attempts > 1)
         out.diagnostic += " (after " + std::to_string(out.attempts) + " attempts)";
     detail::scrub(out.diagnostic, creds.secret_access_key, creds.session_token);
