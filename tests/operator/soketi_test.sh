@@ -56,4 +56,18 @@ check "get --id clash: an error, not \"no such app\"" 2 "$bin" get --id clash
 expect "naming both spellings" '[[ $err == *MaxConnections* && $err == *max_connections* ]]'
 check "get --key clash-key: the same error" 2 "$bin" get --key clash-key
 
+# 4. A global table's failover (issue 18): with the primary's endpoint refusing, pws-apps reads
+#    and scans through the replica that APP_MANAGER_DYNAMODB_FAILOVER names (either spelling).
+dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+check "get through the failover replica" 0 env APP_MANAGER_DYNAMODB_ENDPOINT="http://127.0.0.1:$dead" \
+  SOKETI_APP_MANAGER_DYNAMODB_FAILOVER="eu-west-1=$endpoint" "$bin" get --id pascal
+expect "the replica's answer" '[[ $out == *"\"maxConnections\":11"* ]]'
+check "list (a Scan) through the failover replica (exit 2: the clash item)" 2 env APP_MANAGER_DYNAMODB_ENDPOINT="http://127.0.0.1:$dead" \
+  APP_MANAGER_DYNAMODB_FAILOVER="eu-west-1=$endpoint" "$bin" list
+expect "every readable app" '[[ $out == *pascal* && $out == *snake* && $err == *clash* && $err != *refused* ]]'
+check "no failover: the refusal is an error" 2 env APP_MANAGER_DYNAMODB_ENDPOINT="http://127.0.0.1:$dead" \
+  "$bin" get --id pascal
+check "a malformed failover list is refused, naming it" 2 env APP_MANAGER_DYNAMODB_FAILOVER="eu-west-1,," "$bin" get --id pascal
+expect "naming the variable" '[[ $err == *APP_MANAGER_DYNAMODB_FAILOVER* ]]'
+
 finish soketi-test-app-secret-pascal soketi-test-app-secret-clash
