@@ -1,6 +1,7 @@
 // pws-bench — the load program: N lookups of one app, C in flight, through AppManager.
 //
 //   pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache]
+//             [--failover URL --kill-pid PID --kill-after K]
 //
 // Looks up `app-id` (mode id: GetItem) or `app-key` (mode key: Query on the key index) N times
 // with C lookups in flight on one thread (one io_context), through AppManager<DynamoDbPolicy>, or
@@ -13,6 +14,12 @@
 // JavaScript peers' agents keep C sockets: every client gets the same number of keep-alive
 // connections.
 //
+// With --failover, URL is a second replica of the table (region eu-west-1,
+// DynamoDbConfig::failover) and, as lookup number K starts, process PID (the server behind
+// --endpoint) is sent SIGKILL: the run measures lookups through a failover. The line then has
+// "failovers" (client_stats::failovers) and "after_kill": the lookups started after the kill,
+// their p50/p99/max latency, and the first one's.
+//
 // Prints one JSON line:
 //   {"lookups":N,"requests":R,"errors":E,"wall_s":..,"cpu_us_per_lookup":..,"p50_us":..,"p99_us":..}
 // requests = HTTP requests the client sent (retries included); errors = lookups that did not find
@@ -20,6 +27,7 @@
 // p50/p99 = latency of one lookup. Exits 1 if any lookup failed (the first error on stderr),
 // 2 on a usage or configuration error.
 #include <sys/resource.h>
+#include <csignal>
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
@@ -51,11 +59,15 @@ struct options {
     std::uint64_t lookups = 0;
     unsigned concurrency = 0;
     bool cache = false;
+    std::string failover;           ///< a second replica's endpoint
+    long kill_pid = 0;              ///< killed as lookup kill_after starts
+    std::uint64_t kill_after = 0;
 };
 
 int usage(std::string_view why) {
     std::cerr << "pws-bench: " << why << "\n"
-              << "usage: pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache]\n";
+              << "usage: pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache]\n"
+              << "                 [--failover URL --kill-pid PID --kill-after K]\n";
     return 2;
 }
 
@@ -82,11 +94,11 @@ double quantile_us(std::vector<std::uint64_t>& ns, double q) {
 }
 
 template <class Manager>
-std::uint64_t requests_sent(Manager& m) {
+pws::dynamodb::client_stats client_stats(Manager& m) {
     if constexpr (requires { m.policy().client().stats().requests; })
-        return m.policy().client().stats().requests;
+        return m.policy().client().stats();
     else
-        return m.policy().inner().client().stats().requests;
+        return m.policy().inner().client().stats();
 }
 
 template <class Manager>
@@ -94,11 +106,19 @@ int run(const options& o, Manager& apps, asio::io_context& ioc) {
     const std::string_view id = "app-id", key = "app-key";
     std::vector<std::uint64_t> latency_ns(o.lookups);
     std::uint64_t next = 0, errors = 0;
+    std::vector<std::uint64_t> after_kill_ns;  // lookups started after the kill
+    std::optional<std::uint64_t> first_after_kill_ns;
+    bool killed = false;
     std::optional<std::string> first_error;
 
     auto worker = [&]() -> asio::awaitable<void> {
         while (next < o.lookups) {
             const std::uint64_t i = next++;
+            if (o.kill_pid && i == o.kill_after) {
+                ::kill(static_cast<pid_t>(o.kill_pid), SIGKILL);
+                killed = true;
+            }
+            const bool after_kill = killed;
             const auto t0 = clock_type::now();
             pws::find_result r;  // (no co_await inside ?: — GCC 12 miscompiles it)
             if (o.by_key)
@@ -106,6 +126,10 @@ int run(const options& o, Manager& apps, asio::io_context& ioc) {
             else
                 r = co_await apps.find_by_id(id);
             latency_ns[i] = std::uint64_t(std::chrono::nanoseconds(clock_type::now() - t0).count());
+            if (after_kill) {
+                if (!first_after_kill_ns) first_after_kill_ns = latency_ns[i];
+                after_kill_ns.push_back(latency_ns[i]);
+            }
             if (!r.found()) {
                 ++errors;
                 if (!first_error)
@@ -123,14 +147,26 @@ int run(const options& o, Manager& apps, asio::io_context& ioc) {
     const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
     const double cpu = cpu_seconds() - cpu0;
 
-    char line[512];
-    std::snprintf(line, sizeof line,
-                  "{\"lookups\":%llu,\"requests\":%llu,\"errors\":%llu,\"wall_s\":%.4f,"
-                  "\"cpu_us_per_lookup\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f}",
-                  static_cast<unsigned long long>(o.lookups),
-                  static_cast<unsigned long long>(requests_sent(apps)),
-                  static_cast<unsigned long long>(errors), wall, cpu * 1e6 / double(o.lookups),
-                  quantile_us(latency_ns, 0.50), quantile_us(latency_ns, 0.99));
+    const auto stats = client_stats(apps);
+    char line[1024];
+    int n = std::snprintf(line, sizeof line,
+                          "{\"lookups\":%llu,\"requests\":%llu,\"errors\":%llu,\"wall_s\":%.4f,"
+                          "\"cpu_us_per_lookup\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f",
+                          static_cast<unsigned long long>(o.lookups),
+                          static_cast<unsigned long long>(stats.requests),
+                          static_cast<unsigned long long>(errors), wall, cpu * 1e6 / double(o.lookups),
+                          quantile_us(latency_ns, 0.50), quantile_us(latency_ns, 0.99));
+    if (!o.failover.empty()) {
+        const double max_after =
+            after_kill_ns.empty() ? 0 : double(*std::max_element(after_kill_ns.begin(), after_kill_ns.end())) / 1000;
+        n += std::snprintf(line + n, sizeof line - std::size_t(n),
+                           ",\"lookups_per_s\":%.1f,\"failovers\":%llu,\"after_kill\":{\"lookups\":%zu,"
+                           "\"first_us\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}",
+                           double(o.lookups) / wall, static_cast<unsigned long long>(stats.failovers),
+                           after_kill_ns.size(), first_after_kill_ns ? double(*first_after_kill_ns) / 1000 : 0.0,
+                           quantile_us(after_kill_ns, 0.50), quantile_us(after_kill_ns, 0.99), max_after);
+    }
+    std::snprintf(line + n, sizeof line - std::size_t(n), "}");
     std::cout << line << std::endl;
     if (errors != 0) {
         std::cerr << "pws-bench: " << errors << " of " << o.lookups
@@ -163,16 +199,25 @@ int main(int argc, char** argv) {
             if (!parse_positive(v, o.lookups)) return usage("--lookups takes a positive integer");
         } else if (a == "--concurrency") {
             if (!parse_positive(v, o.concurrency)) return usage("--concurrency takes a positive integer");
+        } else if (a == "--failover") {
+            o.failover = v;
+        } else if (a == "--kill-pid") {
+            if (!parse_positive(v, o.kill_pid)) return usage("--kill-pid takes a process id");
+        } else if (a == "--kill-after") {
+            if (!parse_positive(v, o.kill_after)) return usage("--kill-after takes a positive integer");
         } else {
             return usage("unknown argument " + std::string(a));
         }
     }
     if (o.endpoint.empty() || !have_mode || o.lookups == 0 || o.concurrency == 0)
         return usage("--endpoint, --mode, --lookups and --concurrency are required");
+    if (o.failover.empty() != (o.kill_pid == 0) || (o.kill_pid != 0 && o.kill_after == 0) || o.kill_after >= o.lookups)
+        return usage("--failover, --kill-pid and --kill-after go together, and K < N");
 
     pws::DynamoDbConfig cfg = pws::DynamoDbConfig::from_env();
     cfg.endpoint = o.endpoint;
     cfg.max_idle_connections = std::max<std::size_t>(cfg.max_idle_connections, o.concurrency);
+    if (!o.failover.empty()) cfg.failover = {{"eu-west-1", o.failover}};
 
     asio::io_context ioc(1);
     try {
