@@ -233,6 +233,150 @@ if cache_runs:
           f"{fmt(res['cpu_us_per_lookup'] * 1000)} | {fmt(throughput(r))} | {fmt(res['p50_us'])} / {fmt(res['p99_us'])} |")
     p("")
 
+# ---- gate load ----
+def gate_section(gate):
+    runs_ = gate.get("runs", [])
+    by_cache = {c: sorted((r for r in runs_ if r["cache"] is c), key=lambda r: r["result"]["connects_per_s"] or 0)
+                for c in (True, False)}
+    if not any(by_cache.values()):
+        return
+    # The median round by connects/s, every column of a row from that one run.
+    med = {c: rs[len(rs) // 2] if rs else None for c, rs in by_cache.items()}
+    n, w = gate.get("clients", "?"), gate.get("in_flight", "?")
+    p("## WebSocket connects through pws-gate: cache on and off")
+    p("")
+    p(f"`pws-bench-gate-load` opens {n:,} WebSocket connections (`GET /app/app-key?protocol=7`), {w} connecting at "
+      "once, and holds every one open until the last is done, against `pws-gate` on "
+      "`AppManager<Cached<DynamoDbPolicy>>` with `APP_MANAGER_CACHE_ENABLED` true or false and a seeded dynalite "
+      f"behind it; each run on a fresh pws-gate (the cache starts empty), cut after {gate.get('deadline_s', '?')} s. "
+      "Latency: from the client's TCP connect to `pusher:connection_established`, so the app lookup is in it; "
+      f"connects/s = connected / the client's wall time. {gate.get('placement', '')}. "
+      + (f"{gate['rounds']} rounds of both modes: each row is the median round by connects/s (the range over "
+         "the rounds in brackets)" if gate.get("rounds", 1) > 1 else "One round of both modes")
+      + (", after an uncached warm-up run not shown here (dynalite, in Node, is slower until its JIT has "
+         "warmed up). " if gate.get("warmup") else ". ")
+      + f"Measured {gate.get('date_utc', '?')}, commit `{gate.get('commit', '?')[:12]}`"
+      + (" with uncommitted changes" if gate.get("worktree_dirty") else "")
+      + f"; load average {' '.join(gate.get('loadavg_start', []))} at the start, "
+        f"{' '.join(gate.get('loadavg_end', []))} at the end.")
+    if gate.get("quick"):
+        p("")
+        p("**`--quick` run: 1/10 of the clients, one round; figures not meant to be quoted.**")
+    p("")
+
+    def per_connect(r):
+        return r["result"]["dynamodb_requests_per_connect"]
+
+    def failures(r):
+        res = r["result"]
+        if not res["failed"]:
+            return "0"
+        return f"{res['failed']:,} (" + ", ".join(f"{k} {v:,}" for k, v in sorted(res["failures"].items())) + ")"
+
+    def cpu_us(r):  # during the connects when the client read it, else over the whole run
+        w = (r["result"].get("watch") or {}).get("pws-gate")
+        cpu = w["cpu_connect_s"] if w else r["gate"]["cpu_s"]
+        return cpu * 1e6 / r["result"]["connected"] if r["result"]["connected"] else None
+
+    def mib(kb):
+        return kb / 1024 if kb is not None else None
+
+    def rate_range(c):
+        rs = by_cache[c]
+        lo, hi = rs[0]["result"]["connects_per_s"], rs[-1]["result"]["connects_per_s"]
+        return f" ({fmt(lo)}–{fmt(hi)})" if len(rs) > 1 else ""
+
+    def requests_cell(r):
+        v = per_connect(r)
+        if v is None:
+            return "not measured¹"
+        return f"{v:.4f} ({r['result']['dynamodb_requests']:,.0f} in all)"
+
+    p("| cache | connects/s | p50 ms | p90 ms | p99 ms | max ms | DynamoDB requests / connect | failed | "
+      "pws-gate peak RSS MiB | pws-gate CPU µs / connect | client CPU s (whole run) |")
+    p("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+    for c in (True, False):
+        r = med[c]
+        if not r:
+            continue
+        res = r["result"]
+        p(f"| {'on' if c else 'off'} | {fmt(res['connects_per_s'])}{rate_range(c)} | {fmt(res['p50_ms'])} | "
+          f"{fmt(res['p90_ms'])} | {fmt(res['p99_ms'])} | {fmt(res['max_ms'])} | {requests_cell(r)} | {failures(r)} | "
+          f"{fmt(mib(r['gate']['peak_rss_kb']))} | {fmt(cpu_us(r))} | "
+          f"{res['client_cpu_user_s'] + res['client_cpu_sys_s']:.2f} |")
+    on, off = med[True], med[False]
+    if on and off:
+        def rr(a, b, digits=2):
+            return f"{a / b:.{digits}f}×" if a is not None and b else "–"
+        ro, rf = on["result"], off["result"]
+        req = (f"{per_connect(on) / per_connect(off):.4f}×" if per_connect(on) is not None and per_connect(off)
+               else "–")
+        p(f"| on / off | {rr(ro['connects_per_s'], rf['connects_per_s'])} | {rr(ro['p50_ms'], rf['p50_ms'])} | "
+          f"{rr(ro['p90_ms'], rf['p90_ms'])} | {rr(ro['p99_ms'], rf['p99_ms'])} | {rr(ro['max_ms'], rf['max_ms'])} | "
+          f"{req} | – | {rr(on['gate']['peak_rss_kb'], off['gate']['peak_rss_kb'])} | "
+          f"{rr(cpu_us(on), cpu_us(off))} | – |")
+    p("")
+    p("DynamoDB requests: the difference of pws-gate's `pws_dynamodb_requests_total` (`GET /metrics`) over the "
+      "run. pws-gate CPU µs / connect: its CPU time (`/proc`) from the first connect to the last, per connect. "
+      "Peak RSS: pws-gate's VmHWM at the end of the run.")
+    p("")
+    notes = sorted({r["result"].get("metrics_note") for r in runs_ if per_connect(r) is None} - {None})
+    if any(per_connect(r) is None for r in (on, off) if r):
+        p("¹ `pws_dynamodb_requests_total` from pws-gate's `GET /metrics`, read before and after each run: "
+          + ("; ".join(notes) if notes else "not available") + ".")
+        p("")
+    # Who was the bottleneck: CPU time during the connects over their wall time (the client's
+    # getrusage, and /proc of pws-gate and dynalite read by the client at the start and the end).
+    busy = []
+    for c in (True, False):
+        r = med[c]
+        if r and r["result"]["wall_s"] > 0:
+            wall, watch = r["result"]["wall_s"], r["result"].get("watch") or {}
+            share = {name: (watch[name]["cpu_connect_s"] / wall if watch.get(name) else None)
+                     for name in ("pws-gate", "dynalite")}
+            busy.append((c, r["result"]["client_cpu_connect_s"] / wall, share))
+    if busy:
+        def pct(x):
+            return f"{x:.0%}" if x is not None else "–"
+        p("CPU busy during the connects (CPU time / wall time, from the first connect to the last): "
+          + "; ".join(f"cache {'on' if c else 'off'}: client {pct(cl)}, dynalite {pct(sh['dynalite'])} "
+                      f"(the same core: {pct(cl + (sh['dynalite'] or 0))}), pws-gate {pct(sh['pws-gate'])}"
+                      for c, cl, sh in busy)
+          + ". A core near 100% is what limits the connect rate; the client is one thread.")
+        p("")
+    held = [r for r in runs_ if r["result"]["connected"]]
+    if held:
+        def span(values, unit="MiB"):
+            values = [v for v in values if v is not None]
+            if not values:
+                return "–"
+            lo, hi = min(values), max(values)
+            return f"{fmt(lo)} {unit}" if fmt(lo) == fmt(hi) else f"{fmt(lo)}–{fmt(hi)} {unit}"
+
+        def connected_kb(r):  # VmRSS with every connection held, when the client could read it
+            w = (r["result"].get("watch") or {}).get("pws-gate")
+            return w["rss_kb_connected"] if w else None
+
+        base = [r for r in held if connected_kb(r) is not None]
+        per_conn = [(connected_kb(r) - r["gate"]["rss_before_kb"]) / r["result"]["connected"] for r in base]
+        p(f"pws-gate's memory: {span([mib(r['gate']['rss_before_kb']) for r in held])} resident before a run; "
+          + (f"{span([mib(connected_kb(r)) for r in base])} with the {n:,} connections held "
+             f"({span(per_conn, 'KiB')} per connection); " if base else "")
+          + f"peak (VmHWM) {span([mib(r['gate']['peak_rss_kb']) for r in held])}; "
+          f"{span([mib(r['gate']['rss_after_kb']) for r in held])} still resident once the client had closed "
+          "them all (the allocator keeps what it freed). "
+          f"pws-gate started (to its `listening` line) in {max(r['gate']['startup_s'] for r in runs_) * 1000:.0f} ms "
+          f"at most and stopped on SIGTERM in {max(r['gate']['stop_s'] for r in runs_) * 1000:.0f} ms at most; "
+          f"a whole run, start to exit, took {max(r['gate']['lifetime_s'] for r in runs_):.1f} s at most. The client "
+          f"closing its connections (WebSocket close 1000) took {max(r['result']['close_s'] for r in runs_):.2f} s "
+          f"at most; connections dropped while held: {sum(r['result']['dropped_while_held'] for r in runs_)}.")
+        p("")
+
+
+gate_load = load("gate_load.json")
+if gate_load:
+    gate_section(gate_load)
+
 # ---- footprint ----
 p("## Footprint")
 p("")
