@@ -252,6 +252,10 @@ inline std::string render(const snapshot& s) {
                  "Attempts DynamoDB throttled (ProvisionedThroughputExceeded, ThrottlingException, "
                  "RequestLimitExceeded, HTTP 429), retried or not.",
                  d->throttles);
+        w.single("pws_dynamodb_failovers_total", "counter",
+                 "Calls that went on to the next replica of a global table after a regional fault "
+                 "(DynamoDbConfig::failover).",
+                 d->failovers);
         w.single("pws_dynamodb_quota_refusals_total", "counter",
                  "Retries not made because the retry quota was exhausted.", d->quota_refusals);
         w.single("pws_dynamodb_connections_opened_total", "counter", "Connections established to DynamoDB.",

@@ -511,6 +511,7 @@ struct fake_client {
         pws::dynamodb::client_stats s;
         s.requests = 11;
         s.throttles = 7;
+        s.failovers = 3;
         s.open_connections = 2;
         return s;
     }
@@ -566,6 +567,7 @@ BOOST_AUTO_TEST_CASE(families_follow_the_driver_type) {
     BOOST_TEST(sample_value(full, "pws_cache_entries") == "3");
     BOOST_TEST(sample_value(full, "pws_dynamodb_requests_total") == "11");
     BOOST_TEST(sample_value(full, "pws_dynamodb_throttles_total") == "7");
+    BOOST_TEST(sample_value(full, "pws_dynamodb_failovers_total") == "3");
     BOOST_TEST(sample_value(full, "pws_dynamodb_open_connections") == "2");
     BOOST_TEST(sample_value(full, "pws_credentials_fetches_total") == "1");
     BOOST_TEST(sample_value(full, "pws_credentials_served_stale_total") == "4");
