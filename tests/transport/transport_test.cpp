@@ -4,6 +4,8 @@
 #define BOOST_TEST_MODULE pws_transport_tests
 #include "transport_support.hpp"
 
+#include <pws/policies/cached.hpp>
+
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_future.hpp>
 
@@ -565,6 +567,22 @@ BOOST_FIXTURE_TEST_CASE(a_replica_cooling_down_is_the_last_resort, two_regions) 
     BOOST_TEST(q.found(), q.result.diagnostic);
     BOOST_TEST(replica.requests() == 1);
     BOOST_TEST(q.attempts == 1);  // the replica's own attempts (the primary's one is not retried)
+}
+
+BOOST_FIXTURE_TEST_CASE(the_cache_preload_scan_fails_over_too, two_regions) {
+    primary.reset();
+    pws::CacheConfig cc;
+    cc.enabled = true;
+    pws::Cached<pws::DynamoDbPolicy> cache(cc, ioc.get_executor(), cfg);
+    auto fut = asio::co_spawn(ioc, cache.preload(), asio::use_future);
+    ioc.restart();
+    ioc.run();
+    const pws::preload_result r = fut.get();
+    BOOST_TEST_REQUIRE(!r.ec, r.diagnostic);
+    BOOST_TEST(r.apps >= 1u);  // the fixture's seed
+    BOOST_TEST(replica.requests() >= 1);
+    BOOST_TEST(all_signed_for(replica, "eu-west-1"));
+    BOOST_TEST(cache.inner().client().stats().failovers == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(configuration) {
