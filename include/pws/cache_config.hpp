@@ -2,7 +2,9 @@
 // reading soketi's two cache variables plus a few of our own.
 //
 // soketi's defaults are kept: with no variable set the cache is OFF and, once on, entries never
-// expire (TTL -1) — exactly what a soketi deployment gets. soketi (src/cli/cli.ts, server.ts)
+// expire (TTL -1) — as in a soketi deployment. One addition: an app in use is re-read in the
+// background once it was read a minute ago (refresh_after), so that an app disabled, re-keyed or
+// given a new secret in the table is seen without a restart. soketi (src/cli/cli.ts, server.ts)
 // reads SOKETI_APP_MANAGER_CACHE_ENABLED / SOKETI_APP_MANAGER_CACHE_TTL; we read every name with
 // or without the prefix, as for APP_MANAGER_DYNAMODB_* (detail/env.hpp: both set, differently, is
 // an error).
@@ -32,11 +34,18 @@ struct CacheConfig {
     bool enabled = false;
     /// A found app is served from memory this long; <= 0: until evicted (soketi's default, -1).
     std::chrono::seconds ttl{-1};
+    /// Refresh-ahead: a lookup that finds an app read longer ago than this is answered from
+    /// memory at once, and starts one background re-read of the app by id, whose answer replaces
+    /// it (or, if the app is gone, a negative entry does). At most one re-read per app in use per
+    /// refresh_after; apps not looked up are never re-read. 0: off. Only while the app is fresh:
+    /// with a ttl > 0, refresh_after >= ttl never refreshes (the app expires first).
+    std::chrono::seconds refresh_after{60};
     /// "No such app" is remembered this long (never longer than a positive ttl); 0: not at all.
     std::chrono::seconds negative_ttl{5};
     /// Past its ttl, an app is still served this long while the driver fails; 0: never.
     std::chrono::seconds max_stale{300};
-    /// While an app is served stale, the driver is asked again at most this often.
+    /// While an app is served stale, the driver is asked again at most this often; after a
+    /// refresh failed, the next refresh of that app starts no sooner than this.
     std::chrono::milliseconds stale_retry{1000};
     /// Apps held; beyond it, CLOCK (second-chance LRU) evicts.
     std::size_t max_entries = 10000;
@@ -55,6 +64,7 @@ struct CacheConfig {
     /// |---------------------------------------|----------------------|-------------------------|
     /// | APP_MANAGER_CACHE_ENABLED             | enabled              | true/false/1/0          |
     /// | APP_MANAGER_CACHE_TTL                 | ttl                  | integer seconds, -1     |
+    /// | APP_MANAGER_CACHE_REFRESH_AFTER       | refresh_after        | integer seconds, 0: off |
     /// | APP_MANAGER_CACHE_NEGATIVE_TTL        | negative_ttl         | integer seconds         |
     /// | APP_MANAGER_CACHE_MAX_STALE           | max_stale            | integer seconds         |
     /// | APP_MANAGER_CACHE_MAX_ENTRIES         | max_entries          | integer >= 1            |
@@ -68,6 +78,7 @@ struct CacheConfig {
         CacheConfig c;
         read_bool("APP_MANAGER_CACHE_ENABLED", c.enabled);
         read_seconds("APP_MANAGER_CACHE_TTL", c.ttl, true);
+        read_seconds("APP_MANAGER_CACHE_REFRESH_AFTER", c.refresh_after, false);
         read_seconds("APP_MANAGER_CACHE_NEGATIVE_TTL", c.negative_ttl, false);
         read_seconds("APP_MANAGER_CACHE_MAX_STALE", c.max_stale, false);
         if (auto v = read_int("APP_MANAGER_CACHE_MAX_ENTRIES", 1))
@@ -104,7 +115,8 @@ struct cache_stats {
     std::uint64_t negative_hits = 0;  ///< lookups answered "not found" from a negative entry
     std::uint64_t misses = 0;         ///< lookups with nothing fresh in memory (each asked the driver)
     std::uint64_t coalesced = 0;      ///< misses that joined a driver request already in flight
-    std::uint64_t requests = 0;       ///< driver lookups sent (misses - coalesced; all lookups when disabled)
+    std::uint64_t requests = 0;       ///< driver lookups sent: misses - coalesced, plus refreshes that
+                                      ///< sent their own (all lookups when disabled)
     std::uint64_t errors = 0;         ///< driver lookups that failed
     std::uint64_t stale_served = 0;   ///< lookups answered with an expired app because the driver failed
     std::uint64_t evictions = 0;      ///< entries dropped to stay within max_entries / max_negative_entries
@@ -114,6 +126,13 @@ struct cache_stats {
     std::uint64_t preload_runs = 0;      ///< preload Scans that completed
     std::uint64_t preload_failures = 0;  ///< preload Scans that stopped on an error
     std::uint64_t preload_malformed = 0; ///< items that did not decode, in all preloads
+
+    std::uint64_t refreshes = 0;        ///< background re-reads started (one per app per refresh_after;
+                                        ///< one joining a request in flight for that id sends none)
+    std::uint64_t refresh_failures = 0; ///< refreshes answered with an error (the app is kept; tried
+                                        ///< again on a hit after stale_retry)
+    std::uint64_t refresh_changes = 0;  ///< refreshes whose answer differed from the cached app (any
+                                        ///< field: key, secret, enabled, limits...; or the app is gone)
 
     /// Upper bounds of the latency buckets, in microseconds.
     static constexpr std::array<std::uint32_t, 12> latency_bounds_us{

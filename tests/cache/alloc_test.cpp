@@ -1,7 +1,8 @@
 // The cache's hit path allocates nothing: this executable counts every heap allocation (malloc
 // and operator new alike), warms the cache (and Asio's per-thread frame recycling) up, then
 // counts the allocations of many hits — by id, by key, negative, through co_await and through
-// try_get_by_*, on one thread and on two at once. It also prints ns per hit.
+// try_get_by_*, on one thread and on two at once, with refresh-ahead on (entries not yet due, then
+// a refreshed one). It also prints ns per hit.
 #define BOOST_TEST_MODULE pws_cache_alloc_test
 #include "cache_support.hpp"
 
@@ -83,12 +84,14 @@ namespace {
 
 using cache_t = pws::Cached<pws::test::fake_policy>;  // the real steady_clock
 using manager_t = pws::AppManager<cache_t>;
+using manual_manager_t = pws::AppManager<pws::Cached<pws::test::fake_policy, pws::test::manual_clock>>;
 
 pws::CacheConfig config() {
     pws::CacheConfig c;
     c.enabled = true;
     c.ttl = 3600s;
     c.negative_ttl = 3600s;
+    c.refresh_after = 1800s;  // on: every hit checks whether its entry is due (none gets there)
     return c;
 }
 
@@ -206,4 +209,66 @@ BOOST_AUTO_TEST_CASE(async_find_with_a_callback_is_measured) {
     BOOST_TEST(found == 20 + n);
     BOOST_TEST_MESSAGE("AppManager::async_find_by_id(callback) on a hit: "
                        << double(allocations.load()) / n << " allocations per call");
+}
+
+BOOST_AUTO_TEST_CASE(hits_on_an_entry_not_yet_due_allocate_nothing) {
+    // Refresh-ahead on the manual clock: until an entry is due, its hits allocate nothing; only
+    // the one hit that starts the refresh may (the refresh's coroutine, printed); once the
+    // refreshed entry is in, hits allocate nothing again. Each coroutine below warms up (10
+    // rounds) and then counts (`rounds`), in one frame, so that the count holds only the hits'.
+    asio::io_context ioc;
+    auto c = config();
+    c.ttl = -1s;
+    c.refresh_after = 60s;
+    manual_manager_t apps(c, ioc.get_executor());
+    apps.policy().inner().put(pws::test::make_app("app-1", "key-1"));
+    std::uint64_t before_due = 1, claiming = 0, after_refresh = 1;
+    int wrong = 0;
+    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+        for (int phase = 0; phase < 2; ++phase) {  // the miss and hits, then counted hits
+            if (phase == 1) {
+                pws::test::manual_clock::advance(59s);  // 59 s since the read: not due
+                allocations = 0;
+                counting = true;
+            }
+            for (int i = 0; i < (phase ? rounds : 10); ++i) {
+                wrong += !(co_await apps.find_by_id("app-1")).found();
+                wrong += !(co_await apps.find_by_key("key-1")).found();
+            }
+            counting = false;
+        }
+        before_due = allocations;
+        pws::test::manual_clock::advance(2s);  // due
+        allocations = 0;
+        counting = true;
+        wrong += !(co_await apps.find_by_key("key-1")).found();  // claims the refresh, spawns it
+        counting = false;
+        claiming = allocations;
+    }, asio::detached);
+    ioc.run();  // the refresh too
+    BOOST_TEST(apps.policy().stats().refreshes == 1u);
+    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+        for (int phase = 0; phase < 2; ++phase) {  // the refreshed entry: warm, then counted
+            if (phase == 1) {
+                allocations = 0;
+                counting = true;
+            }
+            for (int i = 0; i < (phase ? rounds : 10); ++i) {
+                wrong += !(co_await apps.find_by_id("app-1")).found();
+                wrong += !(co_await apps.find_by_key("key-1")).found();
+            }
+            counting = false;
+        }
+        after_refresh = allocations;
+    }, asio::detached);
+    ioc.restart();
+    ioc.run();
+    BOOST_TEST(wrong == 0);
+    BOOST_TEST(before_due == 0u);
+    BOOST_TEST(after_refresh == 0u);
+    BOOST_TEST(apps.policy().stats().refreshes == 1u);
+    BOOST_TEST(apps.policy().inner().calls() == 2);  // the miss and the one refresh
+    BOOST_TEST_MESSAGE("refresh-ahead: " << 4 * rounds << " hits on entries not due, " << before_due + after_refresh
+                                         << " allocations; the hit that started the refresh: " << claiming
+                                         << " allocations");
 }

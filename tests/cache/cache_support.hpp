@@ -1,6 +1,7 @@
 // Test doubles for the cache: a clock that moves only when told, and a driver whose answers,
 // failures, latency and timing (it can hold every request until released) the test controls.
 // Like a real database, the driver reads when the request arrives; the answer travels back later.
+// Its state lives in a shared backend, so that a request can outlive the driver.
 #pragma once
 
 #include <pws/app.hpp>
@@ -22,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,20 +53,11 @@ inline App make_app(std::string id, std::string key) {
     return a;
 }
 
-/// A driver over a map, counting what it is asked. Thread-safe.
-class fake_policy {
+/// The table and the script of a fake_policy, shared with its requests in flight: a request
+/// held when the driver (and the cache around it) is destroyed can still be released, and ends
+/// without touching the driver, as a well-behaved driver's would. Thread-safe.
+class fake_backend {
 public:
-    explicit fake_policy(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
-
-    boost::asio::any_io_executor get_executor() const { return ex_; }
-
-    boost::asio::awaitable<find_result> find_by_id(std::string_view id) {
-        return answer(true, std::string(id));
-    }
-    boost::asio::awaitable<find_result> find_by_key(std::string_view key) {
-        return answer(false, std::string(key));
-    }
-
     /// Adds or replaces an app (by id).
     void put(App a) {
         std::string id = a.id;  // not apps_[a.id] = ...(std::move(a)): the right side goes first
@@ -99,6 +92,15 @@ public:
         if (newest_first) std::for_each(w.rbegin(), w.rend(), go);
         else std::for_each(w.begin(), w.end(), go);
     }
+    /// Destroys every held request without resuming it (as a driver torn down with its sockets
+    /// might): their coroutines are destroyed where they wait.
+    void drop_held() {
+        std::vector<held_request> w;
+        {
+            std::lock_guard lock(mutex_);
+            w.swap(waiting_);
+        }
+    }
     /// Requests waiting for release().
     std::size_t held_requests() const {
         std::lock_guard lock(mutex_);
@@ -108,6 +110,17 @@ public:
     void set_latency(std::chrono::nanoseconds d) { latency_ = d.count(); }
 
     int calls() const { return calls_; }  ///< requests received
+
+    /// One request: read at once, answered after at least one suspension (and the hold).
+    static boost::asio::awaitable<find_result> answer(std::shared_ptr<fake_backend> self, bool by_id,
+                                                      std::string name) {
+        ++self->calls_;
+        find_result r = self->read(by_id, name);
+        co_await self->gate();  // always at least one suspension: a real driver is asynchronous
+        manual_clock::advance(std::chrono::nanoseconds(self->latency_.load()));
+        if (self->throw_) throw std::runtime_error("fake driver failure");
+        co_return r;
+    }
 
 private:
     boost::asio::awaitable<void> gate() {
@@ -133,16 +146,6 @@ private:
         return find_result::none();
     }
 
-    boost::asio::awaitable<find_result> answer(bool by_id, std::string name) {
-        ++calls_;
-        find_result r = read(by_id, name);
-        co_await gate();  // always at least one suspension: a real driver is asynchronous
-        manual_clock::advance(std::chrono::nanoseconds(latency_.load()));
-        if (throw_) throw std::runtime_error("fake driver failure");
-        co_return r;
-    }
-
-    boost::asio::any_io_executor ex_;
     mutable std::mutex mutex_;
     std::map<std::string, app_ptr> apps_;
     struct held_request {
@@ -150,11 +153,47 @@ private:
         boost::asio::any_completion_handler<void()> resume;
     };
     std::vector<held_request> waiting_;
-    bool held_ = false;
+    std::atomic<bool> held_{false};
     boost::system::error_code fail_;
     std::atomic<bool> throw_{false};
     std::atomic<std::int64_t> latency_{0};
     std::atomic<int> calls_{0};
+};
+
+/// A driver over a map, counting what it is asked (a fake_backend of its own, or a shared one).
+/// Thread-safe; its requests hold the backend, not the driver.
+class fake_policy {
+public:
+    explicit fake_policy(boost::asio::any_io_executor ex,
+                         std::shared_ptr<fake_backend> backend = std::make_shared<fake_backend>())
+        : ex_(std::move(ex)), backend_(std::move(backend)) {}
+
+    boost::asio::any_io_executor get_executor() const { return ex_; }
+
+    boost::asio::awaitable<find_result> find_by_id(std::string_view id) {
+        return fake_backend::answer(backend_, true, std::string(id));
+    }
+    boost::asio::awaitable<find_result> find_by_key(std::string_view key) {
+        return fake_backend::answer(backend_, false, std::string(key));
+    }
+
+    /// The backend (which outlives the driver while someone holds it).
+    const std::shared_ptr<fake_backend>& backend() const noexcept { return backend_; }
+
+    // The backend's, forwarded.
+    void put(App a) { backend_->put(std::move(a)); }
+    void remove(const std::string& id) { backend_->remove(id); }
+    void fail_with(boost::system::error_code ec) { backend_->fail_with(ec); }
+    void throw_exceptions(bool on) { backend_->throw_exceptions(on); }
+    void hold() { backend_->hold(); }
+    void release(bool newest_first = false) { backend_->release(newest_first); }
+    std::size_t held_requests() const { return backend_->held_requests(); }
+    void set_latency(std::chrono::nanoseconds d) { backend_->set_latency(d); }
+    int calls() const { return backend_->calls(); }
+
+private:
+    boost::asio::any_io_executor ex_;
+    std::shared_ptr<fake_backend> backend_;
 };
 
 }  // namespace pws::test

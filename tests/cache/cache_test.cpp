@@ -119,6 +119,7 @@ BOOST_AUTO_TEST_CASE(expires_after_ttl) {
 BOOST_AUTO_TEST_CASE(ttl_minus_one_never_expires) {
     auto c = config();
     c.ttl = -1s;  // soketi's default
+    c.refresh_after = 0s;  // no refresh-ahead either: the one request stays the only one
     fixture f(c);
     BOOST_TEST(f.by_key("ka").found());
     manual_clock::advance(24h * 365 * 10);
@@ -442,6 +443,469 @@ BOOST_AUTO_TEST_CASE(many_threads) {
     BOOST_TEST_MESSAGE("many_threads: " << s.hits << " hits, " << s.negative_hits << " negative hits, "
                                         << s.misses << " misses, " << s.coalesced << " coalesced, "
                                         << s.requests << " requests, " << s.evictions << " evictions");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Refresh-ahead (CacheConfig::refresh_after) on the manual clock: a hit on an app read longer ago
+// than refresh_after is answered from memory and starts one background re-read by id.
+BOOST_AUTO_TEST_SUITE(refresh)
+
+namespace {
+
+pws::CacheConfig refreshing() {
+    auto c = config();
+    c.ttl = -1s;  // soketi's default: without refresh-ahead a change would never be seen
+    c.refresh_after = 60s;
+    return c;
+}
+
+// What on_change() was called with.
+struct change_log {
+    struct call {
+        pws::App before;
+        pws::find_result after;
+        bool on_the_io_context;
+    };
+    std::vector<call> calls;
+    void watch(cache_t& cache, asio::io_context& ioc) {
+        cache.on_change([this, &ioc](const pws::App& before, const pws::find_result& after) {
+            calls.push_back({before, after, ioc.get_executor().running_in_this_thread()});
+        });
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(due_only_after_refresh_after) {
+    fixture f(refreshing());
+    auto first = f.by_id("a");
+    BOOST_TEST_REQUIRE(first.found());
+    manual_clock::advance(59s);
+    BOOST_TEST(f.by_id("a").app.get() == first.app.get());
+    BOOST_TEST(f.by_key("ka").app.get() == first.app.get());
+    BOOST_TEST(f.driver.calls() == 1);
+    manual_clock::advance(2s);  // read 61 s ago: due
+    BOOST_TEST(f.cache.try_get_by_id("a").has_value());  // a peek never starts a refresh
+    BOOST_TEST(f.driver.calls() == 1);
+    BOOST_TEST(f.cache.stats().refreshes == 0u);
+    auto r = f.by_key("ka");  // from memory; run() also runs the refresh it started
+    BOOST_TEST(r.app.get() == first.app.get());
+    BOOST_TEST(f.driver.calls() == 2);
+    auto s = f.cache.stats();
+    BOOST_TEST(s.refreshes == 1u);
+    BOOST_TEST(s.requests == 2u);
+    BOOST_TEST(s.misses == 1u);  // the refresh is no miss
+    BOOST_TEST(s.refresh_changes == 0u);
+    BOOST_TEST(s.refresh_failures == 0u);
+    BOOST_TEST(f.cache.refreshes_in_flight() == 0u);
+    // An unchanged answer keeps the app object; read now, it is due again in 60 s, not before.
+    BOOST_TEST(f.cache.try_get_by_id("a")->app.get() == first.app.get());
+    manual_clock::advance(59s);
+    BOOST_TEST(f.by_id("a").found());
+    BOOST_TEST(f.driver.calls() == 2);
+    manual_clock::advance(2s);
+    BOOST_TEST(f.by_id("a").found());
+    BOOST_TEST(f.driver.calls() == 3);
+    BOOST_TEST(f.cache.stats().refreshes == 2u);
+    BOOST_TEST(f.by_id("b").found());  // another app: its own read, its own clock
+    BOOST_TEST(f.driver.calls() == 4);
+}
+
+BOOST_AUTO_TEST_CASE(off_with_zero) {
+    auto c = refreshing();
+    c.refresh_after = 0s;
+    fixture f(c);
+    BOOST_TEST(f.by_id("a").found());
+    manual_clock::advance(24h * 365);
+    for (int i = 0; i < 10; ++i) BOOST_TEST(f.by_id("a").found());
+    BOOST_TEST(f.driver.calls() == 1);
+    BOOST_TEST(f.cache.stats().refreshes == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_hit_does_not_wait_for_the_refresh) {
+    fixture f(refreshing());
+    auto first = f.by_id("a");
+    manual_clock::advance(61s);
+    f.driver.hold();
+    pws::find_result r;
+    asio::co_spawn(f.ioc, [&]() -> asio::awaitable<void> { r = co_await f.cache.find_by_id("a"); },
+                   asio::detached);
+    f.ioc.restart();  // run() left it stopped
+    f.ioc.poll();
+    BOOST_TEST(r.app.get() == first.app.get());  // answered while its refresh waits in the driver
+    BOOST_TEST(f.driver.held_requests() == 1u);
+    BOOST_TEST(f.cache.refreshes_in_flight() == 1u);
+    f.driver.release();
+    f.ioc.run();
+    BOOST_TEST(f.cache.refreshes_in_flight() == 0u);
+    BOOST_TEST(f.driver.calls() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(one_request_for_1000_concurrent_hits_on_a_due_entry) {
+    fixture f(refreshing());
+    auto first = f.by_id("a");
+    manual_clock::advance(61s);
+    f.driver.hold();
+    constexpr int n = 1000;
+    std::vector<pws::find_result> got(n);
+    for (int i = 0; i < n; ++i)
+        asio::co_spawn(f.ioc, [&, i]() -> asio::awaitable<void> {
+            if (i % 2) got[i] = co_await f.cache.find_by_id("a");
+            else got[i] = co_await f.cache.find_by_key("ka");
+        }, asio::detached);
+    f.ioc.restart();
+    f.ioc.poll();  // every hit is answered; the one refresh waits in the driver
+    for (auto& r : got) BOOST_TEST(r.app.get() == first.app.get());
+    BOOST_TEST(f.driver.calls() == 2);
+    BOOST_TEST(f.driver.held_requests() == 1u);
+    BOOST_TEST(f.cache.stats().refreshes == 1u);
+    f.driver.release();
+    f.ioc.run();
+    BOOST_TEST(f.driver.calls() == 2);
+    BOOST_TEST(f.cache.stats().hits == std::uint64_t(n));
+}
+
+BOOST_AUTO_TEST_CASE(one_request_for_1000_hits_on_four_threads) {
+    fixture f(refreshing());
+    BOOST_TEST(f.by_id("a").found());
+    manual_clock::advance(61s);
+    constexpr int n = 1000;
+    std::atomic<int> wrong{0};
+    for (int i = 0; i < n; ++i)
+        asio::co_spawn(f.ioc, [&, i]() -> asio::awaitable<void> {
+            pws::find_result r;
+            if (i % 2) r = co_await f.cache.find_by_id("a");
+            else r = co_await f.cache.find_by_key("ka");
+            if (!r.found() || r.app->id != "a") ++wrong;
+        }, asio::detached);
+    f.ioc.restart();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&] { f.ioc.run(); });
+    for (auto& t : threads) t.join();
+    BOOST_TEST(wrong == 0);
+    BOOST_TEST(f.driver.calls() == 2);
+    BOOST_TEST(f.cache.stats().refreshes == 1u);
+    BOOST_TEST(f.cache.refreshes_in_flight() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_key_moves_the_key_index) {
+    fixture f(refreshing());
+    BOOST_TEST(f.by_key("ka").found());
+    f.driver.put(make_app("a", "ka2"));
+    manual_clock::advance(61s);
+    BOOST_TEST(f.by_key("ka").app->key == "ka");  // from memory; the refresh runs after it
+    BOOST_TEST(!f.cache.try_get_by_key("ka").has_value());
+    auto moved = f.cache.try_get_by_key("ka2");
+    BOOST_TEST_REQUIRE(moved.has_value());
+    BOOST_TEST(moved->app->id == "a");
+    BOOST_TEST(f.cache.try_get_by_id("a")->app.get() == moved->app.get());
+    BOOST_TEST(f.driver.calls() == 2);
+    BOOST_TEST(f.cache.stats().entries == 1u);
+    BOOST_TEST(f.cache.stats().refresh_changes == 1u);
+    BOOST_TEST(f.by_key("ka").not_found());  // the old key: asked, and gone from the table too
+    BOOST_TEST(f.driver.calls() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_disabled_app_is_seen_disabled_after_the_refresh) {
+    fixture f(refreshing());
+    BOOST_TEST(f.by_key("ka").app->enabled);
+    auto off = make_app("a", "ka");
+    off.enabled = false;
+    off.secret = "rotated";
+    f.driver.put(off);
+    manual_clock::advance(30s);
+    BOOST_TEST(f.by_key("ka").app->enabled);  // not due: no request
+    BOOST_TEST(f.driver.calls() == 1);
+    manual_clock::advance(31s);
+    BOOST_TEST(f.by_key("ka").app->enabled);  // due: this one answers from memory and refreshes
+    auto seen = f.by_key("ka");
+    BOOST_TEST(!seen.app->enabled);
+    BOOST_TEST(seen.app->secret == "rotated");
+    BOOST_TEST(f.by_id("a").app.get() == seen.app.get());
+    BOOST_TEST(f.driver.calls() == 2);  // exactly one extra request for the refresh
+}
+
+BOOST_AUTO_TEST_CASE(a_deleted_app_becomes_a_negative_entry) {
+    fixture f(refreshing());
+    BOOST_TEST(f.by_id("a").found());
+    f.driver.remove("a");
+    manual_clock::advance(61s);
+    BOOST_TEST(f.by_key("ka").found());  // from memory; the refresh learns it is gone
+    auto by_id = f.cache.try_get_by_id("a");
+    BOOST_TEST_REQUIRE(by_id.has_value());
+    BOOST_TEST(by_id->not_found());                      // a negative entry for its id
+    BOOST_TEST(!f.cache.try_get_by_key("ka").has_value());  // and its key is gone
+    auto s = f.cache.stats();
+    BOOST_TEST(s.entries == 0u);
+    BOOST_TEST(s.negative_entries == 1u);
+    BOOST_TEST(s.refresh_changes == 1u);
+    BOOST_TEST(f.by_id("a").not_found());
+    BOOST_TEST(f.driver.calls() == 2);
+    BOOST_TEST(f.by_key("ka").not_found());  // asked by key: the table says so too
+    BOOST_TEST(f.driver.calls() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_deleted_app_is_dropped_when_negative_entries_are_off) {
+    auto c = refreshing();
+    c.negative_ttl = 0s;
+    fixture f(c);
+    BOOST_TEST(f.by_id("a").found());
+    f.driver.remove("a");
+    manual_clock::advance(61s);
+    BOOST_TEST(f.by_id("a").found());  // from memory
+    BOOST_TEST(!f.cache.try_get_by_id("a").has_value());
+    BOOST_TEST(!f.cache.try_get_by_key("ka").has_value());
+    BOOST_TEST(f.cache.stats().entries == 0u);
+    BOOST_TEST(f.cache.stats().negative_entries == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_error_keeps_the_entry_and_backs_off) {
+    auto c = refreshing();
+    c.stale_retry = 1s;  // the back-off
+    fixture f(c);
+    auto first = f.by_id("a");
+    manual_clock::advance(61s);
+    f.driver.fail_with(pws::error::timeout);
+    BOOST_TEST(f.by_id("a").app.get() == first.app.get());
+    BOOST_TEST(f.driver.calls() == 2);  // the refresh failed...
+    auto s = f.cache.stats();
+    BOOST_TEST(s.refresh_failures == 1u);
+    BOOST_TEST(s.errors == 1u);
+    BOOST_TEST(s.refresh_changes == 0u);
+    BOOST_TEST(f.cache.try_get_by_key("ka")->app.get() == first.app.get());  // ...the entry stays
+    manual_clock::advance(500ms);  // within the back-off: no hit starts another
+    for (int i = 0; i < 5; ++i) BOOST_TEST(f.by_id("a").app.get() == first.app.get());
+    BOOST_TEST(f.driver.calls() == 2);
+    BOOST_TEST(f.cache.stats().refreshes == 1u);
+    manual_clock::advance(600ms);  // past it: the next hit tries again, once
+    BOOST_TEST(f.by_id("a").found());
+    BOOST_TEST(f.by_key("ka").found());
+    BOOST_TEST(f.driver.calls() == 3);
+    BOOST_TEST(f.cache.stats().refresh_failures == 2u);
+    f.driver.fail_with({});
+    manual_clock::advance(1100ms);
+    BOOST_TEST(f.by_id("a").found());  // succeeds: due again only 60 s from now
+    BOOST_TEST(f.driver.calls() == 4);
+    manual_clock::advance(59s);
+    BOOST_TEST(f.by_id("a").found());
+    BOOST_TEST(f.driver.calls() == 4);
+    BOOST_TEST(f.cache.stats().refresh_failures == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_invalidation_during_a_refresh_wins_and_a_miss_joins_it) {
+    fixture f(refreshing());
+    change_log log;
+    log.watch(f.cache, f.ioc);
+    BOOST_TEST(f.by_id("a").found());
+    auto rotated = make_app("a", "ka");
+    rotated.secret = "rotated";
+    f.driver.put(rotated);
+    manual_clock::advance(61s);
+    f.driver.hold();
+    pws::find_result hit, joined;
+    asio::co_spawn(f.ioc, [&]() -> asio::awaitable<void> { hit = co_await f.cache.find_by_key("ka"); },
+                   asio::detached);
+    f.ioc.restart();
+    f.ioc.poll();  // the hit is answered; its refresh waits in the driver
+    BOOST_TEST(hit.app->secret == "a-secret");
+    BOOST_TEST(f.driver.held_requests() == 1u);
+    BOOST_TEST(f.cache.invalidate("a"));  // e.g. an operator changed the app meanwhile
+    asio::co_spawn(f.ioc, [&]() -> asio::awaitable<void> { joined = co_await f.cache.find_by_id("a"); },
+                   asio::detached);
+    f.ioc.poll();  // a miss of that id: it joins the refresh's request
+    BOOST_TEST(f.driver.calls() == 2);
+    BOOST_TEST(f.driver.held_requests() == 1u);
+    f.driver.release();
+    f.ioc.run();
+    BOOST_TEST_REQUIRE(joined.found());
+    BOOST_TEST(joined.app->secret == "rotated");  // the refresh's answer...
+    BOOST_TEST(!f.cache.try_get_by_id("a").has_value());  // ...not kept: the invalidation wins
+    BOOST_TEST(!f.cache.try_get_by_key("ka").has_value());
+    auto s = f.cache.stats();
+    BOOST_TEST(s.coalesced == 1u);
+    BOOST_TEST(s.requests == 2u);
+    BOOST_TEST(log.calls.size() == 1u);  // what the refresh learnt is still reported
+    BOOST_TEST(f.by_id("a").app->secret == "rotated");  // read again
+    BOOST_TEST(f.driver.calls() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_refresh_joins_a_miss_in_flight) {
+    fixture f(refreshing());
+    BOOST_TEST(f.by_id("a").found());
+    manual_clock::advance(61s);
+    f.driver.hold();
+    pws::find_result hit, missed;
+    asio::co_spawn(f.ioc, [&]() -> asio::awaitable<void> {
+        hit = co_await f.cache.find_by_key("ka");  // due: claims the refresh, which is queued
+        f.cache.invalidate("a");
+        missed = co_await f.cache.find_by_id("a");  // a miss of that id sends its request first
+    }, asio::detached);
+    f.ioc.restart();
+    f.ioc.poll();  // then the refresh starts, and joins that request
+    BOOST_TEST(f.driver.calls() == 2);
+    BOOST_TEST(f.driver.held_requests() == 1u);
+    BOOST_TEST(f.cache.refreshes_in_flight() == 1u);
+    f.driver.release();
+    f.ioc.run();
+    BOOST_TEST(hit.found());
+    BOOST_TEST(missed.found());
+    BOOST_TEST(f.driver.calls() == 2);
+    auto s = f.cache.stats();
+    BOOST_TEST(s.refreshes == 1u);
+    BOOST_TEST(s.requests == 2u);
+    BOOST_TEST(f.cache.try_get_by_id("a").has_value());  // the miss's answer, kept
+    BOOST_TEST(f.cache.refreshes_in_flight() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_change_hook_is_called_once_per_changed_answer) {
+    fixture f(refreshing());
+    change_log log;
+    log.watch(f.cache, f.ioc);
+    auto a0 = f.by_id("a");
+    BOOST_TEST(f.by_id("b").found());
+    manual_clock::advance(61s);
+    BOOST_TEST(f.by_id("a").found());
+    BOOST_TEST(f.by_id("b").found());
+    BOOST_TEST(f.driver.calls() == 4);
+    BOOST_TEST(log.calls.empty());  // two unchanged answers
+    auto a1 = make_app("a", "ka");
+    a1.max_connections = 10;  // a limit
+    f.driver.put(a1);
+    manual_clock::advance(61s);
+    BOOST_TEST(f.by_id("a").found());
+    BOOST_TEST(f.by_id("a").found());  // the refreshed entry: not due
+    BOOST_TEST_REQUIRE(log.calls.size() == 1u);
+    BOOST_TEST((log.calls[0].before == *a0.app));
+    BOOST_TEST_REQUIRE(log.calls[0].after.found());
+    BOOST_TEST(log.calls[0].after.app->max_connections == 10);
+    BOOST_TEST(log.calls[0].on_the_io_context);
+    manual_clock::advance(61s);
+    BOOST_TEST(f.by_id("a").found());  // unchanged since
+    BOOST_TEST(log.calls.size() == 1u);
+    f.driver.remove("b");
+    BOOST_TEST(f.by_key("kb").found());
+    BOOST_TEST_REQUIRE(log.calls.size() == 2u);
+    BOOST_TEST(log.calls[1].before.id == "b");
+    BOOST_TEST(log.calls[1].after.not_found());
+    f.driver.fail_with(pws::error::timeout);
+    manual_clock::advance(61s);
+    BOOST_TEST(f.by_id("a").found());  // an error is no change
+    BOOST_TEST(log.calls.size() == 2u);
+    auto s = f.cache.stats();
+    BOOST_TEST(s.refreshes == 6u);
+    BOOST_TEST(s.refresh_changes == 2u);
+    BOOST_TEST(s.refresh_failures == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(ttl_and_max_stale_keep_their_meaning) {
+    {  // refresh_after < ttl: a refreshed app is fresh for a new ttl, so one in use never expires
+        auto c = config();  // ttl 60 s
+        c.refresh_after = 30s;
+        fixture f(c);
+        BOOST_TEST(f.by_id("a").found());
+        manual_clock::advance(31s);
+        BOOST_TEST(f.by_id("a").found());  // refreshed
+        BOOST_TEST(f.driver.calls() == 2);
+        manual_clock::advance(54s);  // 85 s after the first read, 54 s after the refresh
+        BOOST_TEST(f.cache.try_get_by_id("a").has_value());
+        BOOST_TEST(f.by_id("a").found());  // due again
+        BOOST_TEST(f.driver.calls() == 3);
+        BOOST_TEST(f.cache.stats().misses == 1u);
+    }
+    {  // refresh_after >= ttl: never a refresh, the app expires and is read on a miss
+        auto c = config();
+        c.refresh_after = 60s;
+        fixture f(c);
+        BOOST_TEST(f.by_id("a").found());
+        manual_clock::advance(59s);
+        BOOST_TEST(f.by_id("a").found());
+        BOOST_TEST(f.driver.calls() == 1);
+        manual_clock::advance(2s);
+        BOOST_TEST(f.by_id("a").found());
+        BOOST_TEST(f.driver.calls() == 2);
+        auto s = f.cache.stats();
+        BOOST_TEST(s.refreshes == 0u);
+        BOOST_TEST(s.misses == 2u);
+    }
+    {  // a failed refresh, then expiry: stale-if-error as without refresh-ahead
+        auto c = config();
+        c.refresh_after = 30s;
+        fixture f(c);
+        auto first = f.by_id("a");
+        f.driver.fail_with(pws::dynamodb_errc::service_unavailable);
+        manual_clock::advance(31s);
+        BOOST_TEST(f.by_id("a").app.get() == first.app.get());  // fresh: the refresh fails
+        BOOST_TEST(f.cache.stats().refresh_failures == 1u);
+        manual_clock::advance(30s);  // expired
+        auto stale = f.by_id("a");
+        BOOST_TEST(stale.app.get() == first.app.get());
+        auto s = f.cache.stats();
+        BOOST_TEST(s.stale_served == 1u);
+        BOOST_TEST(s.refreshes == 1u);
+        BOOST_TEST(f.driver.calls() == 3);
+        manual_clock::advance(300s);  // past ttl + max_stale
+        BOOST_TEST(f.by_id("a").ec == pws::dynamodb_errc::service_unavailable);
+    }
+}
+
+// The lifetime rule: a refresh holds only the cache's shared state. One still queued, waiting in
+// the driver, or destroyed there, when the cache is destroyed ends without touching the cache or
+// calling the hook (the driver's backend, like a well-behaved driver's requests, outlives it).
+BOOST_AUTO_TEST_CASE(a_refresh_in_flight_when_the_cache_is_destroyed_ends_without_it) {
+    auto backend = std::make_shared<pws::test::fake_backend>();
+    for (auto id : {"a", "b"}) backend->put(make_app(id, std::string("k") + id));
+    asio::io_context ioc;
+    int hook_calls = 0;
+    {
+        cache_t cache(refreshing(), ioc.get_executor(), backend);
+        cache.on_change([&](const pws::App&, const pws::find_result&) { ++hook_calls; });
+        for (auto id : {"a", "b"}) BOOST_TEST(run(ioc, [&] { return cache.find_by_id(id); }).found());
+        backend->put(make_app("a", "ka-new"));  // a refresh that got to the end would call the hook
+        backend->remove("b");
+        manual_clock::advance(61s);
+        backend->hold();
+        asio::co_spawn(ioc, cache.find_by_id("a"), asio::detached);
+        ioc.restart();
+        ioc.poll();  // a's refresh waits in the driver
+        BOOST_TEST(backend->held_requests() == 1u);
+        asio::co_spawn(ioc, cache.find_by_id("b"), asio::detached);
+        ioc.run_one();  // b's lookup: it answers and queues b's refresh, which does not start
+        BOOST_TEST(cache.refreshes_in_flight() == 2u);
+        BOOST_TEST(backend->calls() == 3);
+    }
+    backend->release();
+    ioc.restart();
+    ioc.run();  // a's refresh gets its answer, b's starts: both find the cache gone
+    BOOST_TEST(hook_calls == 0);
+    BOOST_TEST(backend->calls() == 3);  // b's refresh sent nothing
+    BOOST_TEST(backend.use_count() == 1);  // every frame is gone
+}
+
+BOOST_AUTO_TEST_CASE(a_refresh_destroyed_in_its_driver_after_the_cache_is_gone) {
+    auto backend = std::make_shared<pws::test::fake_backend>();
+    backend->put(make_app("a", "ka"));
+    asio::io_context ioc;
+    int hook_calls = 0;
+    pws::find_result joined;
+    {
+        cache_t cache(refreshing(), ioc.get_executor(), backend);
+        cache.on_change([&](const pws::App&, const pws::find_result&) { ++hook_calls; });
+        BOOST_TEST(run(ioc, [&] { return cache.find_by_id("a"); }).found());
+        backend->remove("a");
+        manual_clock::advance(61s);
+        backend->hold();
+        asio::co_spawn(ioc, cache.find_by_key("ka"), asio::detached);
+        ioc.restart();
+        ioc.poll();  // the refresh waits in the driver, leading a flight
+        BOOST_TEST(backend->held_requests() == 1u);
+        BOOST_TEST(cache.refreshes_in_flight() == 1u);
+    }
+    backend->drop_held();  // its coroutine is destroyed where it waits
+    ioc.restart();
+    ioc.run();
+    BOOST_TEST(hook_calls == 0);
+    BOOST_TEST(backend.use_count() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

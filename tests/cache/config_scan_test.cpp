@@ -32,6 +32,7 @@ BOOST_AUTO_TEST_CASE(soketi_defaults) {
     auto c = pws::CacheConfig::from_env();
     BOOST_TEST(c.enabled == false);     // soketi: appManager.cache.enabled = false
     BOOST_TEST(c.ttl.count() == -1);    // soketi: appManager.cache.ttl = -1 (never expires)
+    BOOST_TEST(c.refresh_after == 60s); // ours: an app in use is re-read once a minute
     BOOST_TEST(c.preload == false);
 }
 
@@ -39,6 +40,7 @@ BOOST_AUTO_TEST_CASE(reads_the_variables) {
     env_guard env;
     env.set("APP_MANAGER_CACHE_ENABLED", "true");
     env.set("APP_MANAGER_CACHE_TTL", "120");
+    env.set("SOKETI_APP_MANAGER_CACHE_REFRESH_AFTER", "0");
     env.set("APP_MANAGER_CACHE_NEGATIVE_TTL", "3");
     env.set("APP_MANAGER_CACHE_MAX_STALE", "0");
     env.set("APP_MANAGER_CACHE_MAX_ENTRIES", "500");
@@ -47,6 +49,7 @@ BOOST_AUTO_TEST_CASE(reads_the_variables) {
     auto c = pws::CacheConfig::from_env();
     BOOST_TEST(c.enabled);
     BOOST_TEST(c.ttl == 120s);
+    BOOST_TEST(c.refresh_after == 0s);
     BOOST_TEST(c.negative_ttl == 3s);
     BOOST_TEST(c.max_stale == 0s);
     BOOST_TEST(c.max_entries == 500u);
@@ -79,6 +82,8 @@ BOOST_AUTO_TEST_CASE(refuses_what_it_cannot_read) {
              {"APP_MANAGER_CACHE_TTL", "1.5"},
              {"APP_MANAGER_CACHE_TTL", "60s"},
              {"APP_MANAGER_CACHE_NEGATIVE_TTL", "-1"},
+             {"APP_MANAGER_CACHE_REFRESH_AFTER", "-1"},
+             {"APP_MANAGER_CACHE_REFRESH_AFTER", "1m"},
              {"APP_MANAGER_CACHE_MAX_ENTRIES", "0"}}) {
         env_guard env;
         env.set(name, value);

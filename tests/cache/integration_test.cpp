@@ -251,4 +251,104 @@ BOOST_AUTO_TEST_CASE(through_app_manager_any_token) {
     BOOST_TEST(front.requests() == 1);
 }
 
+// Refresh-ahead: a long-running AppManager<Cached<DynamoDbPolicy>> with ttl -1 (soketi's
+// default) sees an app disabled in the table within refresh_after and one lookup, with exactly
+// one request more per refresh (counted by its client; the table is written through another).
+BOOST_AUTO_TEST_CASE(refresh_ahead_sees_an_app_disabled_in_the_table) {
+    asio::io_context ioc;
+    pws::test::fault_front front("127.0.0.1", dynalite_port());
+    auto c = caching();
+    c.ttl = -1s;
+    c.refresh_after = 1s;
+    pws::AppManager<cache_t> apps(c, ioc.get_executor(), dynamodb(front));
+    auto& cache = apps.policy();
+    auto reads = [&] { return cache.inner().client().stats().requests; };
+    std::vector<std::pair<pws::App, pws::find_result>> changes;
+    cache.on_change([&](const pws::App& before, const pws::find_result& after) {
+        changes.emplace_back(before, after);
+    });
+
+    pws::dynamodb::client writer(ioc.get_executor(), dynamodb(front));
+    auto call = [&](std::string op, std::string body) {
+        auto w = run(ioc, [&]() { return writer.call(op, body); });
+        BOOST_TEST_REQUIRE(!w.ec, op << ": " << w.diagnostic);
+    };
+    auto write = [&](const pws::App& a) {
+        boost::json::object put{{"TableName", "apps"}, {"Item", pws::dynamodb::encode_app(a)}};
+        call("PutItem", boost::json::serialize(put));
+    };
+    auto by_key = [&] { return run(ioc, [&] { return apps.find_by_key("cache-refresh-key"); }); };
+    auto by_id = [&] { return run(ioc, [&] { return apps.find_by_id("cache-refresh"); }); };
+
+    auto app = pws::test::make_app("cache-refresh", "cache-refresh-key");
+    write(app);
+    auto first = by_key();
+    BOOST_TEST_REQUIRE(first.found(), first.diagnostic);
+    BOOST_TEST(first.app->enabled);
+    const auto base = reads();  // the Query
+    BOOST_TEST(base == 1u);
+
+    app.enabled = false;
+    write(app);  // disabled in the table
+    manual_clock::advance(500ms);
+    BOOST_TEST(by_key().app->enabled);  // not due: memory, no request
+    BOOST_TEST(reads() == base);
+    manual_clock::advance(600ms);  // read 1.1 s ago: due
+    auto due = by_key();           // run() runs the io_context to completion: the refresh too
+    BOOST_TEST(due.app->enabled);  // this lookup was answered from memory...
+    BOOST_TEST(reads() == base + 1);  // ...and started one GetItem
+    auto after = by_key();
+    BOOST_TEST_REQUIRE(after.found());
+    BOOST_TEST(!after.app->enabled);  // the next one sees it disabled
+    BOOST_TEST(by_id().app.get() == after.app.get());
+    BOOST_TEST(reads() == base + 1);
+    BOOST_TEST_REQUIRE(changes.size() == 1u);
+    BOOST_TEST(changes[0].first.enabled);
+    BOOST_TEST(!changes[0].second.app->enabled);
+
+    // Unchanged in the table: one request per refresh_after and lookup, the same app kept.
+    for (std::uint64_t round = 2; round <= 4; ++round) {
+        manual_clock::advance(1100ms);
+        BOOST_TEST(by_key().app.get() == after.app.get());
+        BOOST_TEST(reads() == base + round);
+        BOOST_TEST(by_id().app.get() == after.app.get());  // refreshed: not due
+        BOOST_TEST(reads() == base + round);
+    }
+
+    // 1,000 lookups at once on a due entry, on two threads: one request.
+    manual_clock::advance(1100ms);
+    constexpr int n = 1000;
+    std::atomic<int> wrong{0};
+    for (int i = 0; i < n; ++i)
+        asio::co_spawn(ioc, [&, i]() -> asio::awaitable<void> {
+            pws::find_result r;
+            if (i % 2) r = co_await apps.find_by_key("cache-refresh-key");
+            else r = co_await apps.find_by_id("cache-refresh");
+            if (!r.found() || r.app->enabled) ++wrong;
+        }, asio::detached);
+    ioc.restart();
+    std::thread t([&] { ioc.run(); });
+    ioc.run();
+    t.join();
+    BOOST_TEST(wrong == 0);
+    BOOST_TEST(reads() == base + 5);
+
+    // Deleted from the table: the next refresh leaves a negative entry for its id.
+    call("DeleteItem", R"({"TableName":"apps","Key":{"AppId":{"S":"cache-refresh"}}})");
+    manual_clock::advance(1100ms);
+    BOOST_TEST(by_key().found());  // memory; its refresh finds the app gone
+    BOOST_TEST(reads() == base + 6);
+    BOOST_TEST(by_id().not_found());  // the negative entry: no request
+    BOOST_TEST(reads() == base + 6);
+    BOOST_TEST(by_key().not_found());  // the key was dropped: asked, and gone
+    BOOST_TEST(reads() == base + 7);
+    BOOST_TEST(changes.size() == 2u);
+    auto s = cache.stats();
+    BOOST_TEST(s.refreshes == 6u);
+    BOOST_TEST(s.refresh_changes == 2u);
+    BOOST_TEST(s.refresh_failures == 0u);
+    BOOST_TEST(s.requests == reads());
+    BOOST_TEST(cache.refreshes_in_flight() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

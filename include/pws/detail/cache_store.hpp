@@ -13,8 +13,15 @@
 // never replaces a record made from a later request (an old read must not undo a newer one), and
 // none from a request ticketed before an invalidation is kept at all.
 //
+// Refresh-ahead: an app record says from when a hit should have it re-read (`refresh_at`, read
+// time + refresh_after). That one field is atomic: the first hit at or after it swaps it for
+// `refresh_claimed` (a CAS, so exactly one hit of any number, on any threads, wins) and the
+// caller starts the re-read. Its answer replaces the record like any other; if none does (an
+// error, or an answer refused for its ticket), reopen_refresh() lets a later hit claim it again.
+//
 // Reads (lookup) take no lock and allocate nothing: an rcu_domain section, a hash, a chain walk, a
-// shared_ptr copy and a per-thread counter. Writes take `mutex_`; they are the miss path.
+// timestamp compare, a shared_ptr copy and a per-thread counter. Writes take `mutex_`; they are
+// the miss and refresh paths.
 #pragma once
 
 #include <pws/detail/cache_rcu.hpp>
@@ -24,6 +31,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -43,7 +51,8 @@ struct cache_limits {
     Duration ttl;          ///< <= 0: forever
     Duration negative_ttl; ///< <= 0: no negative entries
     Duration max_stale;    ///< <= 0: never serve stale
-    Duration stale_retry;  ///< between driver attempts while serving stale
+    Duration stale_retry;  ///< between driver attempts while serving stale, and after a failed refresh
+    Duration refresh_after;///< <= 0: no refresh-ahead
     std::size_t max_apps;
     std::size_t max_negative;
 };
@@ -53,6 +62,12 @@ class cache_store {
 public:
     using time_point = TimePoint;
     using duration = typename TimePoint::duration;
+    using rep = typename duration::rep;
+
+    /// `refresh_at` of a record no hit refreshes (negative entries; refresh-ahead off).
+    static constexpr rep never_refresh = std::numeric_limits<rep>::max();
+    /// `refresh_at` of a record whose refresh a hit has claimed (in flight).
+    static constexpr rep refresh_claimed = never_refresh - 1;
 
     /// One cached answer: an app (both indexes) or a "not found" (one index).
     struct record {
@@ -61,9 +76,12 @@ public:
         cache_index negative_of{};// negative entry: the index `name` is in
         time_point fresh_until;   // served as is before this
         time_point stale_until;   // an app may be served stale, on driver errors, before this
-        time_point retry_at;      // after a failed refresh, serve stale without asking before this
+        time_point retry_at;      // expired and its re-read failed: serve stale without asking before this
         std::uint64_t ticket = 0; // of the request that read it: the later read wins
         mutable std::atomic<bool> referenced{false}; // CLOCK's bit: hits set it, the hand clears it
+        // A fresh hit at or after this (time since the clock's epoch) claims the refresh (CAS to
+        // refresh_claimed); never_refresh: never.
+        mutable std::atomic<rep> refresh_at{never_refresh};
         std::size_t ring_pos = 0; // writer-only: position in its ring
 
         std::string_view name_in(cache_index i) const noexcept {
@@ -82,8 +100,10 @@ public:
     }
 
     /// Reader, any thread, no lock, no allocation: what memory says about `name` at `now`. Sets
-    /// `app` for hit and stale, and counts the outcome in this thread's slot.
-    cache_outcome lookup(cache_index i, std::string_view name, time_point now, app_ptr& app) const noexcept {
+    /// `app` for hit and stale, and counts the outcome in this thread's slot. With `refresh`, a hit
+    /// on an app due for a refresh claims it and sets `*refresh` to true (one hit per due record).
+    cache_outcome lookup(cache_index i, std::string_view name, time_point now, app_ptr& app,
+                         bool* refresh = nullptr) const noexcept {
         rcu_slot& slot = rcu_.slot();
         auto guard = rcu_.enter(slot);
         const cache_table<record>& t = table(i);
@@ -96,6 +116,12 @@ public:
         // Test before set: a hot record's line is only read, not written, by its hits.
         if (!r->referenced.load(std::memory_order_relaxed))
             r->referenced.store(true, std::memory_order_relaxed);
+        if (refresh && o == cache_outcome::hit) {
+            rep at = r->refresh_at.load(std::memory_order_relaxed);
+            if (now.time_since_epoch().count() >= at &&
+                r->refresh_at.compare_exchange_strong(at, refresh_claimed, std::memory_order_relaxed))
+                *refresh = true;
+        }
         app = r->app;
         slot.counters[static_cast<int>(o)].fetch_add(1, std::memory_order_relaxed);
         return o;
@@ -120,15 +146,23 @@ public:
         r->stale_until = r->fresh_until;
         if (limits_.max_stale > duration::zero()) r->stale_until = add(r->fresh_until, limits_.max_stale);
         r->retry_at = time_point::min();
+        r->refresh_at.store(add(now, limits_.refresh_after).time_since_epoch().count(),
+                            std::memory_order_relaxed);
         return publish(r, now);
     }
 
-    /// Writer: remembers that nothing answers to `name` in index `i`, as put_app() does (and not
-    /// when negative entries are off). Unlinks any record holding that name.
+    /// Writer: remembers that nothing answers to `name` in index `i`, as put_app() does (when
+    /// negative entries are off, only drops what memory holds for `name`). Unlinks any record
+    /// holding that name.
     void put_not_found(cache_index i, std::string_view name, time_point now, std::uint64_t ticket) {
-        if (limits_.negative_ttl <= duration::zero() || limits_.max_negative == 0) return;
         std::lock_guard lock(mutex_);
         if (ticket <= invalidated_through_) return;
+        if (limits_.negative_ttl <= duration::zero() || limits_.max_negative == 0) {
+            auto* old = const_cast<record*>(find(i, name));
+            if (old && old->ticket <= ticket) unlink(old);  // as publish() would replace it
+            rcu_.collect();
+            return;
+        }
         duration ttl = limits_.negative_ttl;
         if (limits_.ttl > duration::zero()) ttl = std::min(ttl, limits_.ttl);
         auto* r = new record{};
@@ -156,8 +190,22 @@ public:
         r->fresh_until = old->fresh_until;
         r->stale_until = old->stale_until;
         r->retry_at = add(now, limits_.stale_retry);
+        r->refresh_at.store(old->refresh_at.load(std::memory_order_relaxed), std::memory_order_relaxed);
         publish(r, now);
         return r->app;
+    }
+
+    /// Writer: if the app record of `id` is one whose refresh was claimed and that no answer has
+    /// replaced (the refresh failed, or its answer was refused), lets a hit claim it again from
+    /// `now` + stale_retry.
+    void reopen_refresh(std::string_view id, time_point now) {
+        std::lock_guard lock(mutex_);
+        const record* r = find(cache_index::id, id);
+        if (!r || !r->app) return;
+        const time_point at = limits_.stale_retry > duration::zero() ? add(now, limits_.stale_retry) : now;
+        rep claimed = refresh_claimed;
+        r->refresh_at.compare_exchange_strong(claimed, at.time_since_epoch().count(),
+                                              std::memory_order_relaxed);
     }
 
     /// Writer: drops what `name` finds in index `i` (for an app, both its nodes). With

@@ -10,21 +10,33 @@
 //  - negative entries ("no such app") with their own, shorter TTL;
 //  - single-flight: concurrent misses of one id or key send one driver request, and every waiter
 //    gets its result or its error;
-//  - stale-if-error: when a refresh fails, the last good app is served up to max_stale past its
-//    TTL (counted); an error reaches the caller only when there is nothing to serve;
+//  - stale-if-error: when reading an expired app again fails, the last good app is served up
+//    to max_stale past its TTL (counted); an error reaches the caller only when there is nothing
+//    to serve;
+//  - refresh-ahead: a hit on an app read more than refresh_after ago is answered from memory at
+//    once and starts one background re-read of that app by id (single-flight with misses); its
+//    answer replaces the entry, and on_change() tells the server what changed;
 //  - optional preload of the whole table by a paginated Scan, at start and on an interval;
 //  - bounded size with CLOCK eviction, invalidate(), clear(), and counters (stats()).
 //
 // The hit path takes no lock and allocates nothing (the coroutine frame of find_by_* comes from
 // Asio's per-thread recycling allocator): see detail/cache_store.hpp and detail/cache_rcu.hpp.
-// Any number of threads may run the io_context. Like any driver, the cache must outlive the
-// lookups (and the preload) it runs.
+// Only the one hit that starts a refresh allocates (the refresh's coroutine). Any number of
+// threads may run the io_context.
+//
+// Lifetime: like any driver, the cache must outlive the lookups (and the preload) it runs.
+// Refreshes run on their own: one still in flight when the cache is destroyed holds only shared
+// state (detail/cache_refresh.hpp) and ends, when it resumes, without touching the cache or
+// calling on_change(). Its driver request must end safely too, and DynamoDbPolicy's client must
+// outlive its requests: destroy such a cache when refreshes_in_flight() is 0, e.g. after the
+// io_context ran out of work, or once lookups have stopped and the count dropped to 0.
 #pragma once
 
 #include <pws/app_manager.hpp>
 #include <pws/cache_config.hpp>
 #include <pws/detail/cache_flight.hpp>
 #include <pws/detail/cache_preload.hpp>
+#include <pws/detail/cache_refresh.hpp>
 #include <pws/detail/cache_store.hpp>
 #include <pws/detail/scan.hpp>
 #include <pws/error.hpp>
@@ -36,6 +48,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -45,7 +58,9 @@
 #include <atomic>
 #include <chrono>
 #include <concepts>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,7 +104,8 @@ public:
     /// is unusable (max_entries 0, or preload with a driver that cannot scan).
     template <class... Args>
     explicit Cached(CacheConfig cfg, Args&&... inner_args)
-        : inner_(std::forward<Args>(inner_args)...), cfg_(checked(std::move(cfg))), store_(limits(cfg_)) {
+        : inner_(std::forward<Args>(inner_args)...), cfg_(checked(std::move(cfg))), store_(limits(cfg_)),
+          shared_(std::make_shared<detail::cache_shared>()) {
         if (cfg_.enabled && cfg_.preload) {
             if constexpr (requires(Cached& c) { c.start_preload(); }) start_preload();
             else throw boost::system::system_error(error::invalid_config,
@@ -98,8 +114,14 @@ public:
     }
     Cached(const Cached&) = delete;
     Cached& operator=(const Cached&) = delete;
-    /// Stops the preload loop (which must not be in the middle of a Scan).
-    ~Cached() { stop_preload(); }
+    /// Stops the preload loop (which must not be in the middle of a Scan). Refreshes still in
+    /// flight end without touching the cache (see the top of this file for their driver requests);
+    /// waits for one that is storing its answer or running on_change() on another thread.
+    ~Cached() {
+        stop_preload();
+        std::lock_guard lock(shared_->mutex);
+        shared_->open = false;
+    }
 
     /// The driver's executor, when it has one (AppManager's async_* fall back to it).
     decltype(auto) get_executor() requires requires(Policy& p) { p.get_executor(); } {
@@ -115,7 +137,7 @@ public:
 
     /// What memory alone says about `id`: an app it may serve (fresh, or stale while the driver
     /// fails), a fresh negative entry (not found), or nothing (nullopt: call find_by_id). Never
-    /// blocks, never allocates.
+    /// blocks, never allocates, never starts a refresh (find_by_id does).
     std::optional<find_result> try_get_by_id(std::string_view id) noexcept { return try_get(index::id, id); }
 
     /// try_get_by_id() by key.
@@ -132,6 +154,24 @@ public:
 
     /// Drops every entry (and the answers of requests in flight).
     void clear() { store_.clear(); }
+
+    /// Calls `f(before, after)` whenever a refresh's answer differs from the app it re-read:
+    /// `before` is the cached app, `after` the driver's answer, found (another key, secret,
+    /// `enabled`, limit... — any field) or not found (deleted). Errors and unchanged answers call
+    /// nothing. It runs in the refresh, on the executor of the lookup whose hit started it (never
+    /// inside that lookup), once per changed answer, and is called even if an invalidation made
+    /// the cache drop that answer. Calls are serialized (one at a time per cache), and none runs
+    /// once the destructor has returned. `f` should be quick; it may call this cache's members
+    /// (lookups, invalidate...) but not on_change() nor the destructor. An exception it throws is
+    /// dropped. Set it before lookups start (it may be replaced later; calls see one or the other).
+    void on_change(std::function<void(const App& before, const find_result& after)> f) {
+        std::lock_guard lock(shared_->mutex);
+        shared_->on_change = std::move(f);
+    }
+
+    /// Refreshes started and not yet ended (queued, or waiting for the driver). Once lookups have
+    /// stopped, 0 means no driver request of this cache is left in flight.
+    std::size_t refreshes_in_flight() const noexcept { return shared_->refreshing.load(); }
 
     /// Reads the whole table (paginated Scan, following LastEvaluatedKey) into the cache; when the
     /// Scan completes, drops the apps cached before it that it did not cache again (deleted,
@@ -221,6 +261,9 @@ public:
         s.preload_runs = preload_runs_.load();
         s.preload_failures = preload_failures_.load();
         s.preload_malformed = preload_malformed_.load();
+        s.refreshes = refreshes_.load();
+        s.refresh_failures = refresh_failures_.load();
+        s.refresh_changes = refresh_changes_.load();
         for (std::size_t i = 0; i < s.latency.size(); ++i) s.latency[i] = latency_[i].load();
         return s;
     }
@@ -252,8 +295,9 @@ private:
     }
 
     static detail::cache_limits<typename Clock::duration> limits(const CacheConfig& c) {
-        return {to_clock(c.ttl),       to_clock(c.negative_ttl), to_clock(c.max_stale),
-                to_clock(c.stale_retry), c.max_entries,           c.max_negative_entries};
+        return {to_clock(c.ttl),         to_clock(c.negative_ttl),  to_clock(c.max_stale),
+                to_clock(c.stale_retry), to_clock(c.refresh_after), c.max_entries,
+                c.max_negative_entries};
     }
 
     std::optional<find_result> try_get(index i, std::string_view name) noexcept {
@@ -268,30 +312,53 @@ private:
         return std::nullopt;
     }
 
-    // The one coroutine frame of a hit: the miss path below is only entered on a miss.
+    // The one coroutine frame of a hit: the miss path below is only entered on a miss, and the
+    // refresh is spawned only by the hit that claimed it.
     boost::asio::awaitable<find_result> find(index i, std::string_view name) {
-        if (auto r = try_get(i, name)) co_return std::move(*r);
+        if (cfg_.enabled) {
+            app_ptr app;
+            bool refresh = false;
+            switch (store_.lookup(i, name, Clock::now(), app, &refresh)) {
+            case detail::cache_outcome::hit:
+                if (refresh) start_refresh(app, co_await boost::asio::this_coro::executor);
+                co_return find_result::of(std::move(app));
+            case detail::cache_outcome::stale: co_return find_result::of(std::move(app));
+            case detail::cache_outcome::negative_hit: co_return find_result::none();
+            case detail::cache_outcome::miss: break;
+            }
+        }
         co_return co_await miss(i, name);
     }
 
     boost::asio::awaitable<find_result> miss(index i, std::string_view name) {
         if (!cfg_.enabled) co_return co_await ask(i, name);
         misses_.fetch_add(1, std::memory_order_relaxed);
+        auto& flights = shared_->flights;
         bool leader = false;
-        auto f = flights_.join(i, name, leader);
+        auto f = flights.join(i, name, leader);
         if (!leader) {
             coalesced_.fetch_add(1, std::memory_order_relaxed);
-            co_return co_await flights_.wait(std::move(f));
+            co_return co_await flights.wait(std::move(f));
         }
-        detail::flight_table::guard flight(flights_, i, name, std::move(f));
+        detail::flight_table::guard flight(flights, i, name, std::move(f));
         const auto ticket = store_.ticket();  // before the request: see cache_store.hpp
         // The leader's request is not cancelled with the leader's caller: other lookups may be
         // waiting for its result (a cancelled caller still ends within the driver's deadline).
         find_result r = co_await boost::asio::co_spawn(
             co_await boost::asio::this_coro::executor, ask(i, name),
             boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
-        const auto now = Clock::now();
         bool stale = false;
+        r = settle(i, name, std::move(r), ticket, stale);
+        const std::size_t waiters = flight.complete(r);
+        if (stale) stale_served_.fetch_add(1 + waiters, std::memory_order_relaxed);
+        co_return r;
+    }
+
+    // Keeps the answer `r` to the request of `ticket` for `name` as the store allows, and returns
+    // what to answer with: `r`, or on an error an app memory may still serve (`stale`: expired).
+    find_result settle(index i, std::string_view name, find_result r, std::uint64_t ticket, bool& stale) {
+        const auto now = Clock::now();
+        stale = false;
         if (r.found()) {
             // A driver must answer for the name asked; if one does not, pass it on uncached.
             if ((i == index::id ? r.app->id : r.app->key) == name) store_.put_app(r.app, now, ticket);
@@ -300,27 +367,94 @@ private:
         } else if (auto app = store_.on_refresh_error(i, name, now, stale)) {
             r = find_result::of(std::move(app));
         }
-        const std::size_t waiters = flight.complete(r);
-        if (stale) stale_served_.fetch_add(1 + waiters, std::memory_order_relaxed);
-        co_return r;
+        return r;
     }
 
     // One driver request, timed and counted; an exception becomes an error result.
     boost::asio::awaitable<find_result> ask(index i, std::string_view name) {
         requests_.fetch_add(1, std::memory_order_relaxed);
         const auto t0 = Clock::now();
-        find_result r;
-        try {
-            // Two statements, not `co_await (c ? a() : b())`: GCC 12 destroys the chosen
-            // awaitable temporary twice in that form (a double free of its frame).
-            if (i == index::id) r = co_await inner_.find_by_id(name);
-            else r = co_await inner_.find_by_key(name);
-        } catch (...) {
-            r = find_result::failure(error::driver_exception, "the driver threw an exception");
-        }
+        find_result r = co_await ask_driver(inner_, i, name);
         record_latency(Clock::now() - t0);
         if (r.failed()) errors_.fetch_add(1, std::memory_order_relaxed);
         co_return r;
+    }
+
+    // The driver's answer; an exception becomes an error result. Touches nothing but `driver`.
+    static boost::asio::awaitable<find_result> ask_driver(Policy& driver, index i, std::string_view name) {
+        try {
+            // Two statements, not `co_await (c ? a() : b())`: GCC 12 destroys the chosen
+            // awaitable temporary twice in that form (a double free of its frame).
+            if (i == index::id) co_return co_await driver.find_by_id(name);
+            co_return co_await driver.find_by_key(name);
+        } catch (...) {
+            co_return find_result::failure(error::driver_exception, "the driver threw an exception");
+        }
+    }
+
+    // The hit that claimed the refresh of `app`: spawns it on the hit's executor, without waiting.
+    void start_refresh(const app_ptr& app, const boost::asio::any_io_executor& ex) {
+        refreshes_.fetch_add(1, std::memory_order_relaxed);
+        try {
+            boost::asio::co_spawn(ex, refresh(detail::refresh_hold(shared_), this, app),
+                                  boost::asio::detached);
+        } catch (...) {  // out of memory: a hit after the back-off tries again
+            store_.reopen_refresh(app->id, Clock::now());
+        }
+    }
+
+    // A refresh: re-reads `before` by id, through the flights (a miss of that id meanwhile joins
+    // it; it joins a request already in flight for that id), stores the answer as a miss would,
+    // reopens the claim when no answer replaced the entry, and reports a change. It holds `sh`, not
+    // the cache, across its waits, and touches `self` only under sh->mutex while sh->open.
+    static boost::asio::awaitable<void> refresh(detail::refresh_hold sh, Cached* self, app_ptr before) {
+        // Queued, not run inline: the hit that started it returns first.
+        co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+        const std::string_view id = before->id;  // `before` holds it
+        bool leader = false;
+        std::shared_ptr<detail::flight_table::flight> f;
+        std::uint64_t ticket = 0;
+        {
+            std::lock_guard lock(sh->mutex);
+            if (!sh->open) co_return;
+            f = sh->flights.join(index::id, id, leader);
+            if (leader) {
+                ticket = self->store_.ticket();
+                self->requests_.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+        find_result r;
+        const auto t0 = Clock::now();
+        std::optional<detail::flight_table::guard> flight;  // completes the flight on every path
+        if (leader) {
+            flight.emplace(sh->flights, index::id, id, f);
+            r = co_await ask_driver(self->inner_, index::id, id);
+        } else {
+            r = co_await sh->flights.wait(f);
+        }
+        std::lock_guard lock(sh->mutex);
+        if (!sh->open) {
+            if (flight) flight->complete(r);
+            co_return;
+        }
+        if (flight) {
+            self->record_latency(Clock::now() - t0);
+            if (r.failed()) self->errors_.fetch_add(1, std::memory_order_relaxed);
+            if (r.found() && *r.app == *before) r.app = before;  // unchanged: keep the cached object
+            bool stale = false;
+            const std::size_t waiters = flight->complete(self->settle(index::id, id, r, ticket, stale));
+            if (stale) self->stale_served_.fetch_add(waiters, std::memory_order_relaxed);
+        }
+        if (r.failed()) self->refresh_failures_.fetch_add(1, std::memory_order_relaxed);
+        self->store_.reopen_refresh(id, Clock::now());  // no-op when an answer replaced the entry
+        if (!detail::app_changed(*before, r)) co_return;
+        self->refresh_changes_.fetch_add(1, std::memory_order_relaxed);
+        if (sh->on_change) {
+            try {
+                sh->on_change(*before, r);
+            } catch (...) {  // documented: dropped
+            }
+        }
     }
 
     // A preloaded app found sharing its key: neither it nor its twin is served from memory.
@@ -352,11 +486,12 @@ private:
     Policy inner_;
     CacheConfig cfg_;
     store_type store_;
-    detail::flight_table flights_;
+    std::shared_ptr<detail::cache_shared> shared_;  // flights, the hook, and what refreshes hold
     std::shared_ptr<detail::preload_loop_state> preload_;
     // Miss-path counters (the hit path counts per thread, in store_).
     std::atomic<std::uint64_t> misses_{0}, coalesced_{0}, requests_{0}, errors_{0}, stale_served_{0};
     std::atomic<std::uint64_t> preload_runs_{0}, preload_failures_{0}, preload_malformed_{0};
+    std::atomic<std::uint64_t> refreshes_{0}, refresh_failures_{0}, refresh_changes_{0};
     std::array<std::atomic<std::uint64_t>, cache_stats::latency_bounds_us.size() + 1> latency_{};
 };
 
