@@ -79,6 +79,9 @@ public:
         wake_.cancel();
     }
 
+    /// The app as the cache re-read it (a rotated secret, new limits): used from the next message on.
+    void update_app(pws::app_ptr app) { app_ = std::move(app); }
+
     /// The close code the server sent (or is sending), if it closed the connection.
     std::optional<std::uint16_t> close_code() const {
         return close_ ? std::optional<std::uint16_t>(close_->first) : std::nullopt;
@@ -202,7 +205,7 @@ private:
     }
 
     websocket::stream<beast::tcp_stream>& ws_;
-    pws::app_ptr app_;  // the app as it was when the connection was admitted
+    pws::app_ptr app_;  // the app as admitted, or as a refresh re-read it since (update_app)
     net::steady_timer wake_;
     std::deque<message_ptr> outbox_;
     std::optional<std::pair<std::uint16_t, std::string>> close_;

@@ -68,7 +68,7 @@ int usage(const std::string& why) {
               << "  AWS_SESSION_TOKEN, AWS_CA_BUNDLE\n"
               << "environment (cache): APP_MANAGER_CACHE_ENABLED, APP_MANAGER_CACHE_TTL,\n"
               << "  APP_MANAGER_CACHE_NEGATIVE_TTL, APP_MANAGER_CACHE_MAX_STALE, APP_MANAGER_CACHE_MAX_ENTRIES,\n"
-              << "  APP_MANAGER_CACHE_PRELOAD, APP_MANAGER_CACHE_PRELOAD_INTERVAL\n"
+              << "  APP_MANAGER_CACHE_PRELOAD, APP_MANAGER_CACHE_PRELOAD_INTERVAL, APP_MANAGER_CACHE_REFRESH_AFTER\n"
               << "every variable may also be spelled with soketi's prefix (SOKETI_APP_MANAGER_DRIVER, ...)\n";
     return 2;
 }
@@ -108,8 +108,15 @@ int serve(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, const g
         srv->shutdown();
         // The driver's pooled connections and timers would keep run() going: stop explicitly once
         // our own connections are gone (or after a grace period).
+        // A cache refresh still asking DynamoDB must end too: its request uses the client,
+        // which goes away with `apps` after this returns.
+        auto busy = [&] {
+            if constexpr (requires { apps.policy().refreshes_in_flight(); })
+                if (apps.policy().refreshes_in_flight() > 0) return true;
+            return srv->live() > 0;
+        };
         net::steady_timer poll(ioc);
-        for (int i = 0; i < 250 && srv->live() > 0; ++i) {
+        for (int i = 0; i < 250 && busy(); ++i) {
             poll.expires_after(std::chrono::milliseconds(20));
             co_await poll.async_wait(gate::nothrow);
         }

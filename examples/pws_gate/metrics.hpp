@@ -234,10 +234,18 @@ inline std::string render(const snapshot& s) {
         w.single("pws_cache_negative_entries", "gauge", "Negative (\"no such app\") entries held now.",
                  c->negative_entries);
         w.single("pws_cache_preload_runs_total", "counter",
-                 "Preload Scans of the whole table that completed (APP_MANAGER_CACHE_PRELOAD). These are the "
-                 "cache's only refreshes: no entry is refreshed in the background, an expired one is fetched "
-                 "again by the lookup that finds it.",
+                 "Preload Scans of the whole table that completed (APP_MANAGER_CACHE_PRELOAD).",
                  c->preload_runs);
+        w.single("pws_cache_refreshes_total", "counter",
+                 "Background re-reads of an app in use, started by a hit on an entry older than "
+                 "CacheConfig::refresh_after.",
+                 c->refreshes);
+        w.single("pws_cache_refresh_failures_total", "counter",
+                 "Refreshes answered with an error (the cached app is kept, and tried again later).",
+                 c->refresh_failures);
+        w.single("pws_cache_refresh_changes_total", "counter",
+                 "Refreshes whose answer differed from the cached app (changed, disabled or deleted).",
+                 c->refresh_changes);
         w.single("pws_cache_preload_failures_total", "counter", "Preload Scans that stopped on an error.",
                  c->preload_failures);
     }

@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -62,7 +63,18 @@ template <class Apps>
 class server {
 public:
     server(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, server_options opt = {})
-        : ioc_(ioc), apps_(apps), acceptor_(ioc, listen), opt_(opt), rng_(std::random_device{}()) {}
+        : ioc_(ioc), apps_(apps), acceptor_(ioc, listen), opt_(opt), rng_(std::random_device{}()) {
+        // A cache that refreshes tells what changed; the connections of that app follow at once.
+        if constexpr (has_change_hook)
+            apps_.policy().on_change([this](const pws::App& before, const pws::find_result& after) {
+                on_app_change(before, after);
+            });
+    }
+    ~server() {
+        if constexpr (has_change_hook) apps_.policy().on_change({});
+    }
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
 
     /// The address actually bound (the port, when 0 was asked for).
     tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -117,6 +129,37 @@ public:
     std::size_t live() const { return live_; }
 
 private:
+    static constexpr bool has_change_hook = requires(Apps& a) {
+        a.policy().on_change(std::function<void(const pws::App&, const pws::find_result&)>());
+    };
+
+    // A refresh learned that app `before.id` changed (on the io_context's thread: the refresh runs
+    // on the executor of the lookup that started it). Disabled or deleted: its connections are
+    // closed as a connect would be refused (4003 / 4001). Otherwise they use the new app from
+    // their next message on: a rotated secret signs the next subscription.
+    void on_app_change(const pws::App& before, const pws::find_result& after) {
+        if (after.failed()) return;
+        std::uint16_t code = 0;
+        std::string why;
+        if (after.not_found()) {
+            code = pusher::app_does_not_exist;
+            why = "The app no longer exists";
+        } else if (!after.app->enabled) {
+            code = pusher::app_disabled;
+            why = "The app is disabled";
+        }
+        std::size_t n = 0;
+        for (auto* c : sockets_) {
+            if (c->app_id != before.id) continue;
+            ++n;
+            if (code) c->close(code, why);
+            else c->update_app(after.app);
+        }
+        log_line("pws-gate: app=" + before.id + (after.not_found() ? " deleted" : code ? " disabled" : " changed") +
+                 " (a cache refresh): " + std::to_string(n) + " connection(s) " +
+                 (code ? "closed with " + std::to_string(code) : std::string("now use it")));
+    }
+
     net::awaitable<void> session(tcp::socket sock) {
         struct count { std::size_t& n; count(std::size_t& r) : n(++r) {} ~count() { --n; } } counted(live_);
         beast::error_code ignored;

@@ -147,6 +147,8 @@ const DRIVER_FAMILIES = {
   pws_cache_coalesced_total: 'counter', pws_cache_requests_total: 'counter', pws_cache_errors_total: 'counter',
   pws_cache_stale_served_total: 'counter', pws_cache_evictions_total: 'counter', pws_cache_entries: 'gauge',
   pws_cache_negative_entries: 'gauge', pws_cache_preload_runs_total: 'counter',
+  pws_cache_refreshes_total: 'counter', pws_cache_refresh_failures_total: 'counter',
+  pws_cache_refresh_changes_total: 'counter',
   pws_cache_preload_failures_total: 'counter', pws_dynamodb_requests_total: 'counter',
   pws_dynamodb_retries_total: 'counter', pws_dynamodb_stale_retries_total: 'counter',
   pws_dynamodb_throttles_total: 'counter', pws_dynamodb_failovers_total: 'counter',
@@ -190,7 +192,7 @@ describe('GET /metrics, DynamoDB driver, cache off', () => {
     const m = await scrape(gate);
     assertFamilies(m, { ...GATE_FAMILIES, ...DRIVER_FAMILIES, pws_cache_enabled: 'gauge' });
     assert.equal(m.value('pws_cache_enabled'), 0);
-    assert.match(m.family('pws_cache_preload_runs').help, /only refreshes/);
+    assert.match(m.family('pws_cache_refreshes').help, /refresh_after/);
     for (const by of ['key', 'id'])
       for (const outcome of ['found', 'not_found', 'error'])
         assert.equal(typeof m.value(...lookups('dynamodb', by, outcome)), 'number', `lookups ${by} ${outcome}`);
