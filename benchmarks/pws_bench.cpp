@@ -18,7 +18,7 @@
 // DynamoDbConfig::failover) and, as lookup number K starts, process PID (the server behind
 // --endpoint) is sent SIGKILL: the run measures lookups through a failover. The line then has
 // "failovers" (client_stats::failovers) and "after_kill": the lookups started after the kill,
-// their p50/p99/max latency, and the first one's.
+// their p50/p99/max latency, and the first one's (lookup K's, the one that sent the kill).
 //
 // Prints one JSON line:
 //   {"lookups":N,"requests":R,"errors":E,"wall_s":..,"cpu_us_per_lookup":..,"p50_us":..,"p99_us":..}
@@ -127,7 +127,8 @@ int run(const options& o, Manager& apps, asio::io_context& ioc) {
                 r = co_await apps.find_by_id(id);
             latency_ns[i] = std::uint64_t(std::chrono::nanoseconds(clock_type::now() - t0).count());
             if (after_kill) {
-                if (!first_after_kill_ns) first_after_kill_ns = latency_ns[i];
+                // Lookup K, the one that sent the kill: with C > 1 others started after it may end first.
+                if (i == o.kill_after) first_after_kill_ns = latency_ns[i];
                 after_kill_ns.push_back(latency_ns[i]);
             }
             if (!r.found()) {

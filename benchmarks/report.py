@@ -377,6 +377,138 @@ gate_load = load("gate_load.json")
 if gate_load:
     gate_section(gate_load)
 
+# ---- failover ----
+def failover_section(fo):
+    runs_ = fo.get("runs", [])
+    if not runs_:
+        return
+    region = fo.get("replica_region", "eu-west-1")
+    warm = fo.get("dynalite_warmup_lookups", 0)
+    placement = fo.get("placement", "")
+    placement = placement[:1].upper() + placement[1:]
+    p("## Failover: lookups through a primary killed mid-run")
+    p("")
+    p(f"`pws-bench --failover URL2 --kill-pid PID --kill-after K`: `AppManager<DynamoDbPolicy>` with a second "
+      f"replica (`DynamoDbConfig::failover`, region {region}) at URL2 looks up the app N times with C in flight, "
+      "and as lookup K = N/2 starts it sends SIGKILL to the primary's server (PID, the process listening "
+      "behind `--endpoint`). Each row sits next to the same N and C by plain `pws-bench` against one server "
+      "(no replica, no kill), run just before or just after it (which first alternates from row to row). "
+      "Every run is on fresh servers"
+      + (f"; each fresh dynalite, once seeded, gets {warm:,} unmeasured lookups of the same mode and "
+         "concurrency first (its JIT warms up, as a replica serving its own region's traffic is warm), "
+         "from another process: the measured client has no connection to the replica before the kill"
+         if warm else "") + ". "
+      "lookups/s: N / the client's wall time. After the kill: the N − K lookups started after it; *first* is "
+      f"lookup K's latency, the one that sent the kill. {placement}. "
+      f"Measured {fo.get('date_utc', '?')}, commit `{fo.get('commit', '?')[:12]}`"
+      + (" with uncommitted changes" if fo.get("worktree_dirty") else "")
+      + f"; load average {' '.join(fo.get('loadavg_start', []))} at the start, "
+        f"{' '.join(fo.get('loadavg_end', []))} at the end.")
+    if fo.get("quick"):
+        p("")
+        p("**`--quick` run: 1/10 of the lookups; figures not meant to be quoted.**")
+    p("")
+
+    def rate(r):
+        return r["lookups"] / r["wall_s"] if r and r.get("wall_s") else None
+
+    def rr(a, b):
+        return f"{a / b:.2f}×" if a is not None and b else "–"
+
+    def errors(h):
+        r = h["result"]
+        if r is None:
+            return f"no result (exit {h['exit_status']})"
+        return f"**{r['errors']:,}**" if r["errors"] or h["exit_status"] else "0"
+
+    names = {"canned": "canned server (`pws-bench-server`)", "dynalite": "dynalite"}
+    for server in ("canned", "dynalite"):
+        rows = [r for r in runs_ if r["server"] == server]
+        if not rows:
+            continue
+        n = rows[0]["lookups"]
+        k = rows[0]["kill_after"]
+        p(f"### {names.get(server, server)}: {n:,} lookups a run, the primary killed at lookup {k:,}")
+        p("")
+        p("| mode | C | lookups/s with failover | without | with / without | p99 µs with failover | without | "
+          "after the kill: first µs | p50 µs | p99 µs | max µs | failovers | errors with / without |")
+        p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in sorted(rows, key=lambda r: (r["mode"], r["concurrency"])):
+            f, b = r["with_failover"], r["without_failover"]
+            fr, br = f["result"], b["result"]
+            ak = (fr or {}).get("after_kill") or {}
+            p(f"| {r['mode']} | {r['concurrency']} | {fmt(rate(fr))} | {fmt(rate(br))} | {rr(rate(fr), rate(br))} | "
+              f"{fmt(fr and fr['p99_us'])} | {fmt(br and br['p99_us'])} | {fmt(ak.get('first_us'))} | "
+              f"{fmt(ak.get('p50_us'))} | {fmt(ak.get('p99_us'))} | {fmt(ak.get('max_us'))} | "
+              f"{fr['failovers'] if fr and 'failovers' in fr else '–'} | {errors(f)} / {errors(b)} |")
+        p("")
+
+    # What happened, from the figures.
+    failed = [r for r in runs_ if not r["ok"]]
+    done = [r for r in runs_ if r["with_failover"]["result"] and "after_kill" in r["with_failover"]["result"]]
+
+    def span(v, f=str):
+        return f(min(v)) if f(min(v)) == f(max(v)) else f"{f(min(v))}–{f(max(v))}"
+
+    def by_c(value):
+        cs = sorted({r["concurrency"] for r in done})
+        return [(c, [value(r) for r in done if r["concurrency"] == c]) for c in cs]
+
+    kills = "; ".join(f"{rows[0]['server']}: lookup {rows[0]['kill_after']:,} of {rows[0]['lookups']:,}"
+                      for rows in ([r for r in runs_ if r["server"] == s] for s in ("canned", "dynalite")) if rows)
+    dead = all(r["with_failover"]["primary"]["gone_after"] and r["with_failover"]["primary"]["refused_after"]
+               for r in runs_)
+    text = (f"What happened: in every run the primary's server was sent SIGKILL as lookup K started ({kills})"
+            + (", and by the end of the run it was gone, its port refusing connections. " if dead else
+               "; **in some runs it was still there afterwards (see failover.json)**. ")
+            + ("No lookup failed, in any run. " if not failed else
+               f"**{len(failed)} of {len(runs_)} runs failed**: " + "; ".join(
+                   f"{r['server']} {r['mode']} C={r['concurrency']}: {' / '.join(r['problems'])}" for r in failed) + ". "))
+    if done and not failed:
+        fo_ = by_c(lambda r: r["with_failover"]["result"]["failovers"])
+        lost = by_c(lambda r: r["with_failover"]["result"]["requests"] - r["lookups"])
+        walls = [r["with_failover"]["result"]["wall_s"] for r in done]
+        text += ("The calls in flight on the primary at that moment failed over to the replica: failovers "
+                 + ", ".join(f"{span(v)} at concurrency {c}" for c, v in fo_) + " (≈ the concurrency; requests − lookups "
+                 + ", ".join(f"{span(v)} at {c}" for c, v in lost) + ": the requests the primary never answered). "
+                 "The primary then cooled down (`failover_cooldown`, 10 s by default, longer than any of these runs: "
+                 f"{max(walls):.1f} s at most), so every later lookup went straight to the replica. ")
+        for server in ("canned", "dynalite"):
+            rows = [r for r in done if r["server"] == server]
+            parts = []
+            for c in sorted({r["concurrency"] for r in rows}):
+                at = [r for r in rows if r["concurrency"] == c]
+                first = [r["with_failover"]["result"]["after_kill"]["first_us"] for r in at]
+                p50 = [r["without_failover"]["result"]["p50_us"] for r in at if r["without_failover"]["result"]]
+                parts.append(f"{span(first, fmt)} µs at concurrency {c}"
+                             + (f" (p50 without failover {span(p50, fmt)} µs)" if p50 else ""))
+            if parts:
+                text += f"On {server}, lookup K took " + ", ".join(parts) + ". "
+        text += ("Lookup K pays for the primary's death. SIGKILL does not close the server's sockets at once: the "
+                 "kernel closes them once it has torn the process down (its memory and threads: longer for "
+                 "dynalite's node than for pws-bench-server), and until then lookup K waits on its pooled "
+                 "connection to the primary; then the connection is reset, its re-send on a new connection fails "
+                 "too (refused, or reset when the dying listener had still accepted it"
+                 + (", hence one request more than failovers in some runs" if any(
+                     r["with_failover"]["result"]["requests"] - r["lookups"] > r["with_failover"]["result"]["failovers"]
+                     for r in done) else "")
+                 + "), and only then does it connect to the replica, which answers it on a "
+                 "connection it has just accepted. At "
+                 "concurrency 16 the calls in flight all fail over at that moment and open their connections to "
+                 "the replica together, on one client thread and one server thread.")
+    p(text)
+    p("")
+    p("The machine is shared: lookups/s, a p99 and an after-kill max move from one run to the next with the other "
+      "work on its two CPUs (load average above), often by more than the failover costs, so one row's with / without "
+      "is not a measured overhead; lookup K and the after-kill p50 against the p50 without failover say what the "
+      "failover itself costs.")
+    p("")
+
+
+failover = load("failover.json")
+if failover:
+    failover_section(failover)
+
 # ---- footprint ----
 p("## Footprint")
 p("")
