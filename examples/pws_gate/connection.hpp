@@ -173,13 +173,14 @@ private:
         std::string user_id = !uid ? "" : uid->is_string() ? std::string(uid->as_string()) : boost::json::serialize(*uid);
         if (user_id.empty()) return refuse("InvalidChannelData", "channel_data needs a user_id", 400);
         // The limits come after the signature (soketi checks them first): an unsigned request
-        // learns nothing about a channel. Another socket of a member already in is not a new member.
-        const auto* info = member.if_contains("user_info");
-        const boost::json::value user_info = info ? *info : boost::json::value();
-        if (auto over = limits::presence_member_size(*app_, user_info)) return refuse("LimitReached", *over, 4301);
+        // learns nothing about a channel. Then soketi's order: members, then the member's size.
+        // Another socket of a member already in is not a new member.
         if (!channels.contains(channel) && !h.has_user(app_id, channel, user_id))
             if (auto over = limits::presence_members(*app_, h.channel(app_id, channel).users))
                 return refuse("LimitReached", *over, 4100);
+        const auto* info = member.if_contains("user_info");
+        const boost::json::value user_info = info ? *info : boost::json::value();
+        if (auto over = limits::presence_member_size(*app_, user_info)) return refuse("LimitReached", *over, 4301);
         auto presence_data = h.subscribe_presence(*this, channel, user_id, user_info);
         deliver(std::make_shared<const std::string>(pusher::subscription_succeeded(channel, presence_data)));
     }

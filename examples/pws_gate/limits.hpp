@@ -17,15 +17,20 @@
 
 namespace gate::limits {
 
-/// `v` as JavaScript prints a number (soketi's messages interpolate the limit): 10, 0.5, 1e+21.
+/// `v` as JavaScript prints a number (soketi's messages interpolate the limit): 10, 0.5, 1e+21,
+/// 1e-7.
 inline std::string js_number(double v) {
-    // The shortest form that reads back as `v`: plain digits from 1e-7 to 1e21, as JS does.
+    // The shortest form that reads back as `v`: plain digits from 1e-6 up to 1e21, as JS does;
+    // beyond, the exponent without leading zeros ("1e-7", where C++ writes "1e-07").
     const double a = v < 0 ? -v : v;
-    const bool plain = a == 0 || (a >= 1e-7 && a < 1e21);
+    const bool plain = a == 0 || (a >= 1e-6 && a < 1e21);
     char buf[400];
     auto [end, ec] = plain ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
                            : std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-    return std::string(buf, ec == std::errc{} ? end : buf);  // scientific is "1e+21", as JS writes it
+    std::string s(buf, ec == std::errc{} ? end : buf);
+    if (auto e = s.find('e'); e != std::string::npos)
+        while (e + 2 < s.size() && s[e + 2] == '0') s.erase(e + 2, 1);
+    return s;
 }
 
 /// Kilobytes of `data` as soketi counts them (Utils.dataToKilobytes): the UTF-8 bytes of a string,

@@ -33,6 +33,7 @@
 
 #include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <cstdint>
 #include <iostream>
 #include <optional>
@@ -85,7 +86,8 @@ std::optional<tcp::endpoint> parse_listen(std::string_view s) {
     return tcp::endpoint(addr, static_cast<unsigned short>(port));
 }
 
-// Serves until SIGINT/SIGTERM, then gives connections up to 5 s to close and stops.
+// Serves until SIGINT/SIGTERM, then gives connections (and cache refreshes) up to 5 s, or one
+// DynamoDB call's total_timeout, to end, and stops.
 template <class Apps>
 int serve(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, const gate::server_options& opt,
           const std::string& source) {
@@ -107,18 +109,31 @@ int serve(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, const g
                        std::to_string(srv->live()) + " connection(s)");
         srv->shutdown();
         // The driver's pooled connections and timers would keep run() going: stop explicitly once
-        // our own connections are gone (or after a grace period).
-        // A cache refresh still asking DynamoDB must end too: its request uses the client,
-        // which goes away with `apps` after this returns.
-        auto busy = [&] {
-            if constexpr (requires { apps.policy().refreshes_in_flight(); })
-                if (apps.policy().refreshes_in_flight() > 0) return true;
-            return srv->live() > 0;
+        // our own connections are gone, and no cache refresh is still asking DynamoDB. Both wait
+        // for DynamoDB requests, which use the client that goes away with `apps` afterwards, so
+        // they get one call's total_timeout (plus a second) before giving up.
+        auto in_flight = [&]() -> std::size_t {
+            std::size_t n = srv->live();
+            if constexpr (requires { apps.policy().refreshes_in_flight(); }) n += apps.policy().refreshes_in_flight();
+            return n;
         };
+        auto budget = std::chrono::milliseconds(5000);
+        if constexpr (requires { apps.policy().inner().client().config().total_timeout; })
+            budget = std::max(budget, apps.policy().inner().client().config().total_timeout + std::chrono::seconds(1));
+        const auto give_up = std::chrono::steady_clock::now() + budget;
         net::steady_timer poll(ioc);
-        for (int i = 0; i < 250 && busy(); ++i) {
+        while (in_flight() > 0 && std::chrono::steady_clock::now() < give_up) {
             poll.expires_after(std::chrono::milliseconds(20));
             co_await poll.async_wait(gate::nothrow);
+        }
+        if (const auto left = in_flight()) {
+            // Destroying the driver under requests still in flight would be a use after free:
+            // leave without destructors (the log is flushed; the OS closes every socket).
+            gate::log_line("pws-gate: stopped, " + std::to_string(left) +
+                           " connection(s) or cache refresh(es) still waiting on the driver");
+            std::cout.flush();
+            std::cerr.flush();
+            std::_Exit(0);
         }
         gate::log_line("pws-gate: stopped");
         ioc.stop();

@@ -37,7 +37,8 @@ struct CacheConfig {
     /// Refresh-ahead: a lookup that finds an app read longer ago than this is answered from
     /// memory at once, and starts one background re-read of the app by id, whose answer replaces
     /// it (or, if the app is gone, a negative entry does). At most one re-read per app in use per
-    /// refresh_after; apps not looked up are never re-read. 0: off. Only while the app is fresh:
+    /// refresh_after (after a failed one, one per stale_retry until it succeeds); apps not looked
+    /// up are never re-read. 0: off. Only while the app is fresh:
     /// with a ttl > 0, refresh_after >= ttl never refreshes (the app expires first).
     std::chrono::seconds refresh_after{60};
     /// "No such app" is remembered this long (never longer than a positive ttl); 0: not at all.

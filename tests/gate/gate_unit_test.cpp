@@ -347,9 +347,18 @@ BOOST_AUTO_TEST_CASE(reads) {
     auto not_presence = call("/apps/3/channels/project-3/users", signed_at + 2);
     BOOST_TEST(not_presence.status == 400);
     BOOST_TEST(not_presence.body == R"({"error":"The channel must be a presence channel.","code":400})");
-    // A read signed as a POST, or with another secret, is refused.
-    const auto p = gate::http_api::parse_path("/apps/3/channels").value();
-    BOOST_TEST(gate::http_api::handle(p, app, "POST", "/apps/3/channels", query, "", h, signed_at).status == 401);
+    // A read whose signature was made for another method, or with another secret, is refused.
+    auto signed_as = [&](std::string_view method, const std::string& with_secret) {
+        const std::string path = "/apps/3/channels";
+        std::string q = "auth_key=" + key + "&auth_timestamp=" + std::to_string(signed_at) + "&auth_version=1.0";
+        const auto to_sign = gate::api_string_to_sign(method, path, gate::parse_query(q));
+        q += "&auth_signature=" + gate::hmac_sha256_hex(with_secret, to_sign).value();
+        return gate::http_api::handle(gate::http_api::parse_path(path).value(), app, "GET", path, q, "", h,
+                                      signed_at + 3).status;
+    };
+    BOOST_TEST(signed_as("GET", secret) == 200);
+    BOOST_TEST(signed_as("POST", secret) == 401);
+    BOOST_TEST(signed_as("GET", "another-secret") == 401);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -362,6 +371,9 @@ BOOST_AUTO_TEST_CASE(messages_as_soketi_writes_them) {
     BOOST_TEST(js_number(0.5) == "0.5");
     BOOST_TEST(js_number(100.25) == "100.25");
     BOOST_TEST(js_number(1e21) == "1e+21");
+    BOOST_TEST(js_number(1e-7) == "1e-7");
+    BOOST_TEST(js_number(0.000001) == "0.000001");
+    BOOST_TEST(js_number(2.5e-10) == "2.5e-10");
     BOOST_TEST(kilobytes(boost::json::value("ab")) == 2.0 / 1024);
     BOOST_TEST(kilobytes(boost::json::parse(R"({"a":1})")) == 7.0 / 1024);  // JSON text, as JSON.stringify
     pws::App app;

@@ -561,12 +561,51 @@ BOOST_FIXTURE_TEST_CASE(a_replica_cooling_down_is_the_last_resort, two_regions) 
     BOOST_TEST(replica.requests() == 0);
     BOOST_TEST(!of(0).cooling_down);
 
-    // The primary fails: the replica, still cooling down, is asked as the last resort.
-    primary->push(fault::status_500);
+    // The primary fails: as the only healthy replica it retries first (max_attempts 3); then the
+    // replica, still cooling down, is asked as the last resort.
+    primary->push(fault::status_500, 3);
     auto q = lookup();
     BOOST_TEST(q.found(), q.result.diagnostic);
+    BOOST_TEST(primary->requests() == 4);
     BOOST_TEST(replica.requests() == 1);
-    BOOST_TEST(q.attempts == 1);  // the replica's own attempts (the primary's one is not retried)
+    BOOST_TEST(q.attempts == 1);  // the replica's own attempts
+}
+
+BOOST_FIXTURE_TEST_CASE(the_last_healthy_replica_retries_before_the_cooling_ones, two_regions) {
+    cfg.failover_cooldown = 30s;
+    primary.reset();
+    BOOST_TEST_REQUIRE(lookup().found());  // fails over; the primary cools down
+    replica.reset();
+    replica.push(fault::status_500);  // one 500 at the only healthy replica: retried there
+    auto o = lookup();
+    BOOST_TEST(o.found(), o.result.diagnostic);
+    BOOST_TEST(o.attempts == 2);
+    BOOST_TEST(replica.requests() == 2);
+    BOOST_TEST(!of(1).cooling_down);
+    BOOST_TEST(of(0).calls == 1u);  // the dead primary was not asked again
+}
+
+BOOST_FIXTURE_TEST_CASE(one_call_probes_a_replica_whose_cool_down_ended, two_regions) {
+    primary->push(fault::status_500);
+    BOOST_TEST_REQUIRE(lookup().found());  // the primary cools down (1 s)
+    std::this_thread::sleep_for(cfg.failover_cooldown + 100ms);
+    primary->reset();
+    replica.reset();
+    primary->push(fault::stall, 8);  // still broken: accepts, never answers
+    std::vector<std::future<outcome>> calls;
+    for (int i = 0; i < 8; ++i) calls.push_back(asio::co_spawn(ioc, get_app(client(), "app-id"), asio::use_future));
+    ioc.restart();
+    ioc.run();
+    int slow = 0;
+    for (auto& f : calls) {
+        auto o = f.get();
+        BOOST_TEST(o.found(), o.result.diagnostic);
+        slow += o.took >= cfg.attempt_timeout;
+    }
+    BOOST_TEST(primary->requests() == 1);  // the one probe; the 7 others went to the replica
+    BOOST_TEST(replica.requests() == 8);
+    BOOST_TEST(slow == 1);
+    BOOST_TEST(of(0).cooling_down);
 }
 
 BOOST_FIXTURE_TEST_CASE(the_cache_preload_scan_fails_over_too, two_regions) {
@@ -624,7 +663,10 @@ BOOST_AUTO_TEST_CASE(configuration) {
         pws::dynamodb::client client(ioc.get_executor(), bad);
         BOOST_TEST(false, "a replica with a bad region was accepted");
     } catch (const boost::system::system_error& e) {
-        BOOST_TEST(std::string(e.what()).find("failover replica 1 (not a region)") != std::string::npos, e.what());
+        const std::string what = e.what();
+        BOOST_TEST(what.find("failover replica 1 (not a region)") != std::string::npos, what);
+        BOOST_TEST(what.find("invalid region") == what.rfind("invalid region"), what);  // said once
+        BOOST_TEST(what.find(e.code().message()) == what.rfind(e.code().message()), what);
     }
 }
 

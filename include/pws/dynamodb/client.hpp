@@ -41,9 +41,12 @@ struct response {
     std::string diagnostic;       ///< what went wrong, for humans; never holds a secret
     unsigned status = 0;          ///< HTTP status, 0 when no response arrived
     std::string body;             ///< the JSON body of a successful (2xx) response
-    int attempts = 0;             ///< attempts made (retries included; stale-connection re-sends not)
-    /// The failure is the region's, not the request's (connect refused or timed out, reset,
-    /// attempt timeout, 5xx, throttling once the retries were spent): another replica may answer.
+    int attempts = 0;             ///< attempts made at the replica that answered (retries included; stale-connection re-sends not)
+    /// The failure is the region's, not the request's: it could not be resolved or reached
+    /// (DNS, connect refused or timed out, reset, a failed TLS handshake other than a rejected
+    /// certificate), did not answer in time, answered 5xx or a corrupt body, or throttled once the
+    /// retries were spent. Another replica may answer. Never for this process's own limits (pool
+    /// full, out of descriptors), validation, auth, a rejected certificate or a cancellation.
     bool regional = false;
     std::size_t replica = 0;      ///< who answered: 0 the primary, i DynamoDbConfig::failover[i - 1]
 };
@@ -60,10 +63,10 @@ struct client_stats {
     std::uint64_t pool_waits = 0;        ///< attempts that waited for a free connection
     std::uint64_t pool_timeouts = 0;     ///< calls whose deadline passed while waiting for one
     std::uint64_t throttles = 0;         ///< attempts throttled (ProvisionedThroughputExceeded, 429...), retried or not
-    std::uint64_t failovers = 0;         ///< calls that went on to the next replica after a regional fault
+    std::uint64_t failovers = 0;         ///< hops to the next replica after a regional fault (a call may make several)
     std::size_t open_connections = 0;    ///< connections open now (idle, in use or connecting)
     std::size_t idle_connections = 0;    ///< of which idle in the pool
-    std::size_t peak_connections = 0;    ///< most connections open at once (<= pool_size)
+    std::size_t peak_connections = 0;    ///< most connections open at once (<= pool_size; with failover, the sum of each replica's peak)
 };
 
 /// What one replica of the table did (replicas()[0] is the primary: DynamoDbConfig::region).
@@ -82,13 +85,16 @@ struct replica_stats {
 /// Failover: each replica is signed for its own region and has its own connection pool. A call
 /// goes to the first replica in list order that is not cooling down. When it fails there with a
 /// regional fault (response::regional) it goes on at the next one, within the same
-/// total_timeout; with a next replica to go to, a connect failure, reset, attempt timeout or 5xx
-/// is not retried in the region first (throttling is, up to max_attempts). Validation, auth,
-/// TLS-verification and "not found" answers never fail over: every replica holds the same table.
-/// A replica that failed is skipped for failover_cooldown (then real traffic tries it again; on
-/// success, traffic is back with the first healthy replica); the replicas cooling down are
-/// asked last, only when every other one failed the call. replicas() tells what happened,
-/// without a log.
+/// total_timeout; with a healthy replica after it, a connect failure, reset, attempt timeout or
+/// 5xx is not retried in the region first (throttling is, up to max_attempts; the last healthy
+/// replica retries as usual). Validation, auth, TLS-verification and "not found" answers never
+/// fail over: every replica holds the same table. A replica that failed is skipped for
+/// failover_cooldown; then one call tries it again (the others keep skipping it until that one
+/// ends), and on success traffic is back with the first healthy replica. Replicas cooling down
+/// are asked last, only when every other one failed the call. All replicas sign with the one
+/// credentials chain (the primary's, whose region STS web identity uses). replicas() tells what
+/// happened, without a log. Failover applies to every operation, writes included: like a retry,
+/// a write that timed out may have been applied where it was sent first.
 class client {
 public:
     using executor_type = boost::asio::any_io_executor;
@@ -156,6 +162,7 @@ private:
     aws::endpoint ep_;
     std::unique_ptr<boost::asio::ssl::context> tls_;
     aws::credentials_provider credentials_; // the default chain; DynamoDbConfig::credentials first
+    aws::credentials_provider* creds_ = &credentials_; // what signs: credentials_, or the primary's for a replica
 
     detail::retry_quota quota_; // thread-safe on its own
     detail::clock_skew skew_;   // an atomic

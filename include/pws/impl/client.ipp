@@ -127,10 +127,16 @@ PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
             rc.endpoint = cfg_.failover[i].endpoint;  // at its own endpoint, with its own pool
             rc.failover.clear();
             try {
-                replicas_.push_back(std::make_unique<replica>(std::make_unique<client>(ex_, std::move(rc))));
+                auto c = std::make_unique<client>(ex_, std::move(rc));
+                c->creds_ = &credentials_;  // one chain for all replicas (theirs is never used)
+                replicas_.push_back(std::make_unique<replica>(std::move(c)));
             } catch (const boost::system::system_error& e) {
-                std::string what = e.what();  // "<why>: <ec.message()>": keep <why>
-                if (auto tail = ": " + e.code().message(); what.ends_with(tail)) what.resize(what.size() - tail.size());
+                std::string what = e.what();  // "<why>: <the code's text>": keep <why>
+                for (const std::string& tail : {": " + e.code().what(), ": " + e.code().message()})
+                    if (what.ends_with(tail)) {
+                        what.resize(what.size() - tail.size());
+                        break;
+                    }
                 throw boost::system::system_error(e.code(), "failover replica " + std::to_string(i + 1) + " (" +
                                                                 cfg_.failover[i].region.substr(0, 64) + "): " + what);
             }
@@ -175,7 +181,7 @@ PWS_DECL std::vector<replica_stats> client::replicas() const {
     return out;
 }
 
-PWS_DECL aws::credentials_provider_stats client::credentials_stats() const { return credentials_.stats(); }
+PWS_DECL aws::credentials_provider_stats client::credentials_stats() const { return creds_->stats(); }
 
 PWS_DECL asio::awaitable<bool> client::acquire(lease& l, exchange_result& out,
                                                clock_type::time_point deadline) {
@@ -224,6 +230,7 @@ PWS_DECL asio::awaitable<bool> client::acquire(lease& l, exchange_result& out,
         } else {
             std::lock_guard lock(mutex_);
             ++stats_.pool_timeouts;
+            out.local = true;  // our pool is full: the region may be fine
             out.ec = error::timeout;
             out.diagnostic = "timed out waiting for a free connection to " + ep_.host_header + " (all " +
                              std::to_string(pool_.limit()) + " of DynamoDbConfig::pool_size busy)";
@@ -389,12 +396,21 @@ PWS_DECL asio::awaitable<response> client::call_replicas(std::string_view operat
                                                          time_point deadline) {
     // List order, the replicas cooling down after the others: they are asked only when every
     // other one failed this call (a last resort costs nothing to a call that would fail anyway).
+    // A replica whose cool-down has just ended is tried again by one call only (the one whose
+    // compare-exchange moves its end on): the others keep skipping it, so that a region still
+    // down costs one call a timeout, not every call in flight.
+    const auto cooldown = std::chrono::duration_cast<clock_type::duration>(cfg_.failover_cooldown).count();
     std::vector<std::size_t> order, cooling;
     const auto now = client_impl::ticks();
-    for (std::size_t i = 0; i < replicas_.size(); ++i)
-        (replicas_[i]->skip_until.load(std::memory_order_relaxed) <= now ? order : cooling).push_back(i);
+    for (std::size_t i = 0; i < replicas_.size(); ++i) {
+        auto until = replicas_[i]->skip_until.load(std::memory_order_relaxed);
+        const bool healthy =
+            until == 0 || (until <= now && replicas_[i]->skip_until.compare_exchange_strong(
+                                               until, now + cooldown, std::memory_order_relaxed));
+        (healthy ? order : cooling).push_back(i);
+    }
+    const std::size_t healthy = order.size();
     order.insert(order.end(), cooling.begin(), cooling.end());
-    const auto cooldown = std::chrono::duration_cast<clock_type::duration>(cfg_.failover_cooldown).count();
     auto cancel_state = co_await asio::this_coro::cancellation_state;
     response out;
     std::string failed_over;  // "eu-west-1 (why); "... of the replicas left behind
@@ -402,9 +418,12 @@ PWS_DECL asio::awaitable<response> client::call_replicas(std::string_view operat
         replica& r = *replicas_[order[k]];
         client& c = r.owned ? *r.owned : *this;
         const bool more = k + 1 < order.size();
+        // Leave a region at its first regional fault only for a healthy replica after it: the
+        // last healthy one retries as usual before the ones cooling down are asked.
+        const bool fail_fast = k + 1 < healthy || (k >= healthy && more);
         r.calls.fetch_add(1, std::memory_order_relaxed);
         std::string b = more ? std::string(body) : std::move(body);
-        out = co_await c.call_region(operation, std::move(b), deadline, more);
+        out = co_await c.call_region(operation, std::move(b), deadline, fail_fast);
         out.replica = order[k];
         if (!out.ec) {
             r.skip_until.store(0, std::memory_order_relaxed);
@@ -440,12 +459,12 @@ PWS_DECL asio::awaitable<response> client::call_region(std::string_view operatio
     // checked before each co_await: Asio throws when a coroutine already cancelled starts an
     // operation (unless the caller turned throw_if_cancelled off: that choice is theirs).
     auto cancel_state = co_await asio::this_coro::cancellation_state;
-    std::shared_ptr<const aws::credentials> held = credentials_.try_get();
+    std::shared_ptr<const aws::credentials> held = creds_->try_get();
     if (!held) {
         if (cancel_state.cancelled() != asio::cancellation_type::none)
             co_return std::move(client_impl::aborted(out, "before it began"));
         auto waited = co_await asio::co_spawn(asio::make_strand(ex_),
-                                              client_impl::wait_for_credentials(credentials_, deadline),
+                                              client_impl::wait_for_credentials(*creds_, deadline),
                                               asio::use_awaitable);
         // Cancelled while waiting, whichever half of the wait saw it first.
         if (cancel_state.cancelled() != asio::cancellation_type::none)
@@ -530,11 +549,13 @@ PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::
             std::lock_guard lock(mutex_);
             ++stats_.throttles;
         }
-        last = kind;
+        last = r.local ? detail::failure_kind::fatal : kind;  // a limit of ours is not the region's fault
         if (r.ec == error::timeout && clock_type::now() >= deadline) break;
         // With a replica to go to, a region that cannot be reached or does not answer is left at
         // once (throttling is retried here first: it is often one hot key, not the region).
-        if (fail_fast && (kind == detail::failure_kind::transient || kind == detail::failure_kind::timeout)) break;
+        if (fail_fast && !r.local &&
+            (kind == detail::failure_kind::transient || kind == detail::failure_kind::timeout))
+            break;
         if (kind == detail::failure_kind::clock_skew) {
             // Re-sign with the server's time at once, but only once, and only if the clock we would
             // sign with now is not the one this attempt was signed with.

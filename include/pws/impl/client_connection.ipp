@@ -101,6 +101,7 @@ struct client::exchange_result {
     std::string request_id;
     bool keep_alive = false;
     bool permanent = false;  // retrying cannot help (the server's certificate was rejected)
+    bool local = false;      // this process's own limit (pool full, out of descriptors): not the region's
     std::optional<std::chrono::system_clock::time_point> server_date;
     std::chrono::system_clock::duration signed_offset{};  // the clock correction it was signed with
 };
@@ -160,7 +161,12 @@ PWS_DECL asio::awaitable<error_code> client::connect(connection& c, exchange_res
     auto [cec, chosen] = co_await tcp.async_connect(targets, token);
     if (cec == beast::error::timeout)
         co_return client_impl::failed(out, error::timeout, where, "connect timed out");
-    if (cec) co_return client_impl::failed(out, error::connection_failed, where, cec.message());
+    if (cec) {
+        // Out of descriptors or buffers here says nothing about the region.
+        out.local = cec == asio::error::no_descriptors || cec == boost::system::errc::too_many_files_open_in_system ||
+                    cec == asio::error::no_buffer_space || cec == asio::error::no_memory;
+        co_return client_impl::failed(out, error::connection_failed, where, cec.message());
+    }
     tcp.socket().set_option(asio::ip::tcp::no_delay(true), ec);
     {
         std::lock_guard lock(mutex_);
