@@ -608,6 +608,31 @@ BOOST_FIXTURE_TEST_CASE(one_call_probes_a_replica_whose_cool_down_ended, two_reg
     BOOST_TEST(of(0).cooling_down);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_full_pool_is_not_a_regional_fault, two_regions) {
+    cfg.pool_size = 1;  // two calls, one connection: the second waits for it until its deadline
+    cfg.attempt_timeout = 2s;
+    cfg.total_timeout = 800ms;
+    primary->push(fault::stall);
+    auto call = [this]() -> asio::awaitable<pws::dynamodb::response> {
+        co_return co_await client().call("GetItem", pws::detail::get_item_body(cfg.table, "app-id"));
+    };
+    auto a = asio::co_spawn(ioc, call(), asio::use_future);
+    auto b = asio::co_spawn(ioc, call(), asio::use_future);
+    ioc.restart();
+    ioc.run();
+    auto ra = a.get(), rb = b.get();
+    BOOST_TEST(ra.ec == pws::error::timeout, ra.diagnostic);
+    BOOST_TEST(rb.ec == pws::error::timeout, rb.diagnostic);
+    const bool a_waited = ra.diagnostic.find("free connection") != std::string::npos;
+    const bool b_waited = rb.diagnostic.find("free connection") != std::string::npos;
+    BOOST_TEST_REQUIRE(a_waited != b_waited, ra.diagnostic << " | " << rb.diagnostic);
+    const auto& waited = a_waited ? ra : rb;
+    const auto& stalled = a_waited ? rb : ra;
+    BOOST_TEST(!waited.regional);  // our own pool was full: says nothing about the region
+    BOOST_TEST(stalled.regional);  // no answer within the deadline: the region's
+    BOOST_TEST(replica.requests() == 0);  // no time was left to fail over
+}
+
 BOOST_FIXTURE_TEST_CASE(the_cache_preload_scan_fails_over_too, two_regions) {
     primary.reset();
     pws::CacheConfig cc;
