@@ -442,8 +442,11 @@ private:
             if (r.failed()) self->errors_.fetch_add(1, std::memory_order_relaxed);
             if (r.found() && *r.app == *before) r.app = before;  // unchanged: keep the cached object
             bool stale = false;
-            const std::size_t waiters = flight->complete(self->settle(index::id, id, r, ticket, stale));
-            if (stale) self->stale_served_.fetch_add(waiters, std::memory_order_relaxed);
+            try {
+                const std::size_t waiters = flight->complete(self->settle(index::id, id, r, ticket, stale));
+                if (stale) self->stale_served_.fetch_add(waiters, std::memory_order_relaxed);
+            } catch (...) {  // out of memory storing the answer: the guard ends the flight, and the
+            }                // claim is reopened below, so that a later hit tries again
         }
         if (r.failed()) self->refresh_failures_.fetch_add(1, std::memory_order_relaxed);
         self->store_.reopen_refresh(id, Clock::now());  // no-op when an answer replaced the entry
