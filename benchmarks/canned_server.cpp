@@ -1,7 +1,7 @@
 // pws-bench-server — a canned-response DynamoDB for the load benchmarks, so that what is measured
 // is the client's cost, not the server's.
 //
-//   pws-bench-server --port-file FILE [--item FILE] [--max-lifetime-s 900]
+//   pws-bench-server --port-file FILE [--item FILE] [--max-lifetime-s 900] [--dump-request FILE]
 //
 // Listens on 127.0.0.1 on a port the OS picks and writes "http://127.0.0.1:PORT" (no newline) to
 // FILE once it accepts. Answers every keep-alive (and pipelined) POST by its X-Amz-Target:
@@ -12,7 +12,9 @@
 // item (tests/data/seed_item.json). Signatures are not checked. One thread, no allocation per
 // request once a connection's buffers have grown: the responses are prebuilt and refreshed once a
 // second for the Date header. Exits on SIGINT/SIGTERM or after --max-lifetime-s, printing the
-// number of requests answered on stderr.
+// number of requests answered on stderr. With --dump-request, the bytes of the first complete
+// request received (head and body, exactly as sent) are written to FILE (written, then renamed):
+// the floor clients (pws-bench-floor, pws-bench-asio-floor) replay them.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -46,6 +48,7 @@ struct canned {
     std::string get_found, get_missing, query_found, query_missing, unknown;
     std::time_t built_for = -1;
     std::uint64_t served = 0;
+    std::string dump_file;  // --dump-request: written once, with the first request, then cleared
 
     static std::string response(unsigned status, std::string_view reason, std::string_view body,
                                 std::string_view date, std::string_view error_type = {}) {
@@ -151,6 +154,15 @@ asio::awaitable<void> session(tcp::socket socket, canned& c) {
             const std::size_t body_at = end + 4;
             if (in.size() < body_at + length) break;
             c.refresh();
+            if (!c.dump_file.empty()) {
+                const std::string tmp = c.dump_file + ".tmp";
+                {
+                    std::ofstream f(tmp, std::ios::binary);
+                    f.write(in.data() + at, std::streamsize(body_at + length - at));
+                }
+                std::rename(tmp.c_str(), c.dump_file.c_str());
+                c.dump_file.clear();
+            }
             out += c.answer(target, std::string_view(in.data() + body_at, length));
             at = body_at + length;
         }
@@ -172,14 +184,15 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, canned& c) {
 
 int usage(const std::string& why) {
     std::cerr << "pws-bench-server: " << why
-              << "\nusage: pws-bench-server --port-file FILE [--item FILE] [--max-lifetime-s 900]\n";
+              << "\nusage: pws-bench-server --port-file FILE [--item FILE] [--max-lifetime-s 900]"
+                 " [--dump-request FILE]\n";
     return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string port_file, item_file = PWS_BENCH_SEED_ITEM;
+    std::string port_file, item_file = PWS_BENCH_SEED_ITEM, dump_file;
     long lifetime_s = 900;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
@@ -188,6 +201,8 @@ int main(int argc, char** argv) {
             port_file = argv[++i];
         else if (a == "--item")
             item_file = argv[++i];
+        else if (a == "--dump-request")
+            dump_file = argv[++i];
         else if (a == "--max-lifetime-s")
             lifetime_s = std::stol(argv[++i]);
         else
@@ -196,6 +211,7 @@ int main(int argc, char** argv) {
     if (port_file.empty()) return usage("--port-file is required");
 
     canned c;
+    c.dump_file = dump_file;
     {
         std::ifstream f(item_file);
         std::stringstream ss;

@@ -509,6 +509,85 @@ failover = load("failover.json")
 if failover:
     failover_section(failover)
 
+def floor_section(fl):
+    runs_ = fl.get("runs", [])
+    if not runs_:
+        return
+    p("## The floor: what one round trip costs below pws")
+    p("")
+    p("The exact bytes of one `pws-bench` request of each mode (recorded by `pws-bench-server --dump-request`: "
+      + ", ".join(f"{m} {r['bytes']} bytes, {r['head_bytes']} of head" for m, r in fl.get("requests", {}).items())
+      + ") are replayed against the canned server by two floors: **raw**, `pws-bench-floor` (POSIX sockets + epoll, "
+      "no Asio: `send`, `epoll_wait`, `recv` per round trip, Content-Length framing) and **Asio**, "
+      "`pws-bench-asio-floor` (bare Asio + Beast coroutines: one `tcp::socket` each, `async_write` of the prebuilt "
+      "request, `http::async_read` into a reserved `flat_buffer`, no signing). **pws** is `pws-bench` uncached "
+      "(`AppManager<DynamoDbPolicy>`: signing, JSON, pool). C keep-alive connections, one request in flight on each, "
+      "one thread. Placements: " + "; ".join(f"**{k}**: {v}" for k, v in fl.get("placements", {}).items()
+                                              if any(r["placement"] == k for r in runs_)) + ".")
+    p("")
+    p(f"CPU per lookup (µs, `getrusage` of the client; of {fl.get('reps')} run{'s' if fl.get('reps', 1) != 1 else ''} of "
+      f"{fl.get('lookups', 0):,} lookups, the one of median total CPU; lookups/s and p50: medians) and syscalls per lookup (`strace -f -c`: a run of "
+      f"{fl.get('strace_lookups', 0):,} lookups minus a run of C lookups, so start-up and connects do not count). "
+      f"Load average at the start {' '.join(fl.get('loadavg_start', []))}, at the end "
+      f"{' '.join(fl.get('loadavg_end', []))}; {fl.get('date_utc', '')}, commit `{fl.get('commit', '')[:10]}`"
+      + (" (work tree dirty)" if fl.get("worktree_dirty") else "") + (" — **--quick**" if fl.get("quick") else "") + ".")
+    p("")
+    get = {(r["placement"], r["mode"], r["concurrency"], r["client"]): r for r in runs_}
+    p("| placement | mode | C | client | user µs | sys µs | total µs | syscalls | lookups/s | p50 µs |")
+    p("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    keys = sorted({(r["placement"], r["mode"], r["concurrency"]) for r in runs_},
+                  key=lambda k: (k[0] != "same-cpu", k[1], k[2]))
+    for pl, mode, c in keys:
+        for client in ("raw-floor", "asio-floor", "pws"):
+            r = get.get((pl, mode, c, client))
+            if not r:
+                continue
+            p(f"| {pl} | {mode} | {c} | {client} | {r['user_us_per_lookup']:.2f} | {r['sys_us_per_lookup']:.2f} | "
+              f"{r['cpu_us_per_lookup']:.2f} | {r['syscalls_per_lookup']:.2f} | {r['lookups_per_s']:,.0f} | "
+              f"{r['p50_us']:.1f} |")
+    p("")
+    p("pws against the floors (total CPU per lookup, and syscalls per lookup):")
+    p("")
+    p("| placement | mode | C | pws / raw floor | pws / Asio floor | Asio / raw | syscalls pws / raw | syscalls pws / Asio |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|")
+    def x(a, b):
+        return f"{a / b:.2f}×" if a and b else "–"
+    for pl, mode, c in keys:
+        raw, asio_, pws_ = (get.get((pl, mode, c, cl)) for cl in ("raw-floor", "asio-floor", "pws"))
+        if not (raw and asio_ and pws_):
+            continue
+        p(f"| {pl} | {mode} | {c} | {x(pws_['cpu_us_per_lookup'], raw['cpu_us_per_lookup'])} | "
+          f"{x(pws_['cpu_us_per_lookup'], asio_['cpu_us_per_lookup'])} | "
+          f"{x(asio_['cpu_us_per_lookup'], raw['cpu_us_per_lookup'])} | "
+          f"{x(pws_['syscalls_per_lookup'], raw['syscalls_per_lookup'])} | "
+          f"{x(pws_['syscalls_per_lookup'], asio_['syscalls_per_lookup'])} |")
+    p("")
+    p("Syscalls per lookup by name (strace), mode id:")
+    p("")
+    p("| placement | C | client | syscalls |")
+    p("|---|---:|---|---|")
+    for pl, mode, c in keys:
+        if mode != "id":
+            continue
+        for client in ("raw-floor", "asio-floor", "pws"):
+            r = get.get((pl, mode, c, client))
+            if r:
+                by = ", ".join(f"`{k}` {v:.2f}" for k, v in r["syscalls_by_name"].items() if v >= 0.01)
+                p(f"| {pl} | {c} | {client} | {by} |")
+    p("")
+    p("The user / system split comes from `getrusage`, whose split of the (exact) total is sampled at the "
+      "scheduler tick: a client with well under a microsecond of user time per lookup can show 0.00 user, and "
+      "the split of one row moves from run to run more than its total. With the server on the client's CPU "
+      "(same-cpu) the client's system time includes part of the server's receive path (loopback delivers in the "
+      "sender's context), and with one lookup in flight the split placement pays a cross-CPU wake-up per round "
+      "trip; the total, not the split, is what compares across clients.")
+    p("")
+
+
+floor = load("floor.json")
+if floor:
+    floor_section(floor)
+
 # ---- footprint ----
 p("## Footprint")
 p("")

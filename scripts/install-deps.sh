@@ -3,6 +3,7 @@
 # CMake, Boost 1.81, OpenSSL, botocore (the SigV4 oracle of the unit tests), prometheus_client
 # (the parser gate.metrics checks pws-gate's /metrics with), and Node.js with
 # tools/node's packages (dynalite, the AWS SDK) for the integration tests' local DynamoDB.
+# strace: benchmarks/run's floor stage counts the clients' syscalls with it.
 # Idempotent and non-interactive: a second run checks and does nothing. Runs as root, or through
 # sudo when it exists.
 set -euo pipefail
@@ -23,7 +24,8 @@ else
 fi
 
 packages=(cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libssl-dev openssl
-          python3-botocore python3-prometheus-client ca-certificates libbenchmark-dev clang libclang-rt-14-dev)
+          python3-botocore python3-prometheus-client ca-certificates libbenchmark-dev clang libclang-rt-14-dev
+          strace)
 # A node from elsewhere (NodeSource, nvm...) is fine as long as it is >= 18; Debian's nodejs
 # would fight it over /usr/bin/node, so it is only installed when there is no node at all.
 if ! command -v node >/dev/null 2>&1; then
