@@ -10,7 +10,6 @@
 //   {"client":"asio-floor","lookups":N,"errors":E,"wall_s":..,"cpu_us_per_lookup":..,
 //    "user_us_per_lookup":..,"sys_us_per_lookup":..,"p50_us":..,"p99_us":..}
 // Exits 1 when an answer is not 200 or a connection fails, 2 on a usage error.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -35,6 +34,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_common.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -43,71 +44,21 @@ using asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 constexpr auto token = asio::as_tuple(asio::use_awaitable);
 
-int usage(std::string_view why) {
-    std::cerr << "pws-bench-asio-floor: " << why << "\n"
-              << "usage: pws-bench-asio-floor --endpoint http://127.0.0.1:PORT --request FILE --lookups N"
-                 " --concurrency C\n";
-    return 2;
-}
-
-template <class T>
-bool parse_positive(std::string_view s, T& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size() && out > 0;
-}
-
-double quantile_us(std::vector<std::uint64_t>& ns, double q) {
-    if (ns.empty()) return 0;
-    auto rank = static_cast<std::size_t>(q * double(ns.size()));
-    if (rank >= ns.size()) rank = ns.size() - 1;
-    std::nth_element(ns.begin(), ns.begin() + std::ptrdiff_t(rank), ns.end());
-    return double(ns[rank]) / 1000.0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string endpoint, request_file;
-    std::uint64_t lookups = 0;
-    unsigned concurrency = 0;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (i + 1 >= argc) return usage("missing value after " + std::string(a));
-        const std::string_view v = argv[++i];
-        if (a == "--endpoint")
-            endpoint = v;
-        else if (a == "--request")
-            request_file = v;
-        else if (a == "--lookups") {
-            if (!parse_positive(v, lookups)) return usage("--lookups takes a positive integer");
-        } else if (a == "--concurrency") {
-            if (!parse_positive(v, concurrency)) return usage("--concurrency takes a positive integer");
-        } else
-            return usage("unknown argument " + std::string(a));
-    }
-    if (endpoint.empty() || request_file.empty() || !lookups || !concurrency)
-        return usage("--endpoint, --request, --lookups and --concurrency are required");
-    constexpr std::string_view scheme = "http://";
-    if (!endpoint.starts_with(scheme)) return usage("--endpoint is http://HOST:PORT");
-    std::string hostport = endpoint.substr(scheme.size());
-    while (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
-    const std::size_t colon = hostport.rfind(':');
-    unsigned port = 0;
-    if (colon == std::string::npos || !parse_positive(std::string_view(hostport).substr(colon + 1), port) || port > 65535)
-        return usage("--endpoint needs a port");
+    bench::floor_options o;
+    if (!bench::parse_floor_options(argc, argv, "pws-bench-asio-floor", o)) return 2;
+    const std::string& request = o.request;
+    const std::uint64_t lookups = o.lookups;
+    const unsigned concurrency = o.concurrency;
     boost::system::error_code aec;
-    const auto address = asio::ip::make_address(hostport.substr(0, colon), aec);
-    if (aec) return usage("--endpoint's host is an IP address");
-    const tcp::endpoint target(address, std::uint16_t(port));
-
-    std::string request;
-    {
-        std::ifstream f(request_file, std::ios::binary);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        request = ss.str();
-        if (!f || request.empty()) return usage("cannot read the request from " + request_file);
+    const auto address = asio::ip::make_address(o.host, aec);
+    if (aec) {
+        std::cerr << "pws-bench-asio-floor: --endpoint's host is an IP address\n";
+        return 2;
     }
+    const tcp::endpoint target(address, std::uint16_t(o.port));
 
     asio::io_context ioc(1);
     std::vector<std::uint64_t> latency_ns(lookups);
@@ -145,29 +96,18 @@ int main(int argc, char** argv) {
         }
     };
 
-    rusage r0{};
-    getrusage(RUSAGE_SELF, &r0);
+    const bench::cpu_times cpu0 = bench::cpu_seconds();
     const auto t0 = clock_type::now();
     for (unsigned c = 0; c < concurrency; ++c) asio::co_spawn(ioc, worker(), asio::detached);
     ioc.run();
     const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
-    rusage r1{};
-    getrusage(RUSAGE_SELF, &r1);
+    const bench::cpu_times cpu1 = bench::cpu_seconds();
     if (failure) {
         std::cerr << "pws-bench-asio-floor: " << *failure << "\n";
         return 1;
     }
-    auto secs = [](const timeval& a, const timeval& b) {
-        return double(b.tv_sec - a.tv_sec) + double(b.tv_usec - a.tv_usec) * 1e-6;
-    };
-    const double user = secs(r0.ru_utime, r1.ru_utime), sys = secs(r0.ru_stime, r1.ru_stime);
-    const double per = 1e6 / double(lookups);
-    std::printf("{\"client\":\"asio-floor\",\"lookups\":%llu,\"errors\":%llu,\"wall_s\":%.4f,\"cpu_us_per_lookup\":%.3f,"
-                "\"user_us_per_lookup\":%.3f,\"sys_us_per_lookup\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
-                static_cast<unsigned long long>(lookups), static_cast<unsigned long long>(errors), wall,
-                (user + sys) * per, user * per, sys * per, quantile_us(latency_ns, 0.50),
-                quantile_us(latency_ns, 0.99));
-    std::fflush(stdout);
+    bench::print_floor_result("asio-floor", lookups, errors, wall, {cpu1.user - cpu0.user, cpu1.sys - cpu0.sys},
+                              latency_ns);
     if (errors) {
         std::cerr << "pws-bench-asio-floor: " << errors << " of " << lookups << " answers were not 200\n";
         return 1;

@@ -38,6 +38,8 @@
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+#include "bench_common.hpp"
+
 namespace {
 
 constexpr auto token = asio::as_tuple(asio::use_awaitable);
@@ -97,16 +99,7 @@ struct canned {
     }
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
+using bench::iequals;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

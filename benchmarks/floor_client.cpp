@@ -15,7 +15,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,45 +32,15 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_common.hpp"
+
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-int usage(std::string_view why) {
-    std::cerr << "pws-bench-floor: " << why << "\n"
-              << "usage: pws-bench-floor --endpoint http://127.0.0.1:PORT --request FILE --lookups N"
-                 " --concurrency C\n";
-    return 2;
-}
-
 int fail(std::string_view why) {
     std::cerr << "pws-bench-floor: " << why << (errno ? std::string(": ") + std::strerror(errno) : "") << "\n";
     return 1;
-}
-
-template <class T>
-bool parse_positive(std::string_view s, T& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size() && out > 0;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-double quantile_us(std::vector<std::uint64_t>& ns, double q) {
-    if (ns.empty()) return 0;
-    auto rank = static_cast<std::size_t>(q * double(ns.size()));
-    if (rank >= ns.size()) rank = ns.size() - 1;
-    std::nth_element(ns.begin(), ns.begin() + std::ptrdiff_t(rank), ns.end());
-    return double(ns[rank]) / 1000.0;
 }
 
 struct connection {
@@ -95,7 +64,7 @@ std::size_t answer_size(const std::string& in, bool& ok) {
         const std::size_t next = head.find("\r\n", line + 2);
         std::string_view h = head.substr(line + 2, (next == std::string_view::npos ? head.size() : next) - line - 2);
         const std::size_t colon = h.find(':');
-        if (colon != std::string_view::npos && iequals(h.substr(0, colon), "content-length")) {
+        if (colon != std::string_view::npos && bench::iequals(h.substr(0, colon), "content-length")) {
             std::string_view v = h.substr(colon + 1);
             while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
             std::size_t n = 0;
@@ -110,47 +79,18 @@ std::size_t answer_size(const std::string& in, bool& ok) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string endpoint, request_file;
-    std::uint64_t lookups = 0;
-    unsigned concurrency = 0;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (i + 1 >= argc) return usage("missing value after " + std::string(a));
-        const std::string_view v = argv[++i];
-        if (a == "--endpoint")
-            endpoint = v;
-        else if (a == "--request")
-            request_file = v;
-        else if (a == "--lookups") {
-            if (!parse_positive(v, lookups)) return usage("--lookups takes a positive integer");
-        } else if (a == "--concurrency") {
-            if (!parse_positive(v, concurrency)) return usage("--concurrency takes a positive integer");
-        } else
-            return usage("unknown argument " + std::string(a));
-    }
-    if (endpoint.empty() || request_file.empty() || !lookups || !concurrency)
-        return usage("--endpoint, --request, --lookups and --concurrency are required");
-    constexpr std::string_view scheme = "http://";
-    if (!endpoint.starts_with(scheme)) return usage("--endpoint is http://HOST:PORT");
-    std::string hostport = endpoint.substr(scheme.size());
-    while (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
-    const std::size_t colon = hostport.rfind(':');
-    unsigned port = 0;
-    if (colon == std::string::npos || !parse_positive(std::string_view(hostport).substr(colon + 1), port) || port > 65535)
-        return usage("--endpoint needs a port");
+    bench::floor_options o;
+    if (!bench::parse_floor_options(argc, argv, "pws-bench-floor", o)) return 2;
+    const std::string& endpoint = o.endpoint;
+    const std::string& request = o.request;
+    const std::uint64_t lookups = o.lookups;
+    const unsigned concurrency = o.concurrency;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(std::uint16_t(port));
-    if (inet_pton(AF_INET, hostport.substr(0, colon).c_str(), &addr.sin_addr) != 1)
-        return usage("--endpoint's host is an IPv4 address");
-
-    std::string request;
-    {
-        std::ifstream f(request_file, std::ios::binary);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        request = ss.str();
-        if (!f || request.empty()) return usage("cannot read the request from " + request_file);
+    addr.sin_port = htons(std::uint16_t(o.port));
+    if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) {
+        std::cerr << "pws-bench-floor: --endpoint's host is an IPv4 address\n";
+        return 2;
     }
 
     const int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -204,8 +144,7 @@ int main(int argc, char** argv) {
         return send_rest(i);
     };
 
-    rusage r0{};
-    getrusage(RUSAGE_SELF, &r0);
+    const bench::cpu_times cpu0 = bench::cpu_seconds();
     const auto t0 = clock_type::now();
     for (unsigned i = 0; i < concurrency && next < lookups; ++i)
         if (!start(i)) return fail("send");
@@ -272,22 +211,12 @@ int main(int argc, char** argv) {
         }
     }
     const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
-    rusage r1{};
-    getrusage(RUSAGE_SELF, &r1);
-    auto secs = [](const timeval& a, const timeval& b) {
-        return double(b.tv_sec - a.tv_sec) + double(b.tv_usec - a.tv_usec) * 1e-6;
-    };
-    const double user = secs(r0.ru_utime, r1.ru_utime), sys = secs(r0.ru_stime, r1.ru_stime);
+    const bench::cpu_times cpu1 = bench::cpu_seconds();
     for (auto& c : conns) close(c.fd);
     close(ep);
 
-    const double per = 1e6 / double(lookups);
-    std::printf("{\"client\":\"raw-floor\",\"lookups\":%llu,\"errors\":%llu,\"wall_s\":%.4f,\"cpu_us_per_lookup\":%.3f,"
-                "\"user_us_per_lookup\":%.3f,\"sys_us_per_lookup\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
-                static_cast<unsigned long long>(lookups), static_cast<unsigned long long>(errors), wall,
-                (user + sys) * per, user * per, sys * per, quantile_us(latency_ns, 0.50),
-                quantile_us(latency_ns, 0.99));
-    std::fflush(stdout);
+    bench::print_floor_result("raw-floor", lookups, errors, wall, {cpu1.user - cpu0.user, cpu1.sys - cpu0.sys},
+                              latency_ns);
     if (errors) {
         std::cerr << "pws-bench-floor: " << errors << " of " << lookups << " answers were not 200\n";
         return 1;

@@ -74,6 +74,8 @@
 #include <tuple>
 #include <vector>
 
+#include "bench_common.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -137,11 +139,7 @@ int usage(std::string_view why) {
     return 2;
 }
 
-template <class T>
-bool parse_positive(std::string_view s, T& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size() && out > 0;
-}
+using bench::parse_positive;
 
 // JSON string contents (the reasons are ours, but an error message may hold anything).
 std::string json_escape(std::string_view s) {
@@ -417,9 +415,8 @@ private:
     }
 
     static double cpu_seconds() {
-        rusage u{};
-        getrusage(RUSAGE_SELF, &u);
-        return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+        const auto t = bench::cpu_seconds();
+        return t.user + t.sys;
     }
 
     void all_done() {

@@ -50,6 +50,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_common.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -73,31 +75,10 @@ int usage(std::string_view why) {
     return 2;
 }
 
-template <class T>
-bool parse_positive(std::string_view s, T& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size() && out > 0;
-}
-
-// User and system CPU time of the process so far, in seconds.
-struct cpu_times {
-    double user, sys;
-};
-cpu_times cpu_seconds() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return {double(u.ru_utime.tv_sec) + double(u.ru_utime.tv_usec) * 1e-6,
-            double(u.ru_stime.tv_sec) + double(u.ru_stime.tv_usec) * 1e-6};
-}
-
-// The latency at quantile q (nearest rank), in microseconds.
-double quantile_us(std::vector<std::uint64_t>& ns, double q) {
-    if (ns.empty()) return 0;
-    auto rank = static_cast<std::size_t>(q * double(ns.size()));
-    if (rank >= ns.size()) rank = ns.size() - 1;
-    std::nth_element(ns.begin(), ns.begin() + std::ptrdiff_t(rank), ns.end());
-    return double(ns[rank]) / 1000.0;
-}
+using bench::cpu_seconds;
+using bench::cpu_times;
+using bench::parse_positive;
+using bench::quantile_us;
 
 template <class Manager>
 pws::dynamodb::client_stats client_stats(Manager& m) {
