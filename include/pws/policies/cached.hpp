@@ -300,10 +300,11 @@ private:
                 c.max_negative_entries};
     }
 
-    std::optional<find_result> try_get(index i, std::string_view name) noexcept {
+    // What memory says; with `refresh`, a fresh hit may claim the entry's refresh (find starts it).
+    std::optional<find_result> try_get(index i, std::string_view name, bool* refresh = nullptr) noexcept {
         if (!cfg_.enabled) return std::nullopt;
         app_ptr app;
-        switch (store_.lookup(i, name, Clock::now(), app)) {
+        switch (store_.lookup(i, name, Clock::now(), app, refresh)) {
         case detail::cache_outcome::hit:
         case detail::cache_outcome::stale: return find_result::of(std::move(app));
         case detail::cache_outcome::negative_hit: return find_result::none();
@@ -315,17 +316,10 @@ private:
     // The one coroutine frame of a hit: the miss path below is only entered on a miss, and the
     // refresh is spawned only by the hit that claimed it.
     boost::asio::awaitable<find_result> find(index i, std::string_view name) {
-        if (cfg_.enabled) {
-            app_ptr app;
-            bool refresh = false;
-            switch (store_.lookup(i, name, Clock::now(), app, &refresh)) {
-            case detail::cache_outcome::hit:
-                if (refresh) start_refresh(app, co_await boost::asio::this_coro::executor);
-                co_return find_result::of(std::move(app));
-            case detail::cache_outcome::stale: co_return find_result::of(std::move(app));
-            case detail::cache_outcome::negative_hit: co_return find_result::none();
-            case detail::cache_outcome::miss: break;
-            }
+        bool refresh = false;
+        if (auto r = try_get(i, name, &refresh)) {
+            if (refresh) start_refresh(r->app, co_await boost::asio::this_coro::executor);
+            co_return std::move(*r);
         }
         co_return co_await miss(i, name);
     }
