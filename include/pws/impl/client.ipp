@@ -105,20 +105,7 @@ PWS_DECL client::client(executor_type ex, DynamoDbConfig cfg)
     if (cfg_.table.empty() || cfg_.table.size() > 255)
         throw boost::system::system_error(error::invalid_config,
                                           "the table name must be 1 to 255 characters");
-    if (ep_.tls) {
-        tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-        SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);  // as AWS requires
-        error_code ec;
-        tls_->set_default_verify_paths(ec);
-        if (!cfg_.ca_file.empty()) {
-            tls_->load_verify_file(cfg_.ca_file, ec);
-            if (ec)
-                throw boost::system::system_error(
-                    error::invalid_config,
-                    "cannot load the CA bundle '" + cfg_.ca_file + "': " + ec.message());
-        }
-        tls_->set_verify_mode(cfg_.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
-    }
+    if (ep_.tls) tls_ = client_impl::make_tls_context(cfg_);
     if (!cfg_.failover.empty()) {
         replicas_.push_back(std::make_unique<replica>(nullptr));
         for (std::size_t i = 0; i < cfg_.failover.size(); ++i) {
@@ -308,8 +295,7 @@ PWS_DECL asio::awaitable<client::exchange_result> client::attempt(std::string_vi
     lease l(*this);
     if (!co_await acquire(l, out, deadline)) co_return out;
     // A response is only accepted on a connection that had nothing pending before the request.
-    if (l.conn && !client_impl::idle_connection_is_clean(
-                      l.conn->tcp(), l.conn->secure ? l.conn->secure->native_handle() : nullptr)) {
+    if (l.conn && !l.conn->clean_for_reuse()) {
         l.conn.reset();
         std::lock_guard lock(mutex_);
         ++stats_.idle_discards;

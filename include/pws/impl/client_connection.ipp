@@ -20,6 +20,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/system/system_error.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
@@ -89,6 +90,8 @@ struct client::connection {
             plain.emplace(ex);
     }
     beast::tcp_stream& tcp() { return secure ? secure->next_layer() : *plain; }
+    // Whether this idle connection may carry the next request (client_impl::idle_connection_is_clean).
+    bool clean_for_reuse();
 };
 
 struct client::exchange_result {
@@ -133,7 +136,28 @@ inline bool unknown_issuer(long v) {
            v == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN || v == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
 }
 
+// The TLS context of an https endpoint: TLS 1.2 at least (as AWS requires), the system's CAs or
+// `ca_file`, peer verification as configured. Throws error::invalid_config for an unusable CA file.
+inline std::unique_ptr<asio::ssl::context> make_tls_context(const DynamoDbConfig& cfg) {
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+    error_code ec;
+    tls->set_default_verify_paths(ec);
+    if (!cfg.ca_file.empty()) {
+        tls->load_verify_file(cfg.ca_file, ec);
+        if (ec)
+            throw boost::system::system_error(error::invalid_config,
+                                              "cannot load the CA bundle '" + cfg.ca_file + "': " + ec.message());
+    }
+    tls->set_verify_mode(cfg.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    return tls;
+}
+
 }  // namespace client_impl
+
+PWS_DECL bool client::connection::clean_for_reuse() {
+    return client_impl::idle_connection_is_clean(tcp(), secure ? secure->native_handle() : nullptr);
+}
 
 PWS_DECL asio::awaitable<error_code> client::connect(connection& c, exchange_result& out,
                                                      clock_type::time_point deadline) {
