@@ -14,9 +14,6 @@
 // unqualified lookups in other pws::aws code.
 namespace pws::detail::sigv4 {
 
-using aws::header;
-using aws::signing_input;
-
 // Hex SHA-256 of the empty payload: GETs and empty POSTs skip hashing.
 inline constexpr std::string_view empty_payload_sha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -177,10 +174,10 @@ inline void append_trimmed(std::string& out, std::string_view value) {
 }
 
 inline void append_canonical_headers(std::string& out, std::string& signed_headers,
-                                     std::span<const header> headers) {
-    boost::container::small_vector<const header*, 16> sorted;
-    for (const header& h : headers) sorted.push_back(&h);
-    auto less = [](const header* a, const header* b) { return compare_names(a->name, b->name) < 0; };
+                                     std::span<const aws::header> headers) {
+    boost::container::small_vector<const aws::header*, 16> sorted;
+    for (const aws::header& h : headers) sorted.push_back(&h);
+    auto less = [](const aws::header* a, const aws::header* b) { return compare_names(a->name, b->name) < 0; };
     // Stable, so that repeated headers keep their order; insertion sort allocates nothing and is
     // the fastest for the handful of headers a request carries.
     if (sorted.size() <= 32) {
@@ -206,11 +203,11 @@ inline void append_canonical_headers(std::string& out, std::string& signed_heade
     }
 }
 
-inline void build_canonical_request(std::string& out, std::string& signed_headers, const signing_input& req) {
+inline void build_canonical_request(std::string& out, std::string& signed_headers, const aws::signing_input& req) {
     out.clear();
     signed_headers.clear();
     std::size_t headers_size = 0;
-    for (const header& h : req.headers) headers_size += h.name.size() + h.value.size() + 2;
+    for (const aws::header& h : req.headers) headers_size += h.name.size() + h.value.size() + 2;
     out.reserve(req.method.size() + 3 * (req.path.size() + req.query.size()) + 2 * headers_size + 80);
     out.append(req.method).push_back('\n');
     append_canonical_path(out, req.path);
