@@ -14,6 +14,7 @@
 #include <pws/impl/protocol.ipp>
 #include <pws/impl/client.ipp>
 #include <pws/impl/retry.ipp>
+#include <pws/dynamodb/impl/call_fsm.ipp>
 #include <pws/impl/scan.ipp>
 #include <pws/impl/operations.ipp>
 #include <pws/impl/credentials_parse.ipp>

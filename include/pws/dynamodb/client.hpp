@@ -17,6 +17,7 @@
 #include <pws/detail/config.hpp>
 #include <pws/detail/pool.hpp>
 #include <pws/detail/retry.hpp>
+#include <pws/dynamodb/response.hpp>
 #include <pws/error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -34,22 +35,6 @@
 #include <vector>
 
 namespace pws::dynamodb {
-
-/// The outcome of one DynamoDB call.
-struct response {
-    boost::system::error_code ec; ///< transport error, or the DynamoDB error the server answered
-    std::string diagnostic;       ///< what went wrong, for humans; never holds a secret
-    unsigned status = 0;          ///< HTTP status, 0 when no response arrived
-    std::string body;             ///< the JSON body of a successful (2xx) response
-    int attempts = 0;             ///< attempts made at the replica that answered (retries included; stale-connection re-sends not)
-    /// The failure is the region's, not the request's: it could not be resolved or reached
-    /// (DNS, connect refused or timed out, reset, a failed TLS handshake other than a rejected
-    /// certificate), did not answer in time, answered 5xx or a corrupt body, or throttled once the
-    /// retries were spent. Another replica may answer. Never for this process's own limits (pool
-    /// full, out of descriptors), validation, auth, a rejected certificate or a cancellation.
-    bool regional = false;
-    std::size_t replica = 0;      ///< who answered: 0 the primary, i DynamoDbConfig::failover[i - 1]
-};
 
 /// Counters of what the client did (a plain snapshot).
 struct client_stats {
@@ -141,17 +126,14 @@ private:
     PWS_DECL boost::asio::awaitable<response> call_region(std::string_view operation, std::string body,
                                                           time_point deadline, bool fail_fast);
     PWS_DECL boost::asio::awaitable<response> run(std::string_view operation, std::string body,
-                                                  aws::credentials creds, time_point deadline, bool fail_fast);
-    PWS_DECL boost::asio::awaitable<exchange_result> attempt(std::string_view operation,
-                                                             const std::string& body,
-                                                             const aws::credentials& creds,
-                                                             std::string_view invocation_id,
-                                                             unsigned attempt_no, time_point deadline);
+                                                  std::shared_ptr<const aws::credentials> creds, time_point deadline,
+                                                  bool fail_fast);
     PWS_DECL boost::asio::awaitable<exchange_result> exchange(connection& c, const std::string& request_bytes,
                                                               time_point deadline);
     PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, exchange_result& out,
                                                                        time_point deadline);
-    PWS_DECL boost::asio::awaitable<bool> acquire(lease& l, exchange_result& out, time_point deadline);
+    PWS_DECL bool try_acquire(lease& l);
+    PWS_DECL boost::asio::awaitable<bool> wait_for_slot(lease& l, exchange_result& out, time_point deadline);
     PWS_DECL void release(std::unique_ptr<connection> c);
     PWS_DECL std::string build_request(std::string_view operation, const std::string& body,
                                        const aws::credentials& creds, std::string_view invocation_id,

@@ -27,8 +27,8 @@ namespace pws::dynamodb {
 // A call waiting for a free connection. Its timer, on the call's strand, expires at the call's
 // deadline; release() cancels it (through a post to that strand) to wake the call earlier.
 struct client::waiter : detail::pool_waiter<client::connection> {
-    explicit waiter(const executor_type& strand, clock_type::time_point deadline) : timer(strand, deadline) {}
-    asio::steady_timer timer;
+    explicit waiter(const executor_type& strand, std::chrono::steady_clock::time_point deadline) : timer(strand, deadline) {}
+    boost::asio::steady_timer timer;
 };
 
 // One slot of the pool, held for one attempt. Whatever way the attempt ends (its coroutine
@@ -68,7 +68,7 @@ private:
 
 namespace client_impl {
 // Now, in steady_clock ticks (a replica's cool-down is one atomic of them).
-inline std::int64_t ticks() { return clock_type::now().time_since_epoch().count(); }
+inline std::int64_t ticks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
 }  // namespace client_impl
 
 // One replica of the table, as the primary's call_replicas() sees it.
@@ -170,15 +170,33 @@ PWS_DECL std::vector<replica_stats> client::replicas() const {
 
 PWS_DECL aws::credentials_provider_stats client::credentials_stats() const { return creds_->stats(); }
 
-PWS_DECL asio::awaitable<bool> client::acquire(lease& l, exchange_result& out,
-                                               clock_type::time_point deadline) {
-    const executor_type strand = co_await asio::this_coro::executor;
+PWS_DECL bool client::try_acquire(lease& l) {
+    std::vector<std::unique_ptr<connection>> expired; // closed after the lock is released
+    std::lock_guard lock(mutex_);
+    std::unique_ptr<connection> idle;
+    switch (pool_.acquire(std::chrono::steady_clock::now(), idle, expired)) {
+    case decltype(pool_)::grant::idle:
+        l.conn = std::move(idle);
+        l.reused = l.held = true;
+        return true;
+    case decltype(pool_)::grant::open:
+        l.held = true;
+        return true;
+    case decltype(pool_)::grant::wait:
+        break;
+    }
+    return false;
+}
+
+PWS_DECL boost::asio::awaitable<bool> client::wait_for_slot(lease& l, exchange_result& out,
+                                                     std::chrono::steady_clock::time_point deadline) {
+    const executor_type strand = co_await boost::asio::this_coro::executor;
     std::vector<std::unique_ptr<connection>> expired; // closed after the lock is released
     std::shared_ptr<waiter> w;
     {
         std::lock_guard lock(mutex_);
         std::unique_ptr<connection> idle;
-        switch (pool_.acquire(clock_type::now(), idle, expired)) {
+        switch (pool_.acquire(std::chrono::steady_clock::now(), idle, expired)) {
         case decltype(pool_)::grant::idle:
             l.conn = std::move(idle);
             l.reused = l.held = true;
@@ -199,20 +217,20 @@ PWS_DECL asio::awaitable<bool> client::acquire(lease& l, exchange_result& out,
     // Every connection is busy: wait until release() hands us a slot, or the deadline passes.
     l.queued = std::move(w);
     for (;;) {
-        co_await l.queued->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await l.queued->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         bool granted;
         {
             std::lock_guard lock(mutex_);
             granted = l.queued->granted;
         }
-        const bool late = clock_type::now() >= deadline;
-        const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() !=
-                               asio::cancellation_type::none;
+        const bool late = std::chrono::steady_clock::now() >= deadline;
+        const bool cancelled = (co_await boost::asio::this_coro::cancellation_state).cancelled() !=
+                               boost::asio::cancellation_type::none;
         if (!granted && !late && !cancelled) continue;  // a stray wake-up: wait on
         if (l.leave_queue() && !late && !cancelled) co_return true;
         // Too late (or cancelled): a slot granted meanwhile goes back with the lease.
         if (cancelled) {
-            out.ec = asio::error::operation_aborted;
+            out.ec = boost::asio::error::operation_aborted;
             out.diagnostic = "cancelled while waiting for a free connection";
         } else {
             std::lock_guard lock(mutex_);
@@ -231,10 +249,10 @@ PWS_DECL void client::release(std::unique_ptr<connection> c) {
     std::shared_ptr<waiter> w;
     {
         std::lock_guard lock(mutex_);
-        w = pool_.release(std::move(c), clock_type::now(), dropped);
+        w = pool_.release(std::move(c), std::chrono::steady_clock::now(), dropped);
     }
     // The waiter's timer belongs to its call's strand: cancel it there, never from here.
-    if (w) asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    if (w) boost::asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
 }
 
 PWS_DECL std::string client::build_request(std::string_view operation, const std::string& body,
@@ -285,50 +303,6 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
     return req;
 }
 
-PWS_DECL asio::awaitable<client::exchange_result> client::attempt(std::string_view operation,
-                                                                  const std::string& body,
-                                                                  const aws::credentials& creds,
-                                                                  std::string_view invocation_id,
-                                                                  unsigned attempt_no,
-                                                                  clock_type::time_point deadline) {
-    exchange_result out;
-    lease l(*this);
-    if (!co_await acquire(l, out, deadline)) co_return out;
-    // A response is only accepted on a connection that had nothing pending before the request.
-    if (l.conn && !l.conn->clean_for_reuse()) {
-        l.conn.reset();
-        std::lock_guard lock(mutex_);
-        ++stats_.idle_discards;
-    }
-
-    // Signed once a connection is ours (a wait for the pool must not age the signature), with the
-    // server's idea of now once a clock skew has been learned.
-    out.signed_offset = skew_.offset();
-    const std::string request_bytes = build_request(operation, body, creds, invocation_id, attempt_no,
-                                                    std::chrono::system_clock::now() + out.signed_offset);
-    const auto attempt_deadline = std::min(deadline, clock_type::now() + cfg_.attempt_timeout);
-    for (int sends = 1;; ++sends) {
-        if (!l.conn) {
-            auto fresh = std::make_unique<connection>(ex_, tls_.get());
-            if (co_await connect(*fresh, out, attempt_deadline)) co_return out;
-            l.conn = std::move(fresh);
-            l.reused = false;
-        }
-        auto r = co_await exchange(*l.conn, request_bytes, attempt_deadline);
-        r.signed_offset = out.signed_offset;
-        // A pooled connection the server closed while idle fails before any response byte;
-        // the request never reached the server, so send it again on a fresh connection.
-        if (r.ec && l.reused && r.nothing_received && sends < 3 && clock_type::now() < attempt_deadline) {
-            l.conn.reset();
-            std::lock_guard lock(mutex_);
-            ++stats_.stale_retries;
-            continue;
-        }
-        if (r.ec || !r.keep_alive) l.conn.reset(); // only a healthy connection goes back to the pool
-        co_return r;
-    }
-}
-
 namespace client_impl {
 // A random UUID (v4) for amz-sdk-invocation-id, and the draws for backoff jitter.
 inline std::uint64_t random64() {
@@ -353,7 +327,7 @@ inline std::string invocation_id() {
 
 // Marks `out` as cancelled by its caller, `when` saying at which step.
 inline response& aborted(response& out, const char* when) {
-    out.ec = asio::error::operation_aborted;
+    out.ec = boost::asio::error::operation_aborted;
     out.diagnostic = std::string("the call was cancelled ") + when;
     return out;
 }
@@ -361,31 +335,32 @@ inline response& aborted(response& out, const char* when) {
 // The chain's credentials, or nullopt when the timer ended first: `deadline` came (the fetch
 // goes on), or the call was cancelled (call() tells which). Run on a strand: the wait and the
 // timer complete and cancel each other there, however many threads run the executor.
-inline asio::awaitable<std::optional<aws::credentials_result>> wait_for_credentials(
-    aws::credentials_provider& provider, clock_type::time_point deadline) {
-    using namespace asio::experimental::awaitable_operators;
-    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
-    auto waited = co_await (provider.get() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+inline boost::asio::awaitable<std::optional<aws::credentials_result>> wait_for_credentials(
+    aws::credentials_provider& provider, std::chrono::steady_clock::time_point deadline) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+    auto waited = co_await (provider.get() || timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
     if (waited.index() == 1) co_return std::nullopt;
     co_return std::get<0>(std::move(waited));
 }
 }  // namespace client_impl
 
-PWS_DECL asio::awaitable<response> client::call(std::string_view operation, std::string body) {
+PWS_DECL boost::asio::awaitable<response> client::call(std::string_view operation, std::string body) {
     // One deadline over the whole call, the wait for credentials and every replica included.
-    const auto deadline = clock_type::now() + cfg_.total_timeout;
-    if (replicas_.empty()) co_return co_await call_region(operation, std::move(body), deadline, false);
-    co_return co_await call_replicas(operation, std::move(body), deadline);
+    // Not a coroutine itself: it hands out the one that does the work, a frame fewer per call.
+    const auto deadline = std::chrono::steady_clock::now() + cfg_.total_timeout;
+    if (replicas_.empty()) return call_region(operation, std::move(body), deadline, false);
+    return call_replicas(operation, std::move(body), deadline);
 }
 
-PWS_DECL asio::awaitable<response> client::call_replicas(std::string_view operation, std::string body,
+PWS_DECL boost::asio::awaitable<response> client::call_replicas(std::string_view operation, std::string body,
                                                          time_point deadline) {
     // List order, the replicas cooling down after the others: they are asked only when every
     // other one failed this call (a last resort costs nothing to a call that would fail anyway).
     // A replica whose cool-down has just ended is tried again by one call only (the one whose
     // compare-exchange moves its end on): the others keep skipping it, so that a region still
     // down costs one call a timeout, not every call in flight.
-    const auto cooldown = std::chrono::duration_cast<clock_type::duration>(cfg_.failover_cooldown).count();
+    const auto cooldown = std::chrono::duration_cast<std::chrono::steady_clock::duration>(cfg_.failover_cooldown).count();
     std::vector<std::size_t> order, cooling;
     const auto now = client_impl::ticks();
     for (std::size_t i = 0; i < replicas_.size(); ++i) {
@@ -397,7 +372,7 @@ PWS_DECL asio::awaitable<response> client::call_replicas(std::string_view operat
     }
     const std::size_t healthy = order.size();
     order.insert(order.end(), cooling.begin(), cooling.end());
-    auto cancel_state = co_await asio::this_coro::cancellation_state;
+    auto cancel_state = co_await boost::asio::this_coro::cancellation_state;
     response out;
     std::string failed_over;  // "eu-west-1 (why); "... of the replicas left behind
     for (std::size_t k = 0; k < order.size(); ++k) {
@@ -418,7 +393,7 @@ PWS_DECL asio::awaitable<response> client::call_replicas(std::string_view operat
         if (!out.regional) break;  // the same answer everywhere: no failover
         r.failures.fetch_add(1, std::memory_order_relaxed);
         r.skip_until.store(client_impl::ticks() + cooldown, std::memory_order_relaxed);
-        if (!more || clock_type::now() >= deadline || cancel_state.cancelled() != asio::cancellation_type::none)
+        if (!more || std::chrono::steady_clock::now() >= deadline || cancel_state.cancelled() != boost::asio::cancellation_type::none)
             break;
         r.failovers.fetch_add(1, std::memory_order_relaxed);
         {
@@ -434,7 +409,7 @@ PWS_DECL asio::awaitable<response> client::call_replicas(std::string_view operat
     co_return out;
 }
 
-PWS_DECL asio::awaitable<response> client::call_region(std::string_view operation, std::string body,
+PWS_DECL boost::asio::awaitable<response> client::call_region(std::string_view operation, std::string body,
                                                        time_point deadline, bool fail_fast) {
     response out;
     // Held credentials without a hop; otherwise wait for the chain (the first call resolves it,
@@ -444,16 +419,16 @@ PWS_DECL asio::awaitable<response> client::call_region(std::string_view operatio
     // A cancelled call ends with operation_aborted. Here, on the caller's coroutine, that is
     // checked before each co_await: Asio throws when a coroutine already cancelled starts an
     // operation (unless the caller turned throw_if_cancelled off: that choice is theirs).
-    auto cancel_state = co_await asio::this_coro::cancellation_state;
+    auto cancel_state = co_await boost::asio::this_coro::cancellation_state;
     std::shared_ptr<const aws::credentials> held = creds_->try_get();
     if (!held) {
-        if (cancel_state.cancelled() != asio::cancellation_type::none)
+        if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
             co_return std::move(client_impl::aborted(out, "before it began"));
-        auto waited = co_await asio::co_spawn(asio::make_strand(ex_),
+        auto waited = co_await boost::asio::co_spawn(boost::asio::make_strand(ex_),
                                               client_impl::wait_for_credentials(*creds_, deadline),
-                                              asio::use_awaitable);
+                                              boost::asio::use_awaitable);
         // Cancelled while waiting, whichever half of the wait saw it first.
-        if (cancel_state.cancelled() != asio::cancellation_type::none)
+        if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
             co_return std::move(client_impl::aborted(out, "while it waited for AWS credentials"));
         if (!waited) {
             out.ec = error::timeout;
@@ -470,8 +445,7 @@ PWS_DECL asio::awaitable<response> client::call_region(std::string_view operatio
         }
         held = std::move(cr.creds);
     }
-    aws::credentials creds = *held;
-    for (std::string_view v : {std::string_view(creds.access_key_id), std::string_view(creds.session_token)})
+    for (std::string_view v : {std::string_view(held->access_key_id), std::string_view(held->session_token)})
         for (char ch : v)
             if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
                 out.ec = error::invalid_config;
@@ -482,109 +456,99 @@ PWS_DECL asio::awaitable<response> client::call_region(std::string_view operatio
     // Each call runs on a strand of its own, so that Beast's timeouts, the resolver's deadline and
     // the pool's wake-ups never run concurrently with the call's own I/O, however many threads
     // run the io_context.
-    if (cancel_state.cancelled() != asio::cancellation_type::none)
+    if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
         co_return std::move(client_impl::aborted(out, "before its request"));
-    co_return co_await asio::co_spawn(asio::make_strand(ex_),
-                                      run(operation, std::move(body), std::move(creds), deadline, fail_fast),
-                                      asio::use_awaitable);
+    co_return co_await boost::asio::co_spawn(boost::asio::make_strand(ex_),
+                                      run(operation, std::move(body), std::move(held), deadline, fail_fast),
+                                      boost::asio::use_awaitable);
 }
 
-PWS_DECL asio::awaitable<response> client::run(std::string_view operation, std::string body,
-                                               aws::credentials creds, time_point deadline, bool fail_fast) {
-    response out;
-    auto last = detail::failure_kind::fatal;  // of the last failed attempt: says whether it is regional
+PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation, std::string body,
+                                               std::shared_ptr<const aws::credentials> held, time_point deadline,
+                                               bool fail_fast) {
+    const aws::credentials& creds = *held;  // shared with the chain's cache, not copied per call
+    // The decisions are the state machine's (dynamodb/detail/call_fsm.hpp); this coroutine only
+    // carries out its actions and tells it what happened, and when.
+    detail::call_limits limits;
+    limits.max_attempts = cfg_.max_attempts;
+    limits.attempt_timeout = cfg_.attempt_timeout;
+    limits.retry_base_delay = cfg_.retry_base_delay;
+    limits.throttling_base_delay = cfg_.throttling_base_delay;
+    limits.max_backoff = cfg_.max_backoff;
+    limits.fail_fast = fail_fast;
+    detail::call_fsm fsm(limits, deadline, quota_, skew_, {creds.secret_access_key, creds.session_token},
+                         &client_impl::random64);
     const std::string invocation = client_impl::invocation_id();
-    unsigned spent = 0;
-    bool skew_retried = false;
+
     // This coroutine (spawned by call) checks its cancellation itself: an operation started after
     // a cancellation must not throw out of it.
-    co_await asio::this_coro::throw_if_cancelled(false);
-    auto cancel_state = co_await asio::this_coro::cancellation_state;
+    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    auto cancel_state = co_await boost::asio::this_coro::cancellation_state;
+    std::optional<lease> slot;       // the pool slot of the attempt under way
+    std::string request;             // its signed bytes
+    exchange_result result;
+    detail::call_event ev{std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
     for (;;) {
-        ++out.attempts;
-        // Re-signed on every attempt: the date is part of the signature.
-        auto r = co_await attempt(operation, body, creds, invocation, static_cast<unsigned>(out.attempts),
-                                  deadline);
-        // Cancelled by the caller: the attempt's failure is the cancellation's doing; no retry.
-        // (An answer that came all the same is returned.)
-        if (r.ec && cancel_state.cancelled() != asio::cancellation_type::none) {
-            client_impl::aborted(out, "during its request");
-            break;
-        }
-        if (r.server_date) skew_.observe(*r.server_date, std::chrono::system_clock::now());
-        out.status = r.status;
-        // A 2xx whose body is a DynamoDB error object is that error (read below), never success.
-        if (!r.ec && r.status >= 200 && r.status < 300 && !detail::is_error_body(r.body)) {
-            quota_.release(spent);
-            out.ec = {};
-            out.diagnostic.clear();
-            out.body = std::move(r.body);
-            break;
-        }
-        if (r.ec) {
-            out.ec = r.ec;
-            out.diagnostic = std::move(r.diagnostic);
-        } else {
-            out.ec =
-                detail::parse_error_response(r.status, r.body, r.error_type, r.request_id, out.diagnostic,
-                                             creds.secret_access_key, creds.session_token);
-        }
-        auto kind = r.permanent ? detail::failure_kind::fatal
-                                : detail::classify_failure(out.ec, r.status, out.diagnostic);
-        if (kind == detail::failure_kind::throttling) {
-            std::lock_guard lock(mutex_);
-            ++stats_.throttles;
-        }
-        last = r.local ? detail::failure_kind::fatal : kind;  // a limit of ours is not the region's fault
-        if (r.ec == error::timeout && clock_type::now() >= deadline) break;
-        // With a replica to go to, a region that cannot be reached or does not answer is left at
-        // once (throttling is retried here first: it is often one hot key, not the region).
-        if (fail_fast && !r.local &&
-            (kind == detail::failure_kind::transient || kind == detail::failure_kind::timeout))
-            break;
-        if (kind == detail::failure_kind::clock_skew) {
-            // Re-sign with the server's time at once, but only once, and only if the clock we would
-            // sign with now is not the one this attempt was signed with.
-            if (!skew_retried && skew_.corrects(r.signed_offset)) {
-                skew_retried = true;
-                std::lock_guard lock(mutex_);
-                ++stats_.skew_corrections;
-                continue;
+        const detail::call_action a = fsm.resume(ev);
+        ev = {};
+        switch (a.step) {
+        case detail::call_step::acquire:
+            slot.emplace(*this);
+            result = {};
+            // A free slot without a coroutine frame; wait_for_slot only when all are busy.
+            if (try_acquire(*slot) || co_await wait_for_slot(*slot, result, a.until)) {
+                ev.has_connection = slot->conn != nullptr;
+                ev.clean = ev.has_connection && slot->conn->clean_for_reuse();
+            } else {
+                ev.result = &result;
             }
             break;
-        }
-        if (kind == detail::failure_kind::fatal || out.attempts >= static_cast<int>(cfg_.max_attempts)) break;
-        unsigned tokens = quota_.acquire(kind);
-        if (tokens == 0) {
-            std::lock_guard lock(mutex_);
-            ++stats_.quota_refusals;
-            out.diagnostic += " (not retried: retry quota exhausted)";
+        case detail::call_step::sign:
+            if (a.drop_connection) slot->conn.reset();
+            request = build_request(operation, body, creds, invocation, a.attempt,
+                                    std::chrono::system_clock::now() + a.signing_offset);
+            break;
+        case detail::call_step::connect: {
+            if (a.drop_connection) slot->conn.reset();
+            auto fresh = std::make_unique<connection>(ex_, tls_.get());
+            result = {};
+            if (co_await connect(*fresh, result, a.until))
+                ev.result = &result;
+            else
+                slot->conn = std::move(fresh);
             break;
         }
-        spent += tokens;
-        auto delay = detail::backoff_delay(
-            static_cast<unsigned>(out.attempts - 1),
-            kind == detail::failure_kind::throttling ? cfg_.throttling_base_delay : cfg_.retry_base_delay,
-            cfg_.max_backoff, client_impl::random64());
-        if (clock_type::now() + delay >= deadline) break;
-        {
-            std::lock_guard lock(mutex_);
-            ++stats_.retries;
-        }
-        asio::steady_timer timer(ex_, delay);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (cancel_state.cancelled() != asio::cancellation_type::none) {
-            client_impl::aborted(out, "while it waited to retry");
+        case detail::call_step::exchange:
+            result = co_await exchange(*slot->conn, request, a.until);
+            ev.result = &result;
+            break;
+        case detail::call_step::release:
+            if (!a.keep && slot) slot->conn.reset();
+            slot.reset();  // the slot goes back, with its connection when kept
+            break;
+        case detail::call_step::wait: {
+            boost::asio::steady_timer timer(ex_, a.until);
+            co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
             break;
         }
+        case detail::call_step::done: {
+            const auto& n = fsm.counters();
+            if (n.retries | n.quota_refusals | n.skew_corrections | n.throttles | n.stale_retries | n.idle_discards) {
+                std::lock_guard lock(mutex_);
+                stats_.retries += n.retries;
+                stats_.quota_refusals += n.quota_refusals;
+                stats_.skew_corrections += n.skew_corrections;
+                stats_.throttles += n.throttles;
+                stats_.stale_retries += n.stale_retries;
+                stats_.idle_discards += n.idle_discards;
+            }
+            co_return fsm.take_response();
+        }
+        }
+        ev.now = std::chrono::steady_clock::now();
+        ev.wall = std::chrono::system_clock::now();
+        ev.cancelled = cancel_state.cancelled() != boost::asio::cancellation_type::none;
     }
-    out.regional = out.ec && out.ec != asio::error::operation_aborted &&
-                   (last == detail::failure_kind::transient || last == detail::failure_kind::timeout ||
-                    last == detail::failure_kind::throttling);
-    if (out.ec && out.attempts > 1)
-        out.diagnostic += " (after " + std::to_string(out.attempts) + " attempts)";
-    detail::scrub(out.diagnostic, creds.secret_access_key, creds.session_token);
-    co_return out;
 }
 
 }  // namespace pws::dynamodb

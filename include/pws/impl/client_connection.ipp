@@ -7,6 +7,7 @@
 #include <pws/detail/http_checks.hpp>
 #include <pws/detail/retry.hpp>
 #include <pws/dynamodb/client.hpp>
+#include <pws/dynamodb/detail/call_fsm.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -94,20 +95,8 @@ struct client::connection {
     bool clean_for_reuse();
 };
 
-struct client::exchange_result {
-    error_code ec;
-    std::string diagnostic;
-    bool nothing_received = false;  // failed before any byte of a response: safe to re-send
-    unsigned status = 0;
-    std::string body;
-    std::string error_type;
-    std::string request_id;
-    bool keep_alive = false;
-    bool permanent = false;  // retrying cannot help (the server's certificate was rejected)
-    bool local = false;      // this process's own limit (pool full, out of descriptors): not the region's
-    std::optional<std::chrono::system_clock::time_point> server_date;
-    std::chrono::system_clock::duration signed_offset{};  // the clock correction it was signed with
-};
+// What one exchange came to: the call's state machine judges it (dynamodb/detail/call_fsm.hpp).
+struct client::exchange_result : detail::attempt_result {};
 
 namespace client_impl {
 
