@@ -613,8 +613,10 @@ def calls_section(cl):
       + f" Measured {cl.get('date_utc', '?')}; load average {' '.join(cl.get('loadavg_start', []))} at the start, "
         f"{' '.join(cl.get('loadavg_end', []))} at the end" + (" — **--quick**" if cl.get("quick") else "") + ".")
     p("")
-    p(f"- **CPU** µs per lookup: `getrusage` of the client over the measured lookups; of {cl.get('reps')} runs, "
-      "the one of median total (its user and system add up to its total; the totals of all runs in brackets).")
+    reps = cl.get("reps", 1)
+    p("- **CPU** µs per lookup: `getrusage` of the client over the measured lookups"
+      + (f"; of {reps} runs, the one of median total (its user and system add up to its total; the totals of all "
+         "runs in brackets)." if reps > 1 else "; one run (--quick)."))
     p("- **allocations** and **bytes** per lookup: `pws-bench-count` (`count_allocations.hpp`) counts every "
       "operator new (all forms) and every call of the C allocator (malloc, calloc, realloc, aligned_alloc, ...: "
       "Asio's recycling allocator on a cache miss, OpenSSL) from the first measured lookup's start to the last "
