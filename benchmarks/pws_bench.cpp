@@ -1,6 +1,6 @@
 // pws-bench — the load program: N lookups of one app, C in flight, through AppManager.
 //
-//   pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache]
+//   pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache] [--warmup W]
 //             [--failover URL --kill-pid PID --kill-after K]
 //
 // Looks up `app-id` (mode id: GetItem) or `app-key` (mode key: Query on the key index) N times
@@ -14,6 +14,11 @@
 // JavaScript peers' agents keep C sockets: every client gets the same number of keep-alive
 // connections.
 //
+// With --warmup W, W lookups run first (the same mode and concurrency, through the same
+// AppManager, so that connections are open and buffers have grown), and everything the line
+// reports is of the N lookups after them; a failed warm-up lookup fails the run as a measured one
+// does. Not with --failover.
+//
 // With --failover, URL is a second replica of the table (region eu-west-1,
 // DynamoDbConfig::failover) and, as lookup number K starts, process PID (the server behind
 // --endpoint) is sent SIGKILL: the run measures lookups through a failover. The line then has
@@ -26,8 +31,16 @@
 // requests = HTTP requests the client sent (retries included); errors = lookups that did not find
 // the app (an error or "not found"); cpu = user + system time of the whole process, per lookup
 // (also apart: user_us_per_lookup, sys_us_per_lookup);
-// p50/p99 = latency of one lookup. Exits 1 if any lookup failed (the first error on stderr),
-// 2 on a usage or configuration error.
+// p50/p99 = latency of one lookup; "warmup":W when W > 0. Exits 1 if any lookup failed (the first
+// error on stderr), 2 on a usage or configuration error.
+//
+// Built with PWS_BENCH_COUNT_ALLOCATIONS (pws-bench-count, pws-bench-count-frames: see
+// count_allocations.hpp), the program counts every allocation of the measured lookups, from the
+// first measured lookup's start to the last one's end — request building, signing, the exchange,
+// parsing, decoding, the find_result and its App — and the line also has the counts per lookup
+// ("allocs_per_lookup", "alloc_bytes_per_lookup", "new_per_lookup", "malloc_per_lookup", ...)
+// and operator new's callers ("callers": [offset, calls] pairs, symbolized by benchmarks/run).
+// The workers' own co_spawns come before the count starts.
 #include <sys/resource.h>
 #include <csignal>
 
@@ -51,6 +64,9 @@
 #include <vector>
 
 #include "bench_common.hpp"
+#if defined(PWS_BENCH_COUNT_ALLOCATIONS)
+#include "count_allocations.hpp"
+#endif
 
 namespace {
 
@@ -66,11 +82,12 @@ struct options {
     std::string failover;           ///< a second replica's endpoint
     long kill_pid = 0;              ///< killed as lookup kill_after starts
     std::uint64_t kill_after = 0;
+    std::uint64_t warmup = 0;       ///< lookups before the measured ones
 };
 
 int usage(std::string_view why) {
     std::cerr << "pws-bench: " << why << "\n"
-              << "usage: pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache]\n"
+              << "usage: pws-bench --endpoint URL --mode id|key --lookups N --concurrency C [--cache] [--warmup W]\n"
               << "                 [--failover URL --kill-pid PID --kill-after K]\n";
     return 2;
 }
@@ -91,15 +108,16 @@ pws::dynamodb::client_stats client_stats(Manager& m) {
 template <class Manager>
 int run(const options& o, Manager& apps, asio::io_context& ioc) {
     const std::string_view id = "app-id", key = "app-key";
-    std::vector<std::uint64_t> latency_ns(o.lookups);
-    std::uint64_t next = 0, errors = 0;
+    std::vector<std::uint64_t> latency_ns(o.lookups), warmup_ns(o.warmup);
+    std::vector<std::uint64_t>* phase_ns = &latency_ns;  // the running phase's latencies
+    std::uint64_t next = 0, end = 0, errors = 0;
     std::vector<std::uint64_t> after_kill_ns;  // lookups started after the kill
     std::optional<std::uint64_t> first_after_kill_ns;
     bool killed = false;
     std::optional<std::string> first_error;
 
     auto worker = [&]() -> asio::awaitable<void> {
-        while (next < o.lookups) {
+        while (next < end) {
             const std::uint64_t i = next++;
             if (o.kill_pid && i == o.kill_after) {
                 ::kill(static_cast<pid_t>(o.kill_pid), SIGKILL);
@@ -112,11 +130,12 @@ int run(const options& o, Manager& apps, asio::io_context& ioc) {
                 r = co_await apps.find_by_key(key);
             else
                 r = co_await apps.find_by_id(id);
-            latency_ns[i] = std::uint64_t(std::chrono::nanoseconds(clock_type::now() - t0).count());
+            const auto ns = std::uint64_t(std::chrono::nanoseconds(clock_type::now() - t0).count());
+            (*phase_ns)[i] = ns;
             if (after_kill) {
                 // Lookup K, the one that sent the kill: with C > 1 others started after it may end first.
-                if (i == o.kill_after) first_after_kill_ns = latency_ns[i];
-                after_kill_ns.push_back(latency_ns[i]);
+                if (i == o.kill_after) first_after_kill_ns = ns;
+                after_kill_ns.push_back(ns);
             }
             if (!r.found()) {
                 ++errors;
@@ -127,40 +146,66 @@ int run(const options& o, Manager& apps, asio::io_context& ioc) {
             }
         }
     };
+    // n lookups, C workers: spawned here, run by ioc.run().
+    auto start_phase = [&](std::uint64_t n, std::vector<std::uint64_t>& ns) {
+        next = 0;
+        end = n;
+        phase_ns = &ns;
+        for (unsigned c = 0; c < o.concurrency; ++c) asio::co_spawn(ioc, worker(), asio::detached);
+    };
 
+    if (o.warmup != 0) {
+        start_phase(o.warmup, warmup_ns);
+        ioc.run();
+        ioc.restart();
+    }
+    start_phase(o.lookups, latency_ns);
+#if defined(PWS_BENCH_COUNT_ALLOCATIONS)
+    bench::alloc::record(true);
+    const bench::alloc::counts allocs0 = bench::alloc::now();
+#endif
     const cpu_times cpu0 = cpu_seconds();
     const auto t0 = clock_type::now();
-    for (unsigned c = 0; c < o.concurrency; ++c) asio::co_spawn(ioc, worker(), asio::detached);
     ioc.run();
     const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
     const cpu_times cpu1 = cpu_seconds();
+#if defined(PWS_BENCH_COUNT_ALLOCATIONS)
+    const bench::alloc::counts allocs = bench::alloc::now() - allocs0;
+    bench::alloc::record(false);
+#endif
     const double user = cpu1.user - cpu0.user, sys = cpu1.sys - cpu0.sys, cpu = user + sys;
 
     const auto stats = client_stats(apps);
-    char line[1024];
-    int n = std::snprintf(line, sizeof line,
-                          "{\"lookups\":%llu,\"requests\":%llu,\"errors\":%llu,\"wall_s\":%.4f,"
-                          "\"cpu_us_per_lookup\":%.3f,\"user_us_per_lookup\":%.3f,\"sys_us_per_lookup\":%.3f,"
-                          "\"p50_us\":%.1f,\"p99_us\":%.1f",
-                          static_cast<unsigned long long>(o.lookups),
-                          static_cast<unsigned long long>(stats.requests),
-                          static_cast<unsigned long long>(errors), wall, cpu * 1e6 / double(o.lookups),
-                          user * 1e6 / double(o.lookups), sys * 1e6 / double(o.lookups),
-                          quantile_us(latency_ns, 0.50), quantile_us(latency_ns, 0.99));
+    char buf[1024];
+    std::snprintf(buf, sizeof buf,
+                  "{\"lookups\":%llu,\"requests\":%llu,\"errors\":%llu,\"wall_s\":%.4f,"
+                  "\"cpu_us_per_lookup\":%.3f,\"user_us_per_lookup\":%.3f,\"sys_us_per_lookup\":%.3f,"
+                  "\"p50_us\":%.1f,\"p99_us\":%.1f",
+                  static_cast<unsigned long long>(o.lookups), static_cast<unsigned long long>(stats.requests),
+                  static_cast<unsigned long long>(errors), wall, cpu * 1e6 / double(o.lookups),
+                  user * 1e6 / double(o.lookups), sys * 1e6 / double(o.lookups), quantile_us(latency_ns, 0.50),
+                  quantile_us(latency_ns, 0.99));
+    std::string line = buf;
     if (!o.failover.empty()) {
         const double max_after =
             after_kill_ns.empty() ? 0 : double(*std::max_element(after_kill_ns.begin(), after_kill_ns.end())) / 1000;
-        n += std::snprintf(line + n, sizeof line - std::size_t(n),
-                           ",\"lookups_per_s\":%.1f,\"failovers\":%llu,\"after_kill\":{\"lookups\":%zu,"
-                           "\"first_us\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}",
-                           double(o.lookups) / wall, static_cast<unsigned long long>(stats.failovers),
-                           after_kill_ns.size(), first_after_kill_ns ? double(*first_after_kill_ns) / 1000 : 0.0,
-                           quantile_us(after_kill_ns, 0.50), quantile_us(after_kill_ns, 0.99), max_after);
+        std::snprintf(buf, sizeof buf,
+                      ",\"lookups_per_s\":%.1f,\"failovers\":%llu,\"after_kill\":{\"lookups\":%zu,"
+                      "\"first_us\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}",
+                      double(o.lookups) / wall, static_cast<unsigned long long>(stats.failovers),
+                      after_kill_ns.size(), first_after_kill_ns ? double(*first_after_kill_ns) / 1000 : 0.0,
+                      quantile_us(after_kill_ns, 0.50), quantile_us(after_kill_ns, 0.99), max_after);
+        line += buf;
     }
-    std::snprintf(line + n, sizeof line - std::size_t(n), "}");
+    if (o.warmup != 0) line += ",\"warmup\":" + std::to_string(o.warmup);
+#if defined(PWS_BENCH_COUNT_ALLOCATIONS)
+    line += ",";
+    line += bench::alloc::json_members(allocs, o.lookups, "lookup");
+#endif
+    line += "}";
     std::cout << line << std::endl;
     if (errors != 0) {
-        std::cerr << "pws-bench: " << errors << " of " << o.lookups
+        std::cerr << "pws-bench: " << errors << " of " << o.warmup + o.lookups
                   << " lookups failed; the first: " << *first_error << "\n";
         return 1;
     }
@@ -194,6 +239,8 @@ int main(int argc, char** argv) {
             o.failover = v;
         } else if (a == "--kill-pid") {
             if (!parse_positive(v, o.kill_pid)) return usage("--kill-pid takes a process id");
+        } else if (a == "--warmup") {
+            if (!parse_positive(v, o.warmup)) return usage("--warmup takes a positive integer");
         } else if (a == "--kill-after") {
             if (!parse_positive(v, o.kill_after)) return usage("--kill-after takes a positive integer");
         } else {
@@ -204,6 +251,7 @@ int main(int argc, char** argv) {
         return usage("--endpoint, --mode, --lookups and --concurrency are required");
     if (o.failover.empty() != (o.kill_pid == 0) || (o.kill_pid != 0 && o.kill_after == 0) || o.kill_after >= o.lookups)
         return usage("--failover, --kill-pid and --kill-after go together, and K < N");
+    if (!o.failover.empty() && o.warmup != 0) return usage("--warmup does not go with --failover");
 
     pws::DynamoDbConfig cfg = pws::DynamoDbConfig::from_env();
     cfg.endpoint = o.endpoint;

@@ -7,6 +7,7 @@ Every figure printed comes from those files; nothing is typed in by hand.
 """
 import json
 import os
+import statistics
 import sys
 
 RESULTS = sys.argv[1]
@@ -587,6 +588,122 @@ def floor_section(fl):
 floor = load("floor.json")
 if floor:
     floor_section(floor)
+
+
+def calls_section(cl):
+    cells = cl.get("cells", [])
+    if not cells:
+        return
+    base = cl.get("baseline")
+    get = {(x["side"], x["mode"], x["concurrency"]): x for x in cells}
+    sides = [s for s in ("baseline", "current") if any(x["side"] == s for x in cells)]
+    keys = sorted({(x["mode"], x["concurrency"]) for x in cells})
+    cur = f"`{cl.get('commit', '?')[:10]}` ({cl.get('commit_subject', '')})" + (
+        " with uncommitted changes" if cl.get("worktree_dirty") else "")
+    p("## The call path before and after (issue 15)")
+    p("")
+    p("`pws-bench` uncached (`AppManager<DynamoDbPolicy>`) against the canned server, one thread, C lookups in "
+      f"flight on C keep-alive connections; every run first does {cl.get('warmup', 0):,} lookups that are not "
+      f"measured, then {cl.get('lookups', 0):,} that are (CPU) or {cl.get('count_lookups', 0):,} (counts). "
+      f"{cl.get('placement', '')}. "
+      + (f"**Baseline** `{base['commit'][:10]}` ({base['commit_subject']}; asked for as `{base['rev']}`), "
+         f"**current** {cur}: the same benchmark programs (this tree's `benchmarks/`) built against each "
+         "revision's library, run in the same stage, interleaved (baseline, current, baseline, ...) against "
+         "the same server." if base else f"Revision {cur}; no baseline in this run.")
+      + f" Measured {cl.get('date_utc', '?')}; load average {' '.join(cl.get('loadavg_start', []))} at the start, "
+        f"{' '.join(cl.get('loadavg_end', []))} at the end" + (" — **--quick**" if cl.get("quick") else "") + ".")
+    p("")
+    reps = cl.get("reps", 1)
+    p("- **CPU** µs per lookup: `getrusage` of the client over the measured lookups"
+      + (f"; of {reps} runs, the one of median total (its user and system add up to its total; the totals of all "
+         "runs in brackets)." if reps > 1 else "; one run (--quick)."))
+    p("- **allocations** and **bytes** per lookup: `pws-bench-count` (`count_allocations.hpp`) counts every "
+      "operator new (all forms) and every call of the C allocator (malloc, calloc, realloc, aligned_alloc, ...: "
+      "Asio's recycling allocator on a cache miss, OpenSSL) from the first measured lookup's start to the last "
+      "one's end: request building, signing, the exchange, parsing, decoding, the `find_result` and its `App`; "
+      "`new` + `C` below. The workers' own co_spawns are made before the count starts.")
+    p("- **frames** per lookup: Asio coroutine frames, = the operator new calls per lookup of "
+      "`pws-bench-count-frames` (`BOOST_ASIO_DISABLE_AWAITABLE_FRAME_RECYCLING`: every frame is an operator new) "
+      "minus those of `pws-bench-count` (whose frames come from Asio's recycling allocator, never operator "
+      "new); **co_spawns** per lookup: the frames of `co_spawn_entry_point` (call sites named by `addr2line -i`).")
+    chk = cl.get("frames_check", {})
+    if chk.get("cases"):
+        p("- The method checked in the same run on `pws-bench-frames-check`, whose coroutines are known: "
+          + "; ".join(f"{c['depth']} nested awaitables and {c['spawns']} co_spawns per iteration → "
+                      f"{c['frames_per_iteration']:.2f} frames and {c['spawns_counted_per_iteration']:.2f} co_spawns "
+                      "counted" + (f" ({c['frames_per_co_spawn']:.0f} frames per co_spawn"
+                                   + (": the spawned coroutine, the entry point and its dispatch and post)"
+                                      if round(c["frames_per_co_spawn"]) == 4 else ")")
+                                   if c.get("frames_per_co_spawn") else "")
+                      for c in chk["cases"]) + (": right." if chk.get("ok") else ": **WRONG** — "
+                                                + "; ".join(chk.get("problems", []))))
+    p("")
+    p("| mode | C | revision | user µs | sys µs | CPU µs (runs) | allocations (new + C) | bytes | frames | co_spawns | p50 µs |")
+    p("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for mode, c in keys:
+        for side in sides:
+            x = get.get((side, mode, c))
+            if not x:
+                continue
+            runs_ = ", ".join(f"{v:.2f}" for v in x["cpu_us_runs"])
+            p(f"| {mode} | {c} | {side} | {x['user_us_per_lookup']:.2f} | {x['sys_us_per_lookup']:.2f} | "
+              f"{x['cpu_us_per_lookup']:.2f} ({runs_}) | {x['allocs_per_lookup']:.2f} ({x['new_per_lookup']:.2f} + "
+              f"{x['malloc_per_lookup']:.2f}) | {x['alloc_bytes_per_lookup']:,.0f} | {x['frames_per_lookup']:.2f} | "
+              f"{x['spawns_per_lookup']:.2f} | {x['p50_us']:.1f} |")
+    p("")
+    ratios = cl.get("ratios", [])
+    if ratios:
+        p("Current / baseline (below 1: the current revision uses less):")
+        p("")
+        p("| mode | C | CPU | user | sys | allocations | bytes | frames | co_spawns |")
+        p("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+        def rr(v):
+            return f"{v:.2f}" if v is not None else "–"
+        for r in ratios:
+            p(f"| {r['mode']} | {r['concurrency']} | {rr(r['cpu_us_per_lookup'])} | {rr(r['user_us_per_lookup'])} | "
+              f"{rr(r['sys_us_per_lookup'])} | {rr(r['allocs_per_lookup'])} | {rr(r['alloc_bytes_per_lookup'])} | "
+              f"{rr(r['frames_per_lookup'])} | {rr(r['spawns_per_lookup'])} |")
+        p("")
+        cpu_r = [r["cpu_us_per_lookup"] for r in ratios if r["cpu_us_per_lookup"]]
+        spread = []
+        for x in cells:
+            v = x["cpu_us_runs"]
+            if len(v) > 1:
+                spread.append((max(v) - min(v)) / statistics.median(v))
+        p(f"CPU ratios {min(cpu_r):.2f} to {max(cpu_r):.2f}"
+          + (f"; the CPU of one revision's runs of one row spreads by up to {100 * max(spread):.0f}% of their "
+             "median (the machine's other work: a CPU ratio within that spread of 1 is no measured difference)"
+             if spread else "")
+          + "; the counts are counted, not sampled (with C > 1 they move by a few hundredths with the order "
+            "in which the lookups interleave).")
+        p("")
+    # Where the frames and allocations are, for one lookup of the current revision.
+    x = get.get(("current", "id", 1)) or cells[-1]
+    fr = [(k, v) for k, v in x.get("frames_by_function", {}).items() if v >= 0.005]
+    if fr:
+        p(f"Coroutine frames of one lookup (current, mode {x['mode']}, C={x['concurrency']}), by the coroutine whose "
+          "frame it is (the innermost function at the call site; \"(body)\": a coroutine started from that "
+          "coroutine's body, its own ramp inlined there; `async_result::initiate`: the frame `use_awaitable` "
+          "gives every asynchronous operation it completes):")
+        p("")
+        p("| frames | coroutine |")
+        p("|---:|---|")
+        for k, v in fr[:16]:
+            p(f"| {v:.2f} | `{k}` |")
+        p("")
+    target = [y for y in cells if y["side"] == "current"]
+    if target:
+        worst = max(target, key=lambda y: y["allocs_per_lookup"])
+        p(f"Issue 16, target 5 (≤ 3 allocations per uncached lookup end to end after warm-up): "
+          + ("met" if worst["allocs_per_lookup"] <= 3 else "missed")
+          + f" — {worst['allocs_per_lookup']:.2f} at most (mode {worst['mode']}, C={worst['concurrency']}).")
+        p("")
+
+
+calls = load("calls.json")
+if calls:
+    calls_section(calls)
 
 # ---- footprint ----
 p("## Footprint")
