@@ -24,6 +24,10 @@
 
 namespace pws::dynamodb {
 
+// Used throughout this file; client_connection.ipp, which declared them, no longer does.
+namespace asio = boost::asio;
+using clock_type = std::chrono::steady_clock;
+
 // A call waiting for a free connection. Its timer, on the call's strand, expires at the call's
 // deadline; release() cancels it (through a post to that strand) to wake the call earlier.
 struct client::waiter : detail::pool_waiter<client::connection> {
