@@ -47,7 +47,7 @@ public:
     int native_socket() noexcept { return tcp_.socket().native_handle(); }
 
     /// Closes the socket at once, without a TLS close_notify: the connection is given up.
-    void close() noexcept { tcp_.close(); }
+    void close() { tcp_.close(); }
 
     /// Whether this idle connection may carry another request: nothing is readable on it (bytes
     /// never asked for, EOF, or a TLS record OpenSSL already holds). Consumes nothing.
