@@ -12,6 +12,10 @@
 #include <pws/impl/attribute_value.ipp>
 #include <pws/impl/app_json.ipp>
 #include <pws/impl/protocol.ipp>
+#include <pws/detail/http/impl/stream.ipp>
+#include <pws/detail/http/impl/tls_context.ipp>
+#include <pws/detail/http/impl/error.ipp>
+#include <pws/detail/http/impl/connect.ipp>
 #include <pws/impl/client.ipp>
 #include <pws/impl/retry.ipp>
 #include <pws/dynamodb/impl/call_fsm.ipp>

@@ -1,17 +1,17 @@
 // Fuzz target: a raw HTTP response as the DynamoDB client receives it. The bytes go through
-// detail::read_final_response, the very coroutine dynamodb::client::exchange reads with (same
-// body, header, buffer and wire limits; interim 1xx responses dropped, encodings refused; the bytes arriving
-// in chunks of a fuzzed size), then through what the client and DynamoDbPolicy do with the
-// result: the I/O-error classification, the x-amz-crc32 check, the Date header, and
-// parse_get_item / parse_query_by_key for a 2xx or parse_error_response + scrub for anything else.
+// detail::http::exchange, the very coroutine both HTTP clients exchange with (the DynamoDB
+// client's body, header, buffer and wire limits; interim 1xx responses dropped, encodings
+// refused; the error classification and its diagnostics; the bytes arriving in chunks of a
+// fuzzed size), then through what the client and DynamoDbPolicy do with the result: the
+// x-amz-crc32 check, the Date header, and parse_get_item / parse_query_by_key for a 2xx or
+// parse_error_response + scrub for anything else.
 //
 // Input: byte 0 picks the read size (0 = everything at once), byte 1 the body cap; the rest is
 // the response.
 #include "lookup_checks.hpp"
 
-#include <pws/detail/http_checks.hpp>
+#include <pws/detail/http/exchange.hpp>
 #include <pws/detail/retry.hpp>
-#include <pws/dynamodb/client.hpp>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <chrono>
 #include <optional>
 
 namespace {
@@ -33,15 +34,30 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-// An AsyncReadStream over the fuzz input that hands out at most `chunk` bytes per read, then
-// EOF. Each read completes through a post, as a socket's would, never inline.
+// The stream http::exchange needs, over the fuzz input: each read hands out at most `chunk`
+// bytes of it, then EOF; writes take the request whole. Each operation completes through a
+// post, as a socket's would, never inline. No descriptor: its deadline is never reached.
 struct chunked_source {
     using executor_type = asio::io_context::executor_type;
     executor_type ex;
     std::string_view data;
     std::size_t chunk;
+    bool closed = false;
 
     executor_type get_executor() const { return ex; }
+    int native_socket() const { return -1; }
+    void close() { closed = true; }
+
+    template <class ConstBuffers, class Token>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const ConstBuffers& buffers) {
+                asio::post(ex, [h = std::move(handler), n = asio::buffer_size(buffers)]() mutable {
+                    std::move(h)(error_code{}, n);
+                });
+            },
+            token, buffers);
+    }
 
     template <class MutableBuffers, class Token>
     auto async_read_some(const MutableBuffers& buffers, Token&& token) {
@@ -61,11 +77,6 @@ struct chunked_source {
     }
 };
 
-struct classified {
-    error_code ec;
-    std::string diagnostic;
-};
-
 constexpr std::size_t caps[] = {64, 1024, 4 * 1024 * 1024};
 
 }  // namespace
@@ -78,42 +89,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     asio::io_context ioc;
     chunked_source source{ioc.get_executor(), std::string_view(reinterpret_cast<const char*>(data) + 2, size - 2),
                           chunk};
-    boost::beast::flat_buffer buffer{pws::detail::max_unparsed_bytes};  // as the client's connection
-    std::optional<http::response_parser<http::string_body>> parser;
-    std::optional<pws::detail::response_read> read;
+    namespace ph = pws::detail::http;
+    boost::beast::flat_buffer buffer{ph::max_unparsed_bytes};  // as the client's connection
+    const ph::limits limits{cap, 64 * 1024, "DynamoDbConfig::max_response_bytes"};  // as the client's
+    std::optional<ph::reply> reply;
     asio::co_spawn(
         ioc,
         [&]() -> asio::awaitable<void> {
-            read = co_await pws::detail::read_final_response(source, buffer, parser, cap, 64 * 1024);
+            reply = co_await ph::exchange(source, buffer, "POST / HTTP/1.1\r\n\r\n", limits,
+                                          std::chrono::steady_clock::now() + std::chrono::hours(1));
         },
         asio::detached);
     ioc.run();
-    PWS_FUZZ_CHECK(read.has_value(), "the read did not complete");  // no hang, no lost completion
-    PWS_FUZZ_CHECK(read->interim <= pws::detail::max_interim_responses, std::to_string(read->interim));
-    PWS_FUZZ_CHECK(buffer.size() <= pws::detail::max_unparsed_bytes, std::to_string(buffer.size()));
-    const error_code ec = read->ec;
-    if (ec) {
-        classified out;
-        pws::dynamodb::client_impl::classify_io_error(out, ec, "reading the response from",
-                                                      "127.0.0.1:1", cap);
-        PWS_FUZZ_CHECK(out.ec.category() == pws::error_category(), ec.message());
-        PWS_FUZZ_CHECK(!out.diagnostic.empty(), ec.message());
-        if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
-            PWS_FUZZ_CHECK(out.ec == pws::error::response_too_large, out.diagnostic);
-        return 0;
-    }
-    if (!read->too_large.empty()) return 0;  // past max_wire_bytes(cap): refused, unread
-    if (!read->refused.empty()) {
-        // Refused: an interim response past the bound or a 101, or an encoding not decoded.
-        // The reason is printable and never quotes a long or odd header value.
-        for (char c : read->refused) PWS_FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, read->refused);
-        PWS_FUZZ_CHECK(read->refused.size() < 160, read->refused);
+    PWS_FUZZ_CHECK(reply.has_value(), "the exchange did not complete");  // no hang, no lost completion
+    const ph::reply& r = *reply;
+    PWS_FUZZ_CHECK(r.interim <= ph::max_interim_responses, std::to_string(r.interim));
+    PWS_FUZZ_CHECK(buffer.size() <= ph::max_unparsed_bytes, std::to_string(buffer.size()));
+    PWS_FUZZ_CHECK(!r.sending, r.why);
+    PWS_FUZZ_CHECK(source.closed == r.ec.failed(), r.why);  // closed on every error, only then
+    if (r.ec) {
+        // Classified into the library's codes, with a printable diagnostic; a limit hit is
+        // response_too_large and names its value.
+        PWS_FUZZ_CHECK(r.ec.category() == pws::error_category(), r.ec.message());
+        PWS_FUZZ_CHECK(!r.why.empty(), r.ec.message());
+        for (char c : r.why) PWS_FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, r.why);
+        PWS_FUZZ_CHECK(r.ec != pws::error::timeout, r.why);
+        const error_code cause = r.cause;
+        if (cause == http::error::body_limit || cause == http::error::buffer_overflow ||
+            cause == http::error::header_limit || (r.ec == pws::error::response_too_large && !cause))
+            PWS_FUZZ_CHECK(r.ec == pws::error::response_too_large && r.why.find_first_of("0123456789") != std::string::npos,
+                           r.why);
+        if (r.ec == pws::error::malformed_response && !cause)  // refused: never quotes a long or odd value
+            PWS_FUZZ_CHECK(r.why.size() < 160, r.why);
         return 0;
     }
     // Accepted: a final response, in no encoding but identity.
     {
-        const auto& h = parser->get();
+        const auto& h = r.message;
         PWS_FUZZ_CHECK(h.result_int() >= 200 || h.result_int() < 100, std::to_string(h.result_int()));
+        PWS_FUZZ_CHECK(r.status == h.result_int(), std::to_string(r.status));
         for (const auto& f : h) {  // every field, a repeated header too
             if (f.name() == http::field::content_encoding)
                 PWS_FUZZ_CHECK(f.value().empty() || boost::beast::iequals(f.value(), "identity"), f.value());
@@ -122,7 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     }
 
-    auto& res = parser->get();
+    auto& res = reply->message;
     const std::string& body = res.body();
     PWS_FUZZ_CHECK(body.size() <= cap, std::to_string(body.size()));
     const unsigned status = res.result_int();

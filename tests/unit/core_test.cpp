@@ -3,6 +3,8 @@
 #include <pws/app_manager.hpp>
 #include <pws/aws/endpoint.hpp>
 #include <pws/config.hpp>
+#include <pws/detail/http/error.hpp>
+#include <pws/detail/http/exchange.hpp>
 #include <pws/detail/protocol.hpp>
 #include <pws/error.hpp>
 
@@ -11,12 +13,16 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <optional>
 
 namespace asio = boost::asio;
 using pws::error;
@@ -52,9 +58,166 @@ struct not_a_policy {
     pws::find_result find_by_id(std::string_view) { return {}; }
 };
 
+// A scripted peer for detail::http::exchange, without a socket: reads hand out `script`, then
+// EOF; writes take everything, or fail with `write_error`. Each completion is posted.
+struct scripted_stream {
+    using executor_type = asio::io_context::executor_type;
+    executor_type ex;
+    std::string script;
+    boost::system::error_code write_error;
+    std::string written;
+    bool closed = false;
+
+    executor_type get_executor() const { return ex; }
+    int native_socket() const { return -1; }  // no descriptor: the deadline is never reached
+    void close() { closed = true; }
+
+    template <class Buffers, class Token>
+    auto async_read_some(const Buffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, const Buffers& b) {
+                const std::size_t n = asio::buffer_copy(b, asio::buffer(script));
+                script.erase(0, n);
+                boost::system::error_code ec = n == 0 ? asio::error::eof : boost::system::error_code{};
+                asio::post(ex, [h = std::move(handler), ec, n]() mutable { std::move(h)(ec, n); });
+            },
+            token, buffers);
+    }
+    template <class Buffers, class Token>
+    auto async_write_some(const Buffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, const Buffers& b) {
+                std::size_t n = 0;
+                if (!write_error) {
+                    n = asio::buffer_size(b);
+                    const std::size_t at = written.size();
+                    written.resize(at + n);
+                    asio::buffer_copy(asio::buffer(written.data() + at, n), b);
+                }
+                asio::post(ex, [h = std::move(handler), ec = write_error, n]() mutable { std::move(h)(ec, n); });
+            },
+            token, buffers);
+    }
+};
+
+// One exchange against `script`, with `l`'s limits.
+pws::detail::http::reply exchange_with(std::string script, const pws::detail::http::limits& l = {},
+                                       boost::system::error_code write_error = {}, bool* closed = nullptr,
+                                       std::size_t* left_over = nullptr) {
+    asio::io_context ioc;
+    scripted_stream s{ioc.get_executor(), std::move(script), write_error};
+    boost::beast::flat_buffer buffer(pws::detail::http::max_unparsed_bytes);
+    std::optional<pws::detail::http::reply> r;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            r = co_await pws::detail::http::exchange(s, buffer, "GET / HTTP/1.1\r\n\r\n", l,
+                                                     std::chrono::steady_clock::now() + std::chrono::hours(1));
+        },
+        asio::detached);
+    ioc.run();
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST((s.written == (write_error ? "" : "GET / HTTP/1.1\r\n\r\n")));
+    if (closed) *closed = s.closed;
+    if (left_over) *left_over = buffer.size();
+    return std::move(*r);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(core)
+
+BOOST_AUTO_TEST_CASE(http_errors_are_classified_once_for_both_clients) {
+    namespace ph = pws::detail::http;
+    namespace bhttp = boost::beast::http;
+    BOOST_TEST((ph::classify(boost::beast::error::timeout) == error::timeout));
+    for (auto e : {bhttp::error::body_limit, bhttp::error::header_limit, bhttp::error::buffer_overflow})
+        BOOST_TEST((ph::classify(e) == error::response_too_large));
+    // A message cut short is a closed connection, whichever client meets it.
+    for (boost::system::error_code e : {boost::system::error_code(asio::error::eof), boost::system::error_code(asio::error::connection_reset),
+                                        boost::system::error_code(asio::error::broken_pipe),
+                                        boost::system::error_code(bhttp::error::end_of_stream),
+                                        boost::system::error_code(bhttp::error::partial_message),
+                                        boost::system::error_code(asio::ssl::error::stream_truncated)})
+        BOOST_TEST((ph::classify(e) == error::connection_closed), e.message());
+    BOOST_TEST((ph::classify(bhttp::error::bad_chunk) == error::malformed_response));
+    BOOST_TEST((ph::classify(asio::error::connection_refused) == error::connection_failed));
+    BOOST_TEST(ph::is_local_shortage(asio::error::no_descriptors));
+    BOOST_TEST(!ph::is_local_shortage(asio::error::connection_refused));
+
+    const ph::limits l{1000, 2000, "Config::cap"};
+    BOOST_TEST(ph::describe(bhttp::error::body_limit, l) == "the response is larger than the 1000-byte cap (Config::cap)");
+    BOOST_TEST(ph::describe(bhttp::error::header_limit, l) == "the response's header section is longer than 2000 bytes");
+    BOOST_TEST(ph::describe(bhttp::error::buffer_overflow, l).find("longer than 262144 bytes") != std::string::npos);
+    BOOST_TEST(ph::describe(bhttp::error::body_limit, ph::limits{1000, 2000, nullptr}) ==
+               "the response is larger than the 1000-byte cap");
+}
+
+BOOST_AUTO_TEST_CASE(http_exchange_reports_the_answer_and_whether_the_connection_may_carry_another) {
+    const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    bool closed = true;
+    std::size_t left = 1;
+    auto r = exchange_with(ok, {}, {}, &closed, &left);
+    BOOST_TEST(!r.ec, r.why);
+    BOOST_TEST(r.status == 200u);
+    BOOST_TEST(r.message.body() == "{}");
+    BOOST_TEST(r.keep_alive);
+    BOOST_TEST(!closed);
+    BOOST_TEST(left == 0u);
+
+    // Bytes after the answer were never asked for: kept in the buffer, and the connection is not
+    // to be reused. Nor is one the server closes.
+    r = exchange_with(ok + "HTTP/1.1 408 Request Timeout\r\n\r\n", {}, {}, &closed, &left);
+    BOOST_TEST(!r.ec, r.why);
+    BOOST_TEST(!r.keep_alive);
+    BOOST_TEST(left > 0u);
+    r = exchange_with("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+    BOOST_TEST(!r.ec, r.why);
+    BOOST_TEST(!r.keep_alive);
+
+    // Interim responses are dropped and counted.
+    r = exchange_with("HTTP/1.1 100 Continue\r\n\r\n" + ok);
+    BOOST_TEST(!r.ec, r.why);
+    BOOST_TEST(r.interim == 1);
+    BOOST_TEST(r.status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(http_exchange_errors_close_the_connection_and_say_what_was_received) {
+    bool closed = false;
+    // Closed before any byte of an answer: the request may be sent again.
+    auto r = exchange_with("", {}, {}, &closed);
+    BOOST_TEST((r.ec == error::connection_closed), r.why);
+    BOOST_TEST(r.nothing_received);
+    BOOST_TEST(!r.sending);
+    BOOST_TEST(closed);
+    // Cut short mid-body: closed too, but something was received.
+    r = exchange_with("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}", {}, {}, &closed);
+    BOOST_TEST((r.ec == error::connection_closed), r.why);
+    BOOST_TEST(!r.nothing_received);
+    BOOST_TEST(closed);
+    // The request could not be written: nothing was received.
+    r = exchange_with("", {}, asio::error::broken_pipe, &closed);
+    BOOST_TEST((r.ec == error::connection_closed), r.why);
+    BOOST_TEST(r.sending);
+    BOOST_TEST(r.nothing_received);
+    BOOST_TEST(closed);
+    // Each limit by name; a refused answer keeps its status.
+    r = exchange_with("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"a\":\"bcd\"}", {10, 1024, "X::cap"}, {}, &closed);
+    BOOST_TEST((r.ec == error::response_too_large));
+    BOOST_TEST(r.why == "the response is larger than the 10-byte cap (X::cap)");
+    BOOST_TEST(closed);
+    r = exchange_with("HTTP/1.1 200 OK\r\nX-Long: " + std::string(2000, 'h') + "\r\nContent-Length: 2\r\n\r\n{}",
+                      {64, 1024, nullptr});
+    BOOST_TEST((r.ec == error::response_too_large));
+    BOOST_TEST(r.why == "the response's header section is longer than 1024 bytes");
+    r = exchange_with("HTTP/1.1 503 Service Unavailable\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}", {},
+                      {}, &closed);
+    BOOST_TEST((r.ec == error::malformed_response));
+    BOOST_TEST(!r.cause);
+    BOOST_TEST(r.status == 503u);
+    BOOST_TEST(r.why.find("Content-Encoding gzip") != std::string::npos, r.why);
+    BOOST_TEST(closed);
+}
 
 BOOST_AUTO_TEST_CASE(error_codes_have_names_and_messages) {
     boost::system::error_code ec = error::malformed_item;

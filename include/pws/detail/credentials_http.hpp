@@ -1,7 +1,7 @@
 // A small HTTP/1.1 client for the credentials sources' one-off requests: STS (https), the
 // container endpoint and IMDS (plain http). One connection per request, "Connection: close", one
-// deadline over resolve + connect + TLS handshake + exchange. Not the DynamoDB transport: these
-// requests happen once an hour, so pooling and retries would be weight without benefit.
+// deadline over resolve + connect + TLS handshake + exchange. It shares the DynamoDB transport's
+// HTTP layer (detail/http/) but not its pool or retries: these requests happen once an hour.
 //
 // Diagnostics name the method and scheme://host:port only: paths can carry per-task ids and
 // headers carry tokens.
@@ -67,20 +67,9 @@ struct http_reply {
     std::string body;             ///< its body
 };
 
-/// The addresses of `host`, resolved before `deadline`.
-struct resolved_host {
-    boost::system::error_code ec;                         ///< error::timeout or connection_failed
-    std::string diagnostic;                               ///< why not
-    std::vector<boost::asio::ip::tcp::endpoint> endpoints;///< every address found
-};
-
-/// Resolves `host` (an IP literal resolves to itself, without a lookup).
-PWS_DECL boost::asio::awaitable<resolved_host> resolve_host(boost::asio::any_io_executor ex, std::string host,
-                                                            std::uint16_t port,
-                                                            std::chrono::steady_clock::time_point deadline);
-
-/// Sends one request and reads its response. `tls` is required for https URLs; the peer is
-/// verified (and SNI sent) as the DynamoDB transport does.
+/// Sends one request and reads its response, over the HTTP layer the DynamoDB transport uses
+/// too (detail/http/): the same connect, TLS policy, limits and error classification. `tls` is
+/// required for https URLs (detail/http/tls_context.hpp makes it).
 PWS_DECL boost::asio::awaitable<http_reply> http_request(boost::asio::any_io_executor ex, http_request_spec spec,
                                                          boost::asio::ssl::context* tls);
 

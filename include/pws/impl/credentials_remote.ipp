@@ -6,6 +6,7 @@
 #include <pws/detail/credentials_blocking.hpp>
 #include <pws/detail/credentials_http.hpp>
 #include <pws/detail/credentials_sources.hpp>
+#include <pws/detail/http/connect.hpp>
 
 #include <boost/beast/http/verb.hpp>
 
@@ -85,7 +86,7 @@ PWS_DECL boost::asio::awaitable<source_outcome> container_source::fetch(chain_st
     if (!spec.url.tls) {
         // Plain http only to the agents' addresses or this host, checked on every resolved
         // address, and the request goes to exactly those (no second lookup to rebind).
-        auto r = co_await resolve_host(st.ex, spec.url.host, spec.url.port,
+        auto r = co_await http::resolve_host(st.ex, spec.url.host, spec.url.port,
                                        std::chrono::steady_clock::now() + spec.timeout);
         if (r.ec) co_return source_outcome::fail(std::string(var) + ": " + r.diagnostic);
         for (auto& e : r.endpoints)

@@ -5,11 +5,10 @@
 #include <pws/detail/credentials_blocking.hpp>
 #include <pws/detail/credentials_http.hpp>
 #include <pws/detail/credentials_sources.hpp>
+#include <pws/detail/http/tls_context.hpp>
 #include <pws/detail/protocol.hpp>
 
 #include <boost/beast/http/verb.hpp>
-
-#include <openssl/ssl.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -96,24 +95,11 @@ PWS_DECL boost::asio::thread_pool& chain_state::pool() {
 }
 
 PWS_DECL boost::asio::ssl::context* chain_state::tls(std::string& diag) {
-    namespace ssl = boost::asio::ssl;
     std::lock_guard lock(lazy_mutex_);
     if (!tls_) {
-        auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-        SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);  // as AWS requires
-        boost::system::error_code ec;
-        ctx->set_default_verify_paths(ec);
         std::string ca = cfg.ca_file;
         if (ca.empty()) ca = env("AWS_CA_BUNDLE").value_or("");
-        if (!ca.empty()) {
-            ctx->load_verify_file(ca, ec);
-            if (ec) {
-                diag = "cannot load the CA bundle '" + ca + "': " + ec.message();
-                return nullptr;
-            }
-        }
-        ctx->set_verify_mode(ssl::verify_peer);
-        tls_ = std::move(ctx);
+        tls_ = http::make_tls_context({std::move(ca), /*verify_peer=*/true}, diag);
     }
     return tls_.get();
 }

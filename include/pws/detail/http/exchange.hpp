@@ -1,0 +1,193 @@
+// One HTTP exchange, for both clients: write a request, read the final response, with hard
+// limits that hold whatever the server does (limits.hpp): a wall-clock deadline enforced by a
+// timer that shuts the socket down, the body, header section, any single line (chunk size and
+// extensions, trailer section) and the total bytes on the wire. A limit hit is a clear error
+// naming it, the connection is closed, and nothing beyond the cap is held in memory.
+#pragma once
+
+#include <pws/detail/http/deadline.hpp>
+#include <pws/detail/http/error.hpp>
+#include <pws/detail/http/limits.hpp>
+#include <pws/error.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pws::detail::http {
+
+/// Why an interim response with `status` ends the exchange after `dropped` others were dropped,
+/// or "" to read and drop it. 101 would switch protocols: never asked for.
+inline std::string refused_interim(unsigned status, int dropped) {
+    if (status == 101) return "the server switched protocols (HTTP 101), which was not asked for";
+    if (dropped >= max_interim_responses)
+        return "the server sent more than " + std::to_string(max_interim_responses) + " interim (1xx) responses";
+    return {};
+}
+
+/// Neither client asks for an encoding (no Accept-Encoding), and a body in one it does not
+/// decode would be mis-read as plain text. Returns why a response with these headers is refused
+/// — a Content-Encoding other than identity, a Transfer-Encoding other than chunked (which Beast
+/// decodes), in any of the fields when a header is repeated — or "" when its body is plain. The
+/// header's value is quoted only when short and made of token characters.
+template <class Fields>
+std::string refused_coding(const Fields& headers) {
+    namespace bhttp = boost::beast::http;
+    auto first_refused = [&](bhttp::field f, std::string_view allowed) -> std::optional<std::string_view> {
+        auto [it, end] = headers.equal_range(f);
+        for (; it != end; ++it)
+            if (!it->value().empty() && !boost::beast::iequals(it->value(), allowed)) return std::string_view(it->value());
+        return std::nullopt;
+    };
+    auto content = first_refused(bhttp::field::content_encoding, "identity");
+    auto transfer = content ? std::nullopt : first_refused(bhttp::field::transfer_encoding, "chunked");
+    if (!content && !transfer) return {};
+    const std::string_view shown = content ? *content : *transfer;
+    const bool plain = shown.size() <= 32 && std::all_of(shown.begin(), shown.end(), [](char ch) {
+                           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == ',' || ch == ' ';
+                       });
+    return std::string("the response has ") + (content ? "Content-Encoding " : "Transfer-Encoding ") +
+           (plain ? std::string(shown) : std::string("(not shown)")) +
+           ", which this client does not decode (it never asks for one)";
+}
+
+/// The parser of one response.
+using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+
+/// What reading one answer to a request came to.
+struct response_read {
+    boost::system::error_code ec;  ///< an I/O or HTTP parse error from Beast, or none
+    std::string refused;           ///< else, when not empty: why the server's answer is refused
+    std::string too_large;         ///< else, when not empty: the wire limit it broke
+    int interim = 0;               ///< interim responses read and dropped before it ended
+};
+
+/// Reads the answer to a request just written on `stream` into `parser`, holding the server to
+/// the rules above: interim (1xx) responses are read and dropped (at most max_interim_responses,
+/// a 101 is refused), and a final response in an encoding neither client decodes is refused.
+/// `buffer` keeps what was read past the response (the caller decides what that means for the
+/// connection); its capacity should be max_unparsed_bytes. Each response gets a fresh parser
+/// with `l`'s body and header limits, and all of them together at most max_wire_bytes(l.body).
+template <class Stream>
+boost::asio::awaitable<response_read> read_final_response(Stream& stream, boost::beast::flat_buffer& buffer,
+                                                          std::optional<response_parser>& parser, const limits& l) {
+    namespace asio = boost::asio;
+    response_read out;
+    const std::size_t wire_limit = max_wire_bytes(l.body);
+    std::size_t wire = 0;  // bytes the parsers consumed; what they have not is in `buffer`
+    for (;; ++out.interim) {
+        parser.emplace();
+        parser->body_limit(l.body);
+        parser->header_limit(l.header);
+        while (!parser->is_done()) {
+            auto [ec, n] = co_await boost::beast::http::async_read_some(stream, buffer, *parser,
+                                                                         asio::as_tuple(asio::use_awaitable));
+            wire += n;
+            if (ec) {
+                out.ec = ec;
+                co_return out;
+            }
+            if (wire > wire_limit) {
+                out.too_large = "the response took more than " + std::to_string(wire_limit) +
+                                " bytes on the wire (headers, chunk framing and body)";
+                co_return out;
+            }
+        }
+        const unsigned status = parser->get().result_int();
+        if (status >= 200 || status < 100) break;
+        out.refused = refused_interim(status, out.interim);
+        if (!out.refused.empty()) co_return out;
+    }
+    out.refused = refused_coding(parser->get());
+    co_return out;
+}
+
+/// How one exchange ended.
+struct reply {
+    boost::system::error_code ec;    ///< error::timeout, response_too_large, malformed_response, connection_closed, connection_failed; or none
+    boost::system::error_code cause; ///< the socket's, TLS's or parser's own error behind `ec`, when there was one
+    std::string why;                 ///< what went wrong, naming the limit hit; without the peer (callers add it)
+    bool sending = false;            ///< it failed while the request was written
+    bool nothing_received = false;   ///< it failed before any byte of an answer: the request may be sent again
+    bool keep_alive = false;         ///< the connection may carry another request: the server keeps it, and sent nothing more
+    int interim = 0;                 ///< interim (1xx) responses dropped
+    unsigned status = 0;             ///< the status of `message`, 0 when none was read
+    /// The final response; on a refused one (error::malformed_response without `cause`), its header.
+    boost::beast::http::response<boost::beast::http::string_body> message;
+};
+
+/// Writes `request` (a whole HTTP/1.1 request) on `s` and reads its final response into
+/// `buffer` (capacity max_unparsed_bytes; what follows the response stays in it) within `l`, by
+/// `deadline`. On any error the connection is closed. `Stream` is an AsyncReadStream and
+/// AsyncWriteStream with native_socket() (the descriptor the deadline shuts down) and close():
+/// stream.hpp's in production, a scripted one in the fuzzer.
+template <class Stream>
+boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buffer, std::string_view request,
+                                       const limits& l, std::chrono::steady_clock::time_point deadline) {
+    namespace asio = boost::asio;
+    reply out;
+    std::optional<response_parser> parser;
+    response_read read;
+    bool late = false;
+    {
+        const deadline_guard guard(s.get_executor(), s.native_socket(), deadline);
+        auto [wec, written] = co_await asio::async_write(s, asio::buffer(request.data(), request.size()),
+                                                         asio::as_tuple(asio::use_awaitable));
+        if (wec) {
+            out.sending = true;
+            read.ec = wec;
+        } else {
+            read = co_await read_final_response(s, buffer, parser, l);
+        }
+        late = read.ec && guard.fired();
+    }
+    out.interim = read.interim;
+    if (late) {
+        out.ec = error::timeout;
+        out.cause = read.ec;
+        out.why = "the deadline passed";
+    } else if (read.ec) {
+        out.ec = classify(read.ec);
+        out.cause = read.ec;
+        out.why = describe(read.ec, l);
+        out.nothing_received = out.sending || (read.interim == 0 && !parser->got_some() &&
+                                               out.ec == error::connection_closed);
+    } else if (!read.too_large.empty()) {
+        out.ec = error::response_too_large;
+        out.why = std::move(read.too_large);
+    } else if (!read.refused.empty()) {
+        out.ec = error::malformed_response;
+        out.why = std::move(read.refused);
+        out.message = parser->release();
+        out.status = out.message.result_int();
+    } else {
+        out.message = parser->release();
+        out.status = out.message.result_int();
+        // Nothing was pipelined: bytes after the response were not asked for, and must not
+        // answer the next request, so the connection is not reused.
+        out.keep_alive = out.message.keep_alive() && buffer.size() == 0;
+    }
+    if (out.ec) s.close();
+    co_return out;
+}
+
+}  // namespace pws::detail::http
