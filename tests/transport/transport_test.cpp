@@ -241,6 +241,30 @@ BOOST_FIXTURE_TEST_CASE(connection_idle_past_idle_timeout_is_not_reused, front_f
     BOOST_TEST(s.open_connections == 1u);
 }
 
+// A server whose accept queue is full drops further SYNs: a connect to it never completes (the
+// kernel only retransmits), as with a blackholed address, but on loopback.
+BOOST_AUTO_TEST_CASE(a_connect_that_never_completes_ends_at_connect_timeout) {
+    asio::io_context ioc;
+    asio::ip::tcp::acceptor full(ioc, {asio::ip::make_address("127.0.0.1"), 0}, false);
+    ::listen(full.native_handle(), 0);  // an accept queue of one...
+    asio::ip::tcp::socket queued(ioc);
+    queued.connect(full.local_endpoint());  // ...taken, never accepted
+    auto cfg = config("http://127.0.0.1:" + std::to_string(full.local_endpoint().port()));
+    cfg.connect_timeout = 300ms;
+    cfg.attempt_timeout = 2000ms;
+    cfg.total_timeout = 5000ms;
+    cfg.max_attempts = 2;
+    pws::dynamodb::client c(ioc.get_executor(), cfg);
+    auto o = lookup(ioc, c);
+    BOOST_TEST(o.result.ec == pws::error::timeout, o.result.ec.message() + ": " + o.result.diagnostic);
+    BOOST_TEST(o.result.diagnostic.find("connect timed out") != std::string::npos, o.result.diagnostic);
+    BOOST_TEST(o.attempts == 2);  // a connect timeout is retried like any attempt timeout
+    // Each attempt ends at connect_timeout, not at attempt_timeout: 2 x 300 ms and a backoff.
+    BOOST_TEST((o.took < 2 * cfg.connect_timeout + cfg.max_backoff + 100ms), std::chrono::duration<double>(o.took).count());
+    BOOST_TEST((o.took >= 2 * cfg.connect_timeout), std::chrono::duration<double>(o.took).count());
+    BOOST_TEST(c.stats().connections_opened == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(pool)

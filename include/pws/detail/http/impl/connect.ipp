@@ -141,11 +141,28 @@ PWS_DECL boost::asio::awaitable<connect_result> connect(stream& s, const connect
     const auto now = std::chrono::steady_clock::now();
     const auto connect_deadline = connect_timeout < deadline - now ? now + connect_timeout : deadline;
     auto& tcp = s.tcp();
-    tcp.expires_at(connect_deadline);
-    auto [cec, chosen] = co_await tcp.async_connect(targets, token);
-    if (cec == boost::beast::error::timeout)
-        co_return std::move(failed(out, error::timeout, connect_step::tcp, "connect timed out"));
+    // Each address in turn until one connects, under a deadline_guard rather than Beast's stream
+    // timeout: the guard needs no strand (shutting down a connecting socket aborts its connect).
+    boost::system::error_code cec = asio::error::host_not_found;
+    for (const auto& endpoint : targets) {
+        auto& socket = tcp.socket();
+        if (socket.is_open()) socket.close(ec);
+        socket.open(endpoint.protocol(), cec);
+        if (cec) break;  // out of descriptors: no other address does better
+        bool late = false;
+        {
+            const deadline_guard guard(s.get_executor(), socket.native_handle(), connect_deadline);
+            std::tie(cec) = co_await socket.async_connect(endpoint, token);
+            late = cec && guard.fired();
+        }
+        if (late) {
+            s.close();
+            co_return std::move(failed(out, error::timeout, connect_step::tcp, "connect timed out"));
+        }
+        if (!cec) break;
+    }
     if (cec) {
+        s.close();
         out.local = is_local_shortage(cec);
         co_return std::move(failed(out, error::connection_failed, connect_step::tcp, cec.message()));
     }
@@ -161,8 +178,7 @@ PWS_DECL boost::asio::awaitable<connect_result> connect(stream& s, const connect
         boost::system::error_code hec;
         bool late = false;
         {
-            // Beast's timeout bounds each read; the guard bounds the handshake, however the
-            // server trickles it.
+            // The guard bounds the handshake, however the server trickles it.
             const deadline_guard guard(s.get_executor(), s.native_socket(), connect_deadline);
             std::tie(hec) = co_await tls->async_handshake(asio::ssl::stream_base::client, token);
             late = hec && guard.fired();
@@ -175,7 +191,6 @@ PWS_DECL boost::asio::awaitable<connect_result> connect(stream& s, const connect
             co_return std::move(failed(out, error::connection_failed, connect_step::tls, std::move(why)));
         }
     }
-    tcp.expires_never();
     co_return out;
 }
 
