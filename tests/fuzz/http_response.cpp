@@ -145,7 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         status, body, res["x-amzn-ErrorType"], res["x-amzn-RequestId"], diag);
     PWS_FUZZ_CHECK(err.failed(), diag);  // a non-2xx is never success, nor "not found"
     (void)pws::detail::classify_failure(err, status, diag);
-    pws::detail::scrub(diag, canary_secret);
+    pws::scrub(diag, canary_secret);
     for (char c : diag) PWS_FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, diag);
     return 0;
 }

@@ -4,6 +4,8 @@
 #include <pws/aws/endpoint.hpp>
 #include <pws/config.hpp>
 #include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/operations.hpp>
+#include <pws/redact.hpp>
 #include <pws/error.hpp>
 
 #include <boost/asio/bind_executor.hpp>
@@ -133,10 +135,10 @@ BOOST_AUTO_TEST_CASE(config_from_env) {
 }
 
 BOOST_AUTO_TEST_CASE(request_bodies_escape_input) {
-    auto get = boost::json::parse(pws::detail::get_item_body("apps", "a\"b\\c"));
+    auto get = boost::json::parse(pws::dynamodb::get_item{"apps", "a\"b\\c"}.body());
     BOOST_TEST(get.at("TableName").as_string() == "apps");
     BOOST_TEST(get.at("Key").at("AppId").at("S").as_string() == "a\"b\\c");
-    auto q = boost::json::parse(pws::detail::query_by_key_body("apps", "AppKeyIndex", ":app_key } OR 1=1"));
+    auto q = boost::json::parse(pws::dynamodb::query_by_key{"apps", "AppKeyIndex", ":app_key } OR 1=1"}.body());
     BOOST_TEST(q.at("IndexName").as_string() == "AppKeyIndex");
     BOOST_TEST(q.at("KeyConditionExpression").as_string() == "AppKey = :app_key");
     BOOST_TEST(q.at("ExpressionAttributeValues").at(":app_key").at("S").as_string() == ":app_key } OR 1=1");
@@ -144,14 +146,14 @@ BOOST_AUTO_TEST_CASE(request_bodies_escape_input) {
 
 BOOST_AUTO_TEST_CASE(key_values_are_validated) {
     std::string diag;
-    BOOST_TEST(!pws::detail::validate_key_value("app id", "app-id", diag));
-    BOOST_TEST(!pws::detail::validate_key_value("app id", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80", diag));
-    BOOST_TEST(pws::detail::validate_key_value("app id", "", diag) == error::invalid_argument);
+    BOOST_TEST(!pws::dynamodb::validate_key_value("app id", "app-id", diag));
+    BOOST_TEST(!pws::dynamodb::validate_key_value("app id", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80", diag));
+    BOOST_TEST(pws::dynamodb::validate_key_value("app id", "", diag) == error::invalid_argument);
     BOOST_TEST(diag == "app id is empty");
-    BOOST_TEST(!pws::detail::validate_key_value("app key", std::string(2048, 'k'), diag));
-    BOOST_TEST(pws::detail::validate_key_value("app key", std::string(2049, 'k'), diag) == error::invalid_argument);
+    BOOST_TEST(!pws::dynamodb::validate_key_value("app key", std::string(2048, 'k'), diag));
+    BOOST_TEST(pws::dynamodb::validate_key_value("app key", std::string(2049, 'k'), diag) == error::invalid_argument);
     for (const char* bad : {"\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"})
-        BOOST_TEST(pws::detail::validate_key_value("app key", bad, diag) == error::invalid_argument);
+        BOOST_TEST(pws::dynamodb::validate_key_value("app key", bad, diag) == error::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(error_bodies_in_a_2xx) {
@@ -203,41 +205,44 @@ BOOST_AUTO_TEST_CASE(error_responses) {
 }
 
 BOOST_AUTO_TEST_CASE(get_item_responses) {
-    auto r = pws::detail::parse_get_item(std::string(R"({"Item":)") + seed_item + "}", "app-id");
+    const pws::dynamodb::get_item op{"apps", "app-id"};
+    auto r = op.parse(std::string(R"({"Item":)") + seed_item + "}");
     BOOST_TEST_REQUIRE(r.found());
     BOOST_TEST(r.app->key == "app-key");
     BOOST_TEST(r.app->secret == "app-secret");
     BOOST_TEST(r.app->enabled);
     BOOST_TEST(!r.app->enable_client_messages);
-    BOOST_TEST(pws::detail::parse_get_item("{}", "app-id").not_found());
+    BOOST_TEST(op.parse("{}").not_found());
     // Another app than the one asked for is refused, never returned.
-    auto other = pws::detail::parse_get_item(std::string(R"({"Item":)") + seed_item + "}", "other-id");
+    const pws::dynamodb::get_item other_op{"apps", "other-id"};
+    auto other = other_op.parse(std::string(R"({"Item":)") + seed_item + "}");
     BOOST_TEST(other.ec == error::malformed_response);
     BOOST_TEST(!other.app);
-    BOOST_TEST(pws::detail::parse_get_item("", "app-id").ec == error::malformed_response);
-    BOOST_TEST(pws::detail::parse_get_item("[1]", "app-id").ec == error::malformed_response);
-    BOOST_TEST(pws::detail::parse_get_item(R"({"Item":5})", "app-id").ec == error::malformed_response);
-    auto bad = pws::detail::parse_get_item(
-        R"({"Item":{"AppId":{"S":"app-id"},"AppKey":{"S":"k"},"AppSecret":{"S":"s"},"Enabled":{"B":"eWVz"}}})", "app-id");
+    BOOST_TEST(op.parse("").ec == error::malformed_response);
+    BOOST_TEST(op.parse("[1]").ec == error::malformed_response);
+    BOOST_TEST(op.parse(R"({"Item":5})").ec == error::malformed_response);
+    auto bad = op.parse(
+        R"({"Item":{"AppId":{"S":"app-id"},"AppKey":{"S":"k"},"AppSecret":{"S":"s"},"Enabled":{"B":"eWVz"}}})");
     BOOST_TEST(bad.ec == error::malformed_item);
     BOOST_TEST(bad.diagnostic.find("Enabled") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(query_responses) {
-    auto r = pws::detail::parse_query_by_key(std::string(R"({"Count":1,"Items":[)") + seed_item + "]}", "app-key");
+    const pws::dynamodb::query_by_key op{"apps", "AppKeyIndex", "app-key"};
+    auto r = op.parse(std::string(R"({"Count":1,"Items":[)") + seed_item + "]}");
     BOOST_TEST_REQUIRE(r.found());
     BOOST_TEST(r.app->id == "app-id");
-    BOOST_TEST(pws::detail::parse_query_by_key(R"({"Count":0,"Items":[]})", "app-key").not_found());
-    BOOST_TEST(pws::detail::parse_query_by_key(R"({"Count":0})", "app-key").ec == error::malformed_response);
-    auto two = pws::detail::parse_query_by_key(std::string(R"({"Items":[)") + seed_item + "," + seed_item + "]}", "app-key");
+    BOOST_TEST(op.parse(R"({"Count":0,"Items":[]})").not_found());
+    BOOST_TEST(op.parse(R"({"Count":0})").ec == error::malformed_response);
+    auto two = op.parse(std::string(R"({"Items":[)") + seed_item + "," + seed_item + "]}");
     BOOST_TEST(two.ec == error::ambiguous_key);
-    BOOST_TEST(pws::detail::parse_query_by_key(std::string(R"({"Items":[)") + seed_item + "]}", "other").ec ==
-               error::malformed_response);
+    const pws::dynamodb::query_by_key other{"apps", "AppKeyIndex", "other"};
+    BOOST_TEST(other.parse(std::string(R"({"Items":[)") + seed_item + "]}").ec == error::malformed_response);
 }
 
 BOOST_AUTO_TEST_CASE(scrub_removes_secrets_and_control_characters) {
     std::string s = "token=SECRETTOKEN and key SECRETKEY again SECRETKEY\r\nend";
-    pws::detail::scrub(s, "SECRETKEY", "SECRETTOKEN");
+    pws::scrub(s, "SECRETKEY", "SECRETTOKEN");
     BOOST_TEST(s == "token=*** and key *** again ***  end");
 }
 
@@ -245,7 +250,7 @@ BOOST_AUTO_TEST_CASE(scrub_hides_pieces_and_encodings_of_secrets) {
     const std::string key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";  // 40 bytes, with / and +
     const std::string token = "IQoJb3JpZ2luX2VjEXAMPLE/TOKEN+0123456789abcdefghijklmnop";
     auto scrubbed = [&](std::string text) {
-        pws::detail::scrub(text, key, token);
+        pws::scrub(text, key, token);
         return text;
     };
     // Half a secret, or any 16-byte piece of one, is hidden; 15 bytes are not a piece.
@@ -260,12 +265,12 @@ BOOST_AUTO_TEST_CASE(scrub_hides_pieces_and_encodings_of_secrets) {
     BOOST_TEST(scrubbed(R"({"m":"wJalrXUtnFEMI\/K7MDENG+bPxRfiCY"})") == R"({"m":"***"})");
     // A secret shorter than a piece is hidden whole only.
     std::string t = "pw=abc123, not abc12";
-    pws::detail::scrub(t, "abc123");
+    pws::scrub(t, "abc123");
     BOOST_TEST(t == "pw=***, not abc12");
     // A long text costs one pass: no quadratic work on a 4 MB echo.
     std::string big(4 << 20, 'x');
     big.replace(3 << 20, key.size(), key);
-    pws::detail::scrub(big, key, token);
+    pws::scrub(big, key, token);
     BOOST_TEST(big.size() == (4u << 20) - key.size() + 3);
     BOOST_TEST(big.find("***") == (3u << 20));
 }
