@@ -5,6 +5,7 @@
 #include <pws/app_manager.hpp>
 #include <pws/dynamodb/scan.hpp>
 #include <pws/policies/dynamodb.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
