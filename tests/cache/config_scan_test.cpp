@@ -1,4 +1,4 @@
-// CacheConfig::from_env(), and the sans-io Scan pieces (detail/scan.hpp): no server.
+// CacheConfig::from_env(), and the sans-io Scan pieces (dynamodb/scan.hpp): no server.
 #include <pws/cache_config.hpp>
 #include <pws/dynamodb/scan.hpp>
 

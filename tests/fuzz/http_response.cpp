@@ -3,7 +3,7 @@
 // body, header, buffer and wire limits; interim 1xx responses dropped, encodings refused; the bytes arriving
 // in chunks of a fuzzed size), then through what the client and DynamoDbPolicy do with the
 // result: the I/O-error classification, the x-amz-crc32 check, the Date header, and
-// parse_get_item / parse_query_by_key for a 2xx or parse_error_response + scrub for anything else.
+// get_item / query_by_key parse for a 2xx or parse_error_response + scrub for anything else.
 //
 // Input: byte 0 picks the read size (0 = everything at once), byte 1 the body cap; the rest is
 // the response.

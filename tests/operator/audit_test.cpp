@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(audit_soketi)
 
 BOOST_AUTO_TEST_CASE(spellings_are_soketis_and_the_librarys) {
-    // soketi's lists (src/app.ts); the library reads the same spellings (detail/app_fields.hpp).
+    // soketi's lists (src/app.ts); the library reads the same spellings (app_fields.hpp).
     auto same = [](std::string_view name, auto& field) {
         std::vector<std::string_view> pws;
         for (auto n : field.names())

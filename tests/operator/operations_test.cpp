@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(put_replace_has_no_condition_and_returns_the_old_item) {
     BOOST_TEST(b.at("ReturnValues") == "ALL_OLD");
 }
 
-BOOST_AUTO_TEST_CASE(parse_put_item_tells_replacement_from_creation) {
+BOOST_AUTO_TEST_CASE(put_item_parse_tells_replacement_from_creation) {
     bool replaced = true;
     std::string diag;
     BOOST_TEST(!ddb::put_item::parse("{}", replaced, diag));
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(key_holders_query_passes_the_key_as_a_value_and_projects_on
     BOOST_TEST(b.at("Limit") == 2);
 }
 
-BOOST_AUTO_TEST_CASE(parse_key_holders_lists_ids_and_refuses_odd_bodies) {
+BOOST_AUTO_TEST_CASE(key_holders_parse_lists_ids_and_refuses_odd_bodies) {
     std::vector<std::string> ids;
     std::string diag;
     BOOST_TEST(!ddb::key_holders::parse(R"({"Items":[{"AppId":{"S":"a"}},{"AppId":{"S":"b"}}],"Count":2})", ids, diag));

@@ -64,7 +64,7 @@ struct scan {
     std::string_view table;                                  ///< the apps table
     const boost::json::object* exclusive_start_key = nullptr; ///< nullptr: the first page; else the previous page's last_evaluated_key, as it came
     int limit = 0;                                           ///< at most this many items; <= 0: no Limit (DynamoDB's 1 MB pages)
-    std::string_view projection;                             ///< a ProjectionExpression ("AppId, AppKey"); empty: whole items
+    std::string_view projection = {};                        ///< a ProjectionExpression ("AppId, AppKey"); empty: whole items
 
     /// The request body: {"TableName", "ExclusiveStartKey" (when set), "Limit" (when > 0),
     /// "ProjectionExpression" (when set)}. Items of a projected Scan lack what parse needs to
