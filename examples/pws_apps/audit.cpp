@@ -3,7 +3,6 @@
 #include "audit_fields.hpp"
 
 #include <pws/app_json.hpp>
-#include <pws/detail/base64.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 
 #include <cmath>
@@ -27,12 +26,12 @@ void collect_secrets(const boost::json::value& v, std::vector<std::string>& out,
     } else if (const auto* o = v.if_object()) {
         for (auto& [k, m] : *o) {
             std::string bytes;
-            if ((k == "B") && m.is_string() && pws::detail::base64_decode(m.get_string(), bytes) &&
+            if ((k == "B") && m.is_string() && pws::dynamodb::decode_binary(m.get_string(), bytes) &&
                 !bytes.empty())
                 out.push_back(std::move(bytes));
             if (k == "BS" && m.is_array())
                 for (auto& e : m.get_array())
-                    if (e.is_string() && pws::detail::base64_decode(e.get_string(), bytes) && !bytes.empty())
+                    if (e.is_string() && pws::dynamodb::decode_binary(e.get_string(), bytes) && !bytes.empty())
                         out.push_back(bytes);
             collect_secrets(m, out, depth + 1);
         }
@@ -75,7 +74,7 @@ std::string describe_stored(const soketi_field& f, const std::vector<std::string
     const auto* a = payload.if_array();
     if (type_key == "B" && s) {
         std::string bytes;
-        if (!pws::detail::base64_decode(*s, bytes)) return out + " (not base64)";
+        if (!pws::dynamodb::decode_binary(*s, bytes)) return out + " (not base64)";
         return out + (contents ? " " + shown(bytes, secrets) : " of " + s_if(bytes.size(), "byte"));
     }
     if ((type_key == "S" || type_key == "N") && s)
@@ -130,7 +129,7 @@ boost::json::value to_json(const value& v, int depth = 0) {
         return boost::json::string(v.text);
     // soketi holds these as no JSON value can; markers make a string or array check fail.
     case jt::buffer:
-        return boost::json::object{{"(Buffer)", pws::detail::base64_encode(v.text)}};
+        return boost::json::object{{"(Buffer)", pws::dynamodb::encode_binary(v.text)}};
     case jt::unknown:
         return boost::json::object{{"(not modelled)", v.text}};
     case jt::set:
@@ -280,7 +279,7 @@ std::optional<difference> compare(const boost::json::object& item, const field_s
         const boost::json::value as_json = to_json(f.value);
         std::vector<pws::Webhook> hooks;
         std::string shape;
-        const bool valid = pws::detail::webhooks_from_json(as_json, hooks, shape);
+        const bool valid = pws::webhooks_from_json(as_json, hooks, shape);
         const auto notes = sender_notes(f);
         const std::string stored = f.attribute.empty() ? from : provenance(item, spec, f, secrets, false);
         if (!soketi_finds) {

@@ -159,7 +159,7 @@ std::string shown(std::string_view text, const std::vector<std::string>& secrets
 /// (for a secret shorter than 8 bytes: the whole of it).
 bool holds_secret(std::string_view text, const std::vector<std::string>& secrets);
 
-/// A diagnostic of this library's for printing next to that item: pws::detail::withhold_secret
+/// A diagnostic of this library's for printing next to that item: pws::withhold_secret
 /// for each secret (decode_app itself knows only the AppSecret of the item it decoded), control
 /// characters replaced, cut after 300 bytes.
 std::string shown_diagnostic(std::string diagnostic, const std::vector<std::string>& secrets);

@@ -3,7 +3,7 @@
 // of an app touches; each function follows the ECMAScript algorithm of the same name.
 #include "audit.hpp"
 
-#include <pws/detail/base64.hpp>
+#include <pws/dynamodb/attribute_value.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
@@ -186,7 +186,7 @@ value unmarshall_at(const boost::json::value& attribute, int depth) {
             return s ? value::of(string_to_number(*s)) : value::not_modelled("N is not a JSON string");
         } else if (type_key == "B") {
             std::string bytes;
-            if (!s || !pws::detail::base64_decode(*s, bytes)) return value::not_modelled("B is not base64");
+            if (!s || !pws::dynamodb::decode_binary(*s, bytes)) return value::not_modelled("B is not base64");
             return value::of(std::move(bytes), type::buffer);
         } else if (type_key == "BOOL") {
             // `values === 'true' || values === 'TRUE' || values === true`
@@ -225,7 +225,7 @@ value unmarshall_at(const boost::json::value& attribute, int depth) {
                     v.elements.push_back(value::of(std::string(*es)));
                 else if (type_key == "NS")
                     v.elements.push_back(value::of(string_to_number(*es)));
-                else if (pws::detail::base64_decode(*es, bytes))
+                else if (pws::dynamodb::decode_binary(*es, bytes))
                     v.elements.push_back(value::of(std::move(bytes), type::buffer));
                 else
                     return value::not_modelled("BS member is not base64");

@@ -3,6 +3,7 @@
 #include "audit.hpp"
 
 #include <pws/app_json.hpp>
+#include <pws/redact.hpp>
 
 #include <algorithm>
 #include <map>
@@ -78,7 +79,7 @@ bool holds_secret(std::string_view text, const std::vector<std::string>& secrets
 }
 
 std::string shown_diagnostic(std::string diag, const std::vector<std::string>& secrets) {
-    for (const auto& s : secrets) pws::detail::withhold_secret(diag, s);
+    for (const auto& s : secrets) pws::withhold_secret(diag, s);
     std::string out = printable(diag, 300);
     return holds_secret(out, secrets) ? std::string(withheld) : out;
 }

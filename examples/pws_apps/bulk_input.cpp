@@ -4,9 +4,10 @@
 #include "cli.hpp"
 
 #include <pws/app_json.hpp>
-#include <pws/detail/app_fields.hpp>
-#include <pws/detail/protocol.hpp>
+#include <pws/app_fields.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
+#include <pws/dynamodb/operations.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -21,7 +22,7 @@ namespace pws_apps {
 namespace {
 
 namespace ddb = pws::dynamodb;
-using pws::detail::quote_for_diagnostic;
+using pws::quote_for_diagnostic;
 
 // Every name app_from_json reads (soketi's three spellings), to refuse the others: a misspelt
 // limit must not be dropped without a word.
@@ -32,10 +33,10 @@ std::unordered_set<std::string_view> known_fields() {
             for (auto name : f.names())
                 if (!name.empty()) out.insert(name);
     };
-    add(pws::detail::app_flags);
-    add(pws::detail::app_ints);
-    add(pws::detail::app_numbers);
-    add(std::array{pws::detail::app_webhooks});
+    add(pws::app_flags);
+    add(pws::app_ints);
+    add(pws::app_numbers);
+    add(std::array{pws::app_webhooks});
     return out;
 }
 
@@ -79,14 +80,14 @@ void check_element(const boost::json::value& v, std::size_t number, std::string_
     if (e.app.secret == masked_secret)
         return problems.add(number, where + ": the secret is " + std::string(masked_secret) +
                                         ", the mask export prints (export --show-secrets prints secrets)");
-    if (pws::detail::validate_key_value("app id", e.app.id, why) ||
-        pws::detail::validate_key_value("app key", e.app.key, why))
+    if (pws::dynamodb::validate_key_value("app id", e.app.id, why) ||
+        pws::dynamodb::validate_key_value("app key", e.app.key, why))
         return problems.add(number, where + ": " + why, secret);
 
     e.item = ddb::encode_app(e.app);
     // A limit the record leaves out is the server's to set (AppDefaults, at read time), so it is
     // not written, as put does.
-    pws::detail::for_each_unset_server_wide(*o, [&](const auto& f) { e.item.erase(f.pascal); });
+    pws::for_each_unset_server_wide(*o, [&](const auto& f) { e.item.erase(f.pascal); });
     if (auto n = item_bytes(e.item); n > max_item_bytes)
         return problems.add(number,
                             where + ": the item would be " + std::to_string(n) +
@@ -100,7 +101,7 @@ void check_element(const boost::json::value& v, std::size_t number, std::string_
 }  // namespace
 
 void problem_list::add(std::size_t number, std::string message, std::string_view secret) {
-    pws::detail::scrub(message, secret);
+    pws::scrub(message, secret);
     all.emplace_back(number, std::move(message));
 }
 

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <pws/config.hpp>
-#include <pws/detail/scan.hpp>
 #include <pws/dynamodb/client.hpp>
+#include <pws/dynamodb/scan.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -69,10 +69,10 @@ bool parse_count(std::string_view name, const std::string& text, std::int64_t& o
 /// when the option is absent; on a bad value says why in `why`.
 bool page_size_option(const options& opts, std::int64_t& out, std::string& why);
 
-/// Called with each Scan page: the response body as sent and the page as parse_scan_page read it
+/// Called with each Scan page: the response body as sent and the page as dynamodb::scan::parse read it
 /// (with the configuration's server-wide limits). Returns exit_done to go on, anything else to
 /// stop the Scan with that exit code.
-using page_handler = std::function<int(std::string_view body, pws::detail::scan_page& page)>;
+using page_handler = std::function<int(std::string_view body, pws::dynamodb::scan_page& page)>;
 
 /// Scans the whole table (`page_size` items a page, 0: DynamoDB's 1 MB pages; `projection`, when
 /// not empty, as the ProjectionExpression), held to progress by scan_progress; a page too large

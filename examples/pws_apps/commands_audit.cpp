@@ -3,7 +3,7 @@
 #include "audit.hpp"
 #include "cli.hpp"
 
-#include <pws/detail/scan.hpp>
+#include <pws/dynamodb/scan.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -26,7 +26,7 @@ int cmd_audit(int argc, char** argv) {
         // Every item is needed before printing: the report is sorted, and a key held twice is
         // only known once both holders are seen. A failed Scan prints no partial audit.
         std::vector<audit::item_audit> items;
-        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view body, pws::detail::scan_page&) {
+        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view body, pws::dynamodb::scan_page&) {
             // The page keeps decoded apps only; the audit reads the items as stored. The body
             // parsed once already, with the same (default) limits.
             boost::system::error_code ec;

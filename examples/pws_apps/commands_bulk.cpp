@@ -6,11 +6,10 @@
 #include "cli.hpp"
 
 #include <pws/app_json.hpp>
-#include <pws/detail/app_fields.hpp>
-#include <pws/detail/protocol.hpp>
-#include <pws/detail/scan.hpp>
+#include <pws/app_fields.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 #include <pws/dynamodb/operations.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -39,7 +38,7 @@ namespace pws_apps {
 namespace {
 
 namespace ddb = pws::dynamodb;
-using pws::detail::quote_for_diagnostic;
+using pws::quote_for_diagnostic;
 using clock_type = std::chrono::steady_clock;
 
 // A batch is also cut by size: the server may send all of it back as UnprocessedItems, and that
@@ -60,8 +59,8 @@ boost::asio::awaitable<int> read_holdings(ddb::client& client, table_holdings& o
     const std::string what = "scanning table " + client.config().table + " for the ids and keys it holds";
     // Only the keys cross the wire; the page's decoded items (secretless, so all malformed) are
     // not used: the stored AppId and AppKey are read from the body.
-    co_return co_await scan_table(client, 0, "AppId, AppKey", [&](std::string_view body, pws::detail::scan_page&) {
-        auto v = boost::json::parse(body);  // parse_scan_page has just parsed it
+    co_return co_await scan_table(client, 0, "AppId, AppKey", [&](std::string_view body, pws::dynamodb::scan_page&) {
+        auto v = boost::json::parse(body);  // scan::parse has just parsed it
         for (auto& item : v.as_object().at("Items").as_array()) {
             auto s = [&](std::string_view name) -> const boost::json::string* {
                 auto* a = item.is_object() ? item.get_object().if_contains(name) : nullptr;
@@ -171,14 +170,15 @@ boost::asio::awaitable<void> write_batches(writer& w) {
         for (unsigned round = 0; !pending.empty(); ++round) {
             batch.clear();
             for (auto i : pending) batch.push_back(w.entries[i].item);
-            auto r = co_await w.client.call("BatchWriteItem", ddb::batch_write_body(table, batch));
+            const ddb::batch_write op{table, batch};
+            auto r = co_await w.client.call(op.operation_name, op.body());
             if (!w.failure.empty()) co_return;
             if (r.ec) {
-                for (auto i : pending) pws::detail::scrub(r.diagnostic, w.entries[i].app.secret);
+                for (auto i : pending) pws::scrub(r.diagnostic, w.entries[i].app.secret);
                 co_return w.stop(what, std::move(r));
             }
             std::string diag;
-            if (ddb::parse_batch_write(r.body, table, unprocessed, diag))
+            if (op.parse(r.body, unprocessed, diag))
                 co_return w.stop(what + ": " + diag);
             // What is re-sent is our own items, never the server's copies, and only of this batch.
             left.clear();
@@ -216,7 +216,7 @@ std::vector<std::pair<std::size_t, std::size_t>> cut_batches(const std::vector<i
     std::size_t begin = 0, bytes = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const auto n = boost::json::serialize(entries[i].item).size();
-        if (i > begin && (i - begin == ddb::max_batch_write_items || bytes + n > max_batch_bytes)) {
+        if (i > begin && (i - begin == ddb::batch_write::max_items || bytes + n > max_batch_bytes)) {
             out.emplace_back(begin, i);
             begin = i;
             bytes = 0;
@@ -240,8 +240,8 @@ int cmd_export(int argc, char** argv) {
 
     return run([&](ddb::client& client) -> boost::asio::awaitable<int> {
         std::size_t exported = 0, unreadable = 0;
-        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view body, pws::detail::scan_page& page) {
-            // The items as stored (parse_scan_page keeps every one, in order): a limit an item
+        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view body, pws::dynamodb::scan_page& page) {
+            // The items as stored (scan::parse keeps every one, in order): a limit an item
             // leaves to the server-wide setting is left out of its line too, so that importing
             // the export does not pin today's setting into it.
             const auto doc = boost::json::parse(body);
@@ -251,13 +251,13 @@ int cmd_export(int argc, char** argv) {
                 if (!item.ok()) {
                     // One bad item must not hide the others: name it, go on, and exit 2.
                     std::string diag = item.diagnostic;  // the decoder withholds the secret;
-                    pws::detail::scrub(diag, {});        // item data's control characters become spaces
+                    pws::scrub(diag, {});        // item data's control characters become spaces
                     fail("item " + quote_for_diagnostic(item.id) + ": " + diag);
                     ++unreadable;
                     continue;
                 }
                 auto json = pws::app_to_json(*item.app);
-                pws::detail::for_each_unset_server_wide(stored[i].as_object(),
+                pws::for_each_unset_server_wide(stored[i].as_object(),
                                                         [&](const auto& f) { json.erase(f.camel); });
                 if (!show_secrets) json["secret"] = masked_secret;
                 std::cout << boost::json::serialize(json) << "\n";

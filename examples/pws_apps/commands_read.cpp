@@ -3,8 +3,9 @@
 
 #include <pws/app_json.hpp>
 #include <pws/app_manager.hpp>
-#include <pws/detail/scan.hpp>
+#include <pws/dynamodb/scan.hpp>
 #include <pws/policies/dynamodb.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -119,11 +120,11 @@ int cmd_list(int argc, char** argv) {
     return run([&](pws::dynamodb::client& client) -> boost::asio::awaitable<int> {
         std::vector<pws::App> apps;  // kept only for --table, which needs every row for its widths
         bool bad_item = false;
-        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view, pws::detail::scan_page& page) {
+        int rc = co_await scan_table(client, page_size, {}, [&](std::string_view, pws::dynamodb::scan_page& page) {
             for (auto& item : page.items) {
                 if (!item.ok()) {
                     // One bad item must not hide the others: report it, go on, and exit 2.
-                    fail("item " + pws::detail::quote_for_diagnostic(item.id) + ": " + item.diagnostic);
+                    fail("item " + pws::quote_for_diagnostic(item.id) + ": " + item.diagnostic);
                     bad_item = true;
                 } else if (as_table) {
                     apps.push_back(*item.app);

@@ -2,9 +2,9 @@
 #include "cli.hpp"
 
 #include <pws/app_json.hpp>
-#include <pws/detail/protocol.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 #include <pws/dynamodb/operations.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -113,7 +113,7 @@ bool object_from_file(const std::string& path, boost::json::object& out, std::st
     const auto known = field_names();
     for (auto& [k, val] : v.get_object())
         if (std::find(known.begin(), known.end(), k) == known.end()) {
-            why = path + ": unknown field " + pws::detail::quote_for_diagnostic(k) + " (get prints the known ones)";
+            why = path + ": unknown field " + pws::quote_for_diagnostic(k) + " (get prints the known ones)";
             return false;
         }
     out = std::move(v.get_object());
@@ -156,8 +156,8 @@ int cmd_put(int argc, char** argv) {
     // `list | put --file -` must not replace real secrets by the mask list prints.
     if (app->secret == masked_secret)
         return fail("the secret is " + std::string(masked_secret) + ", the mask list prints (list --show-secrets prints secrets)");
-    if (auto ec = pws::detail::validate_key_value("app id", app->id, why)) return fail(why);
-    if (auto ec = pws::detail::validate_key_value("app key", app->key, why)) return fail(why);
+    if (auto ec = ddb::validate_key_value("app id", app->id, why)) return fail(why);
+    if (auto ec = ddb::validate_key_value("app key", app->key, why)) return fail(why);
 
     boost::json::object item = ddb::encode_app(*app);
     for (auto& field : field_names())
@@ -173,24 +173,26 @@ int cmd_put(int argc, char** argv) {
         // read consistently) succeeds too. Closing it would take a second item per key written in
         // a transaction, which changes the table soketi reads; instead readers report a key held
         // twice as an error (ambiguous_key), never a coin toss, and `list` shows both apps.
-        auto q = co_await client.call("Query", ddb::key_holders_body(cfg.table, cfg.key_index, app->key));
+        const ddb::key_holders who{cfg.table, cfg.key_index, app->key};
+        auto q = co_await client.call(who.operation_name, who.body());
         if (q.ec) co_return fail("checking whether the key is free", q, app->secret);
         std::vector<std::string> holders;
-        if (auto ec = ddb::parse_key_holders(q.body, holders, why)) co_return fail("checking the key: " + why);
+        if (auto ec = ddb::key_holders::parse(q.body, holders, why)) co_return fail("checking the key: " + why);
         for (auto& holder : holders)
             if (holder != app->id)
-                co_return fail("key " + pws::detail::quote_for_diagnostic(app->key) + " is already used by app " +
-                               pws::detail::quote_for_diagnostic(holder));
+                co_return fail("key " + pws::quote_for_diagnostic(app->key) + " is already used by app " +
+                               pws::quote_for_diagnostic(holder));
 
         // The id, by contrast, is the table's key: the condition makes DynamoDB refuse atomically.
-        auto r = co_await client.call("PutItem", ddb::put_item_body(cfg.table, item, mode));
+        const ddb::put_item put{cfg.table, item, mode};
+        auto r = co_await client.call(put.operation_name, put.body());
         if (r.ec == dynamodb_errc::conditional_check_failed)
-            co_return fail("app " + pws::detail::quote_for_diagnostic(app->id) +
+            co_return fail("app " + pws::quote_for_diagnostic(app->id) +
                            " already exists (--force replaces it)");
         if (r.ec) co_return fail("writing the app", r, app->secret);
         bool replaced = false;
-        if (auto ec = ddb::parse_put_item(r.body, replaced, why)) co_return fail("writing the app: " + why);
-        std::cout << (replaced ? "replaced app " : "created app ") << pws::detail::quote_for_diagnostic(app->id)
+        if (auto ec = ddb::put_item::parse(r.body, replaced, why)) co_return fail("writing the app: " + why);
+        std::cout << (replaced ? "replaced app " : "created app ") << pws::quote_for_diagnostic(app->id)
                   << "\n";
         co_return exit_done;
     });
@@ -203,16 +205,17 @@ int cmd_delete(int argc, char** argv) {
     if (!opts) return usage(why);
     const std::string* id = opts->value("id");
     if (!id) return usage("delete needs --id ID");
-    if (auto ec = pws::detail::validate_key_value("app id", *id, why)) return fail(why);
+    if (auto ec = ddb::validate_key_value("app id", *id, why)) return fail(why);
 
     return run([&](ddb::client& client) -> boost::asio::awaitable<int> {
-        auto r = co_await client.call("DeleteItem", ddb::delete_item_body(client.config().table, *id));
+        const ddb::delete_item del{client.config().table, *id};
+        auto r = co_await client.call(del.operation_name, del.body());
         if (r.ec == dynamodb_errc::conditional_check_failed) {
             std::cerr << "pws-apps: no such app\n";
             co_return exit_not_found;
         }
         if (r.ec) co_return fail("deleting the app", r);
-        std::cout << "deleted app " << pws::detail::quote_for_diagnostic(*id) << "\n";
+        std::cout << "deleted app " << pws::quote_for_diagnostic(*id) << "\n";
         co_return exit_done;
     });
 }

@@ -16,7 +16,7 @@
 // (one line on stderr; never a secret).
 #include "cli.hpp"
 
-#include <pws/detail/protocol.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -93,7 +93,7 @@ int fail(std::string_view what) {
 
 int fail(std::string_view what, const pws::dynamodb::response& r, std::string_view app_secret) {
     std::string diag = r.diagnostic;
-    pws::detail::scrub(diag, app_secret);
+    pws::scrub(diag, app_secret);
     std::string line(what);
     // The client's diagnostics usually name the error already ("DynamoDB ValidationException ...").
     if (diag.find(r.ec.message()) == std::string::npos) line += ": " + r.ec.message();
@@ -125,17 +125,16 @@ boost::asio::awaitable<int> scan_table(pws::dynamodb::client& client, std::int64
     const std::string& table = client.config().table;
     const std::string what = "scanning table " + table;
     int limit = static_cast<int>(page_size);
-    pws::detail::scan_page page;
-    pws::detail::scan_progress progress;
+    pws::dynamodb::scan_page page;
+    pws::dynamodb::scan_progress progress;
     do {
         pws::dynamodb::response r;
         do {
-            auto body = boost::json::parse(pws::detail::scan_body(table, &page.last_evaluated_key, limit)).as_object();
-            if (!projection.empty()) body["ProjectionExpression"] = projection;
-            r = co_await client.call("Scan", boost::json::serialize(body));
-        } while (pws::detail::scan_progress::retry_smaller(r.ec, limit));
+            const pws::dynamodb::scan op{table, &page.last_evaluated_key, limit, projection};
+            r = co_await client.call(op.operation_name, op.body());
+        } while (pws::dynamodb::scan_progress::retry_smaller(r.ec, limit));
         if (r.ec) co_return fail(what, r);
-        page = pws::detail::parse_scan_page(r.body, client.config().defaults);
+        page = pws::dynamodb::scan::parse(r.body, client.config().defaults);
         if (!page.ec) page.ec = progress.next(page, page.diagnostic);
         if (page.ec) co_return fail(what + ": " + page.diagnostic);
         if (int rc = on_page(r.body, page); rc != exit_done) co_return rc;

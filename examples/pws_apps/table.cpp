@@ -56,7 +56,8 @@ int cmd_create_table(int argc, char** argv) {
     return run([&](ddb::client& client) -> boost::asio::awaitable<int> {
         const auto& cfg = client.config();
         const std::string name = "table " + cfg.table;
-        auto r = co_await client.call("CreateTable", ddb::create_table_body(cfg.table, cfg.key_index, billing));
+        const ddb::create_table create{cfg.table, cfg.key_index, billing};
+        auto r = co_await client.call(create.operation_name, create.body());
         if (r.ec == dynamodb_errc::resource_in_use)
             co_return fail(name + " already exists (pws-apps check tells whether its schema is right)");
         if (r.ec) co_return fail("creating " + name, r);
@@ -66,7 +67,8 @@ int cmd_create_table(int argc, char** argv) {
         auto pause = std::chrono::milliseconds(200);
         std::vector<ddb::schema_problem> problems;
         for (;;) {
-            auto d = co_await client.call("DescribeTable", ddb::describe_table_body(cfg.table));
+            const ddb::describe_table describe{cfg.table};
+            auto d = co_await client.call(describe.operation_name, describe.body());
             if (d.ec == dynamodb_errc::resource_not_found) {
                 // DescribeTable is eventually consistent: a table just created may not show yet.
                 problems = {{ddb::schema_issue::table_not_active, "table is not visible yet"}};
@@ -74,7 +76,7 @@ int cmd_create_table(int argc, char** argv) {
                 co_return fail("waiting for " + name + " to become ACTIVE", d);
             } else {
                 boost::json::object table;
-                if (auto ec = ddb::parse_table_description(d.body, table, why))
+                if (auto ec = ddb::describe_table::parse(d.body, table, why))
                     co_return fail("describing " + name + ": " + why);
                 problems = ddb::check_table_schema(table, cfg.key_index);
             }
@@ -110,14 +112,15 @@ int cmd_check(int argc, char** argv) {
     return run([&](ddb::client& client) -> boost::asio::awaitable<int> {
         const auto& cfg = client.config();
         const std::string name = "table " + cfg.table;
-        auto r = co_await client.call("DescribeTable", ddb::describe_table_body(cfg.table));
+        const ddb::describe_table describe{cfg.table};
+        auto r = co_await client.call(describe.operation_name, describe.body());
         if (r.ec == dynamodb_errc::resource_not_found) {
             std::cout << name << ": does not exist (pws-apps create-table makes it)\n";
             co_return exit_not_found;
         }
         if (r.ec) co_return fail("describing " + name, r);
         boost::json::object table;
-        if (auto ec = ddb::parse_table_description(r.body, table, why)) co_return fail("describing " + name + ": " + why);
+        if (auto ec = ddb::describe_table::parse(r.body, table, why)) co_return fail("describing " + name + ": " + why);
         auto problems = ddb::check_table_schema(table, cfg.key_index);
         for (auto& p : problems) std::cout << name << ": " << p.message << "\n";
         if (!problems.empty()) co_return exit_not_found;

@@ -22,6 +22,7 @@
 #include <pws/app_manager.hpp>
 #include <pws/cache_config.hpp>
 #include <pws/detail/env.hpp>
+#include <pws/redact.hpp>
 #include <pws/app_json.hpp>
 #include <pws/detail/soketi_options.hpp>
 #include <pws/policies/cached.hpp>
@@ -253,7 +254,7 @@ int main(int argc, char** argv) {
         // soketi's built-in secret is public: anyone can sign for an app that still has it.
         policy.for_each([](const pws::App& a) {
             if (a.secret == "app-secret")
-                gate::log_line("pws-gate: WARNING: app " + pws::detail::quote_for_diagnostic(a.id) +
+                gate::log_line("pws-gate: WARNING: app " + pws::quote_for_diagnostic(a.id) +
                                " has soketi's public default secret \"app-secret\"; set DEFAULT_APP_SECRET "
                                "(or the app's secret) before serving real traffic");
         });

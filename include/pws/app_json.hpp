@@ -30,7 +30,7 @@ inline constexpr std::size_t max_webhooks_json_size = 1024 * 1024;
 PWS_DECL boost::json::object app_to_json(const App& app);
 
 /// Reads an app in soketi's JSON form into `out`: every field but id/key/secret under any of
-/// soketi's spellings (maxConnections, MaxConnections, max_connections: detail/app_fields.hpp;
+/// soketi's spellings (maxConnections, MaxConnections, max_connections: app_fields.hpp;
 /// two that differ are an error naming both); limits not present take `defaults`, the other
 /// fields App's defaults.
 /// `id`, `key` and `secret` are required non-empty strings; numbers may be JSON numbers or
@@ -42,38 +42,14 @@ PWS_DECL boost::system::error_code app_from_json(const boost::json::value& v, Ap
                                                  std::string& diagnostic,
                                                  const AppDefaults& defaults = {});
 
-namespace detail {
-
-// Shared with the DynamoDB item decoder (dynamodb/attribute_value.hpp), which stores the same
-// webhook objects and the same number spellings.
-
-/// Soketi's webhooks array for `hooks`.
+/// Soketi's webhooks array for `hooks` (the `webhooks` member app_to_json writes).
 PWS_DECL boost::json::array webhooks_to_json(const std::vector<Webhook>& hooks);
 
-/// Parses a webhooks array; on failure returns false and sets `diagnostic` to the path of the
-/// offending member and what was expected (never a value), e.g. "[1].event_types[0]: expected a
-/// string".
+/// Parses a webhooks array in soketi's shape (as app_from_json and dynamodb::decode_app read
+/// it); on failure returns false and sets `diagnostic` to the path of the offending member and
+/// what was expected (never a value), e.g. "[1].event_types[0]: expected a string".
 PWS_DECL bool webhooks_from_json(const boost::json::value& v, std::vector<Webhook>& out,
                                  std::string& diagnostic);
-
-/// Parses `[-]digits` that fits int64 (no '+', spaces, fraction or exponent).
-PWS_DECL bool parse_int64(std::string_view s, std::int64_t& out) noexcept;
-
-/// Parses a finite decimal number ("2", "0.5", "-1", "1e3"; not "inf", "nan" or hex).
-PWS_DECL bool parse_double(std::string_view s, double& out) noexcept;
-
-/// Parses the flag spellings "true", "false", "1", "0" (exactly; case-sensitive).
-PWS_DECL bool parse_flag(std::string_view s, bool& out) noexcept;
-
-/// `s` quoted for a diagnostic: cut to 40 bytes, bytes outside printable ASCII shown as '?'.
-PWS_DECL std::string quote_for_diagnostic(std::string_view s);
-
-/// Item data quoted in a diagnostic may hold the app's secret (the same bytes stored in another
-/// attribute, or as a map key): when `diagnostic` shows the secret or any 8-byte piece of it
-/// (as quoted: cut short, non-printable bytes as '?'), its details are replaced by a notice.
-PWS_DECL void withhold_secret(std::string& diagnostic, std::string_view secret);
-
-}  // namespace detail
 
 }  // namespace pws
 

@@ -9,6 +9,8 @@
 #include <pws/impl/error.ipp>
 #include <pws/impl/sigv4.ipp>
 #include <pws/impl/endpoint.ipp>
+#include <pws/impl/json.ipp>
+#include <pws/impl/redact.ipp>
 #include <pws/impl/attribute_value.ipp>
 #include <pws/impl/app_json.ipp>
 #include <pws/impl/protocol.ipp>
@@ -21,6 +23,7 @@
 #include <pws/dynamodb/impl/call_fsm.ipp>
 #include <pws/impl/scan.ipp>
 #include <pws/impl/operations.ipp>
+#include <pws/impl/table_schema.ipp>
 #include <pws/impl/credentials_parse.ipp>
 #include <pws/impl/credentials_cache.ipp>
 #include <pws/impl/credentials_http.ipp>

@@ -1,6 +1,6 @@
-// CacheConfig::from_env(), and the sans-io Scan pieces (detail/scan.hpp): no server.
+// CacheConfig::from_env(), and the sans-io Scan pieces (dynamodb/scan.hpp): no server.
 #include <pws/cache_config.hpp>
-#include <pws/detail/scan.hpp>
+#include <pws/dynamodb/scan.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -102,52 +102,52 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(scan)
 
 BOOST_AUTO_TEST_CASE(request_bodies) {
-    auto first = boost::json::parse(pws::detail::scan_body("apps", nullptr, 0)).as_object();
+    auto first = boost::json::parse(pws::dynamodb::scan{"apps", nullptr, 0}.body()).as_object();
     BOOST_TEST(boost::json::serialize(first) == R"({"TableName":"apps"})");
     boost::json::object start{{"AppId", {{"S", "app-7"}}}};
-    auto next = boost::json::parse(pws::detail::scan_body("t\"x", &start, 25)).as_object();
+    auto next = boost::json::parse(pws::dynamodb::scan{"t\"x", &start, 25}.body()).as_object();
     BOOST_TEST(next.at("TableName").as_string() == "t\"x");
     BOOST_TEST(next.at("Limit").as_int64() == 25);
     BOOST_TEST(next.at("ExclusiveStartKey").as_object() == start);
 }
 
 BOOST_AUTO_TEST_CASE(a_scan_must_progress) {
-    using pws::detail::scan_page;
+    using pws::dynamodb::scan_page;
     auto page = [](std::string id) {
         scan_page p;
         if (!id.empty()) p.last_evaluated_key = {{"AppId", {{"S", id}}}};
         return p;
     };
     std::string diag;
-    pws::detail::scan_progress ok;
+    pws::dynamodb::scan_progress ok;
     BOOST_TEST(!ok.next(page("a"), diag));
     BOOST_TEST(!ok.next(page("b"), diag));
     BOOST_TEST(!ok.next(page(""), diag));  // the last page
     BOOST_TEST(ok.pages() == 3u);
 
-    pws::detail::scan_progress repeated;  // a server answering the same key again
+    pws::dynamodb::scan_progress repeated;  // a server answering the same key again
     BOOST_TEST(!repeated.next(page("a"), diag));
     BOOST_TEST(repeated.next(page("a"), diag) == pws::error::malformed_response);
     BOOST_TEST(diag.find("LastEvaluatedKey repeated") != std::string::npos, diag);
 
-    pws::detail::scan_progress cycle;  // a -> b -> a
+    pws::dynamodb::scan_progress cycle;  // a -> b -> a
     BOOST_TEST(!cycle.next(page("a"), diag));
     BOOST_TEST(!cycle.next(page("b"), diag));
     BOOST_TEST(cycle.next(page("a"), diag) == pws::error::malformed_response);
 
-    pws::detail::scan_progress capped(3);  // ever new keys, but no end
+    pws::dynamodb::scan_progress capped(3);  // ever new keys, but no end
     BOOST_TEST(!capped.next(page("1"), diag));
     BOOST_TEST(!capped.next(page("2"), diag));
     BOOST_TEST(capped.next(page("3"), diag) == pws::error::malformed_response);
     BOOST_TEST(diag == "the Scan did not end within 3 pages");
-    pws::detail::scan_progress last_at_cap(3);  // the cap's own page may be the last one
+    pws::dynamodb::scan_progress last_at_cap(3);  // the cap's own page may be the last one
     BOOST_TEST(!last_at_cap.next(page("1"), diag));
     BOOST_TEST(!last_at_cap.next(page("2"), diag));
     BOOST_TEST(!last_at_cap.next(page(""), diag));
 }
 
 BOOST_AUTO_TEST_CASE(a_page_too_large_is_asked_for_smaller) {
-    using pws::detail::scan_progress;
+    using pws::dynamodb::scan_progress;
     int limit = 0;  // DynamoDB's 1 MB pages
     std::vector<int> limits;
     while (scan_progress::retry_smaller(pws::error::response_too_large, limit)) limits.push_back(limit);
@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(a_page_too_large_is_asked_for_smaller) {
 }
 
 BOOST_AUTO_TEST_CASE(a_page_keeps_every_item) {
-    auto page = pws::detail::parse_scan_page(R"({
+    auto page = pws::dynamodb::scan::parse(R"({
       "Items": [
         {"AppId": {"S": "a"}, "AppKey": {"S": "ka"}, "AppSecret": {"S": "sa"}, "MaxConnections": {"N": "7"}},
         {"AppId": {"S": "broken"}, "AppKey": {"S": "kb"}, "AppSecret": {"S": "top-secret"},
@@ -193,10 +193,10 @@ BOOST_AUTO_TEST_CASE(a_page_keeps_every_item) {
 }
 
 BOOST_AUTO_TEST_CASE(the_last_page) {
-    auto page = pws::detail::parse_scan_page(R"({"Items": [], "Count": 0})");
+    auto page = pws::dynamodb::scan::parse(R"({"Items": [], "Count": 0})");
     BOOST_TEST(!page.ec);
     BOOST_TEST(!page.more());
-    page = pws::detail::parse_scan_page(R"({"Items": [], "LastEvaluatedKey": null})");
+    page = pws::dynamodb::scan::parse(R"({"Items": [], "LastEvaluatedKey": null})");
     BOOST_TEST(!page.ec);
     BOOST_TEST(!page.more());
 }
@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(the_last_page) {
 BOOST_AUTO_TEST_CASE(unusable_pages) {
     for (auto body : {"", "[]", R"({"Items": {}})", R"({"Count": 0})",
                       R"({"Items": [], "LastEvaluatedKey": "x"})", R"({"Items": [ {"AppId": )"}) {
-        auto page = pws::detail::parse_scan_page(body);
+        auto page = pws::dynamodb::scan::parse(body);
         BOOST_TEST(page.ec == pws::error::malformed_response, body);
         BOOST_TEST(!page.diagnostic.empty());
         BOOST_TEST(page.items.empty());

@@ -74,13 +74,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     PWS_FUZZ_CHECK(diag.size() <= 9 + 128 + 11 + 2 + 512 + 13 + 128 + 1, std::to_string(diag.size()));
     (void)pws::detail::classify_failure(ec, status, diag);
 
-    pws::detail::scrub(diag, secret, token);
+    pws::scrub(diag, secret, token);
     for (char c : diag) PWS_FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, diag);
     PWS_FUZZ_CHECK(diag.find(secret) == std::string::npos, diag);
     PWS_FUZZ_CHECK(diag.find(token) == std::string::npos, diag);
     // scrub is idempotent.
     std::string again = diag;
-    pws::detail::scrub(again, secret, token);
+    pws::scrub(again, secret, token);
     PWS_FUZZ_CHECK(again == diag, again);
     return 0;
 }

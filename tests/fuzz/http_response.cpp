@@ -3,7 +3,7 @@
 // client's body, header, buffer and wire limits; interim 1xx responses dropped, encodings
 // refused; the error classification and its diagnostics; the bytes arriving in chunks of a
 // fuzzed size), then through what the client and DynamoDbPolicy do with the result: the
-// x-amz-crc32 check, the Date header, and parse_get_item / parse_query_by_key for a 2xx or
+// x-amz-crc32 check, the Date header, and get_item / query_by_key parse for a 2xx or
 // parse_error_response + scrub for anything else.
 //
 // Input: byte 0 picks the read size (0 = everything at once), byte 1 the body cap; the rest is
@@ -159,7 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         status, body, res["x-amzn-ErrorType"], res["x-amzn-RequestId"], diag);
     PWS_FUZZ_CHECK(err.failed(), diag);  // a non-2xx is never success, nor "not found"
     (void)pws::detail::classify_failure(err, status, diag);
-    pws::detail::scrub(diag, canary_secret);
+    pws::scrub(diag, canary_secret);
     for (char c : diag) PWS_FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, diag);
     return 0;
 }

@@ -12,7 +12,7 @@
 
 #include "fuzz_common.hpp"
 
-#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/operations.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 #include <pws/error.hpp>
 
@@ -96,9 +96,9 @@ inline void check_no_canary(const find_result& r) {
 
 /// Every invariant above, for one success body.
 inline void check_lookup_body(std::string_view body) {
-    const find_result by_id = detail::parse_get_item(body, wanted_id);
+    const find_result by_id = dynamodb::get_item{"apps", wanted_id}.parse(body);
     check_get_item(by_id);
-    const find_result by_key = detail::parse_query_by_key(body, wanted_key);
+    const find_result by_key = dynamodb::query_by_key{"apps", "AppKeyIndex", wanted_key}.parse(body);
     check_query(by_key);
 
     boost::system::error_code ec;
@@ -114,7 +114,7 @@ inline void check_lookup_body(std::string_view body) {
     if (item == planted::no && items == planted::no) return;
 
     const std::string text = boost::json::serialize(v);
-    const find_result id2 = detail::parse_get_item(text, wanted_id);
+    const find_result id2 = dynamodb::get_item{"apps", wanted_id}.parse(text);
     check_get_item(id2);
     check_no_canary(id2);
     if (item == planted::yes_same_outcome) {
@@ -122,7 +122,7 @@ inline void check_lookup_body(std::string_view body) {
                        by_id.diagnostic + " | " + id2.diagnostic);
         if (id2.found()) PWS_FUZZ_CHECK(id2.app->secret == canary_secret, text);
     }
-    const find_result key2 = detail::parse_query_by_key(text, wanted_key);
+    const find_result key2 = dynamodb::query_by_key{"apps", "AppKeyIndex", wanted_key}.parse(text);
     check_query(key2);
     check_no_canary(key2);
     if (items == planted::yes_same_outcome) {

@@ -90,17 +90,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::vector<pws::Webhook> hooks;
     std::string diag;
-    const bool ok = pws::detail::webhooks_from_json(v, hooks, diag);
+    const bool ok = pws::webhooks_from_json(v, hooks, diag);
     PWS_FUZZ_CHECK(ok == !ec_s, diag_s + " | " + diag);
     if (ok) {
         PWS_FUZZ_CHECK(hooks == by_s.webhooks, text);
-        const json::array again = pws::detail::webhooks_to_json(hooks);
+        const json::array again = pws::webhooks_to_json(hooks);
         std::vector<pws::Webhook> back;
-        PWS_FUZZ_CHECK(pws::detail::webhooks_from_json(again, back, diag) && back == hooks, diag);
+        PWS_FUZZ_CHECK(pws::webhooks_from_json(again, back, diag) && back == hooks, diag);
         const std::string again_text = json::serialize(again);
         back.clear();
         PWS_FUZZ_CHECK(all_finite(by_s), text);
-        PWS_FUZZ_CHECK(pws::detail::webhooks_from_json(json::parse(again_text), back, diag) &&
+        PWS_FUZZ_CHECK(pws::webhooks_from_json(json::parse(again_text), back, diag) &&
                                same_hooks(back, hooks),
                            again_text);
     } else {

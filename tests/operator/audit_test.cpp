@@ -5,7 +5,7 @@
 #define BOOST_TEST_MODULE pws_audit_tests
 #include "audit.hpp"
 
-#include <pws/detail/app_fields.hpp>
+#include <pws/app_fields.hpp>
 #include <pws/detail/base64.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 
@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(audit_soketi)
 
 BOOST_AUTO_TEST_CASE(spellings_are_soketis_and_the_librarys) {
-    // soketi's lists (src/app.ts); the library reads the same spellings (detail/app_fields.hpp).
+    // soketi's lists (src/app.ts); the library reads the same spellings (app_fields.hpp).
     auto same = [](std::string_view name, auto& field) {
         std::vector<std::string_view> pws;
         for (auto n : field.names())
@@ -215,10 +215,10 @@ BOOST_AUTO_TEST_CASE(spellings_are_soketis_and_the_librarys) {
             BOOST_TEST(audit::soketi_spellings(name) == pws, boost::test_tools::per_element());
         }
     };
-    for (auto& f : pws::detail::app_flags) same(f.camel, f);
-    for (auto& f : pws::detail::app_ints) same(f.camel, f);
-    for (auto& f : pws::detail::app_numbers) same(f.camel, f);
-    same("webhooks", pws::detail::app_webhooks);
+    for (auto& f : pws::app_flags) same(f.camel, f);
+    for (auto& f : pws::app_ints) same(f.camel, f);
+    for (auto& f : pws::app_numbers) same(f.camel, f);
+    same("webhooks", pws::app_webhooks);
     BOOST_TEST(audit::soketi_spellings("maxReadRequestsPerSecond").back() == "max_read_req_per_sec");
     BOOST_TEST(audit::soketi_spellings("secret") == (std::vector<std::string_view>{"secret", "AppSecret"}),
                boost::test_tools::per_element());

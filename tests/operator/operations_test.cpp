@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_SUITE(requests)
 
 BOOST_AUTO_TEST_CASE(put_create_is_conditioned_on_the_id) {
     auto item = obj(R"({"AppId":{"S":"a"},"AppKey":{"S":"k"}})");
-    auto b = obj(ddb::put_item_body("apps", item, ddb::put_mode::create));
+    auto b = obj(ddb::put_item{"apps", item, ddb::put_mode::create}.body());
     BOOST_TEST(b.at("TableName") == "apps");
     BOOST_TEST(b.at("Item") == item);
     BOOST_TEST(b.at("ConditionExpression") == "attribute_not_exists(AppId)");
@@ -66,30 +66,30 @@ BOOST_AUTO_TEST_CASE(put_create_is_conditioned_on_the_id) {
 }
 
 BOOST_AUTO_TEST_CASE(put_replace_has_no_condition_and_returns_the_old_item) {
-    auto b = obj(ddb::put_item_body("apps", obj(R"({"AppId":{"S":"a"}})"), ddb::put_mode::replace));
+    auto b = obj(ddb::put_item{"apps", obj(R"({"AppId":{"S":"a"}})"), ddb::put_mode::replace}.body());
     BOOST_TEST(!b.contains("ConditionExpression"));
     BOOST_TEST(b.at("ReturnValues") == "ALL_OLD");
 }
 
-BOOST_AUTO_TEST_CASE(parse_put_item_tells_replacement_from_creation) {
+BOOST_AUTO_TEST_CASE(put_item_parse_tells_replacement_from_creation) {
     bool replaced = true;
     std::string diag;
-    BOOST_TEST(!ddb::parse_put_item("{}", replaced, diag));
+    BOOST_TEST(!ddb::put_item::parse("{}", replaced, diag));
     BOOST_TEST(!replaced);
-    BOOST_TEST(!ddb::parse_put_item(R"({"Attributes":{"AppId":{"S":"a"}}})", replaced, diag));
+    BOOST_TEST(!ddb::put_item::parse(R"({"Attributes":{"AppId":{"S":"a"}}})", replaced, diag));
     BOOST_TEST(replaced);
-    BOOST_TEST(ddb::parse_put_item("not json", replaced, diag) == pws::error::malformed_response);
+    BOOST_TEST(ddb::put_item::parse("not json", replaced, diag) == pws::error::malformed_response);
 }
 
 BOOST_AUTO_TEST_CASE(delete_is_conditioned_on_existence) {
-    auto b = obj(ddb::delete_item_body("apps", "a\"b"));
+    auto b = obj(ddb::delete_item{"apps", "a\"b"}.body());
     BOOST_TEST(b.at("Key") == obj(R"({"AppId":{"S":"a\"b"}})"));
     BOOST_TEST(b.at("ConditionExpression") == "attribute_exists(AppId)");
 }
 
 BOOST_AUTO_TEST_CASE(key_holders_query_passes_the_key_as_a_value_and_projects_only_the_id) {
     const std::string key = "k) OR (AppKey = :x";  // would change the expression if spliced in
-    auto b = obj(ddb::key_holders_body("apps", "AppKeyIndex", key));
+    auto b = obj(ddb::key_holders{"apps", "AppKeyIndex", key}.body());
     BOOST_TEST(b.at("IndexName") == "AppKeyIndex");
     BOOST_TEST(b.at("KeyConditionExpression") == "AppKey = :app_key");
     BOOST_TEST(b.at("ExpressionAttributeValues").at(":app_key") == json::value({{"S", key}}));
@@ -97,15 +97,15 @@ BOOST_AUTO_TEST_CASE(key_holders_query_passes_the_key_as_a_value_and_projects_on
     BOOST_TEST(b.at("Limit") == 2);
 }
 
-BOOST_AUTO_TEST_CASE(parse_key_holders_lists_ids_and_refuses_odd_bodies) {
+BOOST_AUTO_TEST_CASE(key_holders_parse_lists_ids_and_refuses_odd_bodies) {
     std::vector<std::string> ids;
     std::string diag;
-    BOOST_TEST(!ddb::parse_key_holders(R"({"Items":[{"AppId":{"S":"a"}},{"AppId":{"S":"b"}}],"Count":2})", ids, diag));
+    BOOST_TEST(!ddb::key_holders::parse(R"({"Items":[{"AppId":{"S":"a"}},{"AppId":{"S":"b"}}],"Count":2})", ids, diag));
     BOOST_TEST((ids == std::vector<std::string>{"a", "b"}));
-    BOOST_TEST(!ddb::parse_key_holders(R"({"Items":[]})", ids, diag));
+    BOOST_TEST(!ddb::key_holders::parse(R"({"Items":[]})", ids, diag));
     BOOST_TEST(ids.empty());
-    BOOST_TEST(ddb::parse_key_holders(R"({"Count":0})", ids, diag) == pws::error::malformed_response);
-    BOOST_TEST(ddb::parse_key_holders(R"({"Items":[{"AppId":{"N":"1"}}]})", ids, diag) ==
+    BOOST_TEST(ddb::key_holders::parse(R"({"Count":0})", ids, diag) == pws::error::malformed_response);
+    BOOST_TEST(ddb::key_holders::parse(R"({"Items":[{"AppId":{"N":"1"}}]})", ids, diag) ==
                pws::error::malformed_response);
 }
 
@@ -117,11 +117,11 @@ BOOST_AUTO_TEST_CASE(create_table_on_demand_is_the_seed_schema) {
       "GlobalSecondaryIndexes":[{"IndexName":"AppKeyIndex","KeySchema":[{"AttributeName":"AppKey","KeyType":"HASH"}],
         "Projection":{"ProjectionType":"ALL"}}],
       "BillingMode":"PAY_PER_REQUEST"})");
-    BOOST_TEST(obj(ddb::create_table_body("apps", "AppKeyIndex", {})) == want);
+    BOOST_TEST(obj(ddb::create_table{"apps", "AppKeyIndex", {}}.body()) == want);
 }
 
 BOOST_AUTO_TEST_CASE(create_table_provisioned_gives_table_and_index_their_units) {
-    auto b = obj(ddb::create_table_body("apps", "AppKeyIndex", {false, 5, 3}));
+    auto b = obj(ddb::create_table{"apps", "AppKeyIndex", {false, 5, 3}}.body());
     auto units = obj(R"({"ReadCapacityUnits":5,"WriteCapacityUnits":3})");
     BOOST_TEST(b.at("BillingMode") == "PROVISIONED");
     BOOST_TEST(b.at("ProvisionedThroughput") == units);
@@ -129,40 +129,42 @@ BOOST_AUTO_TEST_CASE(create_table_provisioned_gives_table_and_index_their_units)
 }
 
 BOOST_AUTO_TEST_CASE(a_table_created_as_asked_passes_the_check_once_active) {
-    auto t = obj(ddb::create_table_body("apps", "AppKeyIndex", {}));
+    auto t = obj(ddb::create_table{"apps", "AppKeyIndex", {}}.body());
     t["TableStatus"] = "ACTIVE";
     t["GlobalSecondaryIndexes"].as_array()[0].as_object()["IndexStatus"] = "ACTIVE";
     BOOST_TEST(ddb::check_table_schema(t, "AppKeyIndex").empty());
 }
 
 BOOST_AUTO_TEST_CASE(describe_and_its_parse) {
-    BOOST_TEST(ddb::describe_table_body("apps") == R"({"TableName":"apps"})");
+    BOOST_TEST(ddb::describe_table{"apps"}.body() == R"({"TableName":"apps"})");
     json::object t;
     std::string diag;
-    BOOST_TEST(!ddb::parse_table_description(std::string(R"({"Table":)") + good_table + "}", t, diag));
+    BOOST_TEST(!ddb::describe_table::parse(std::string(R"({"Table":)") + good_table + "}", t, diag));
     BOOST_TEST(t.at("TableName") == "apps");
-    BOOST_TEST(!ddb::parse_table_description(R"({"TableDescription":{"TableName":"x"}})", t, diag));
+    BOOST_TEST(!ddb::describe_table::parse(R"({"TableDescription":{"TableName":"x"}})", t, diag));
     BOOST_TEST(t.at("TableName") == "x");
-    BOOST_TEST(ddb::parse_table_description(R"({"Tables":[]})", t, diag) == pws::error::malformed_response);
-    BOOST_TEST(ddb::parse_table_description("[", t, diag) == pws::error::malformed_response);
+    BOOST_TEST(ddb::describe_table::parse(R"({"Tables":[]})", t, diag) == pws::error::malformed_response);
+    BOOST_TEST(ddb::describe_table::parse("[", t, diag) == pws::error::malformed_response);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(batch_write)
 
+const ddb::batch_write apps{"apps", {}};  // what the answers below are read for
+
 BOOST_AUTO_TEST_CASE(one_put_request_per_item_in_order) {
     std::vector<json::object> items{obj(R"({"AppId":{"S":"a"},"AppKey":{"S":"k"}})"), obj(R"({"AppId":{"S":"b"}})")};
-    auto b = obj(ddb::batch_write_body("my-apps", items));
+    auto b = obj(ddb::batch_write{"my-apps", items}.body());
     BOOST_TEST(b == obj(R"({"RequestItems":{"my-apps":[{"PutRequest":{"Item":{"AppId":{"S":"a"},"AppKey":{"S":"k"}}}},
                                                       {"PutRequest":{"Item":{"AppId":{"S":"b"}}}}]}})"));
 }
 
 BOOST_AUTO_TEST_CASE(a_full_batch_keeps_every_item) {
     std::vector<json::object> items;
-    for (std::size_t i = 0; i < ddb::max_batch_write_items; ++i)
+    for (std::size_t i = 0; i < ddb::batch_write::max_items; ++i)
         items.push_back({{"AppId", {{"S", "app-" + std::to_string(i)}}}});
-    auto b = obj(ddb::batch_write_body("apps", items));
+    auto b = obj(ddb::batch_write{"apps", items}.body());
     auto& requests = b.at("RequestItems").at("apps").as_array();
     BOOST_TEST_REQUIRE(requests.size() == 25u);
     BOOST_TEST(requests[24].at("PutRequest").at("Item") == items[24]);
@@ -171,22 +173,22 @@ BOOST_AUTO_TEST_CASE(a_full_batch_keeps_every_item) {
 BOOST_AUTO_TEST_CASE(everything_written) {
     std::vector<json::object> unprocessed{obj("{}")};  // cleared on success
     std::string diag;
-    BOOST_TEST(!ddb::parse_batch_write(R"({"UnprocessedItems":{}})", "apps", unprocessed, diag));
+    BOOST_TEST(!apps.parse(R"({"UnprocessedItems":{}})", unprocessed, diag));
     BOOST_TEST(unprocessed.empty());
     unprocessed.push_back(obj("{}"));
-    BOOST_TEST(!ddb::parse_batch_write("{}", "apps", unprocessed, diag));
+    BOOST_TEST(!apps.parse("{}", unprocessed, diag));
     BOOST_TEST(unprocessed.empty());
-    BOOST_TEST(!ddb::parse_batch_write(R"({"UnprocessedItems":null})", "apps", unprocessed, diag));
-    BOOST_TEST(!ddb::parse_batch_write(R"({"UnprocessedItems":{"apps":[]}})", "apps", unprocessed, diag));
+    BOOST_TEST(!apps.parse(R"({"UnprocessedItems":null})", unprocessed, diag));
+    BOOST_TEST(!apps.parse(R"({"UnprocessedItems":{"apps":[]}})", unprocessed, diag));
     BOOST_TEST(unprocessed.empty());
 }
 
 BOOST_AUTO_TEST_CASE(unprocessed_items_come_back_in_order) {
     std::vector<json::object> unprocessed;
     std::string diag;
-    BOOST_TEST(!ddb::parse_batch_write(R"({"UnprocessedItems":{"apps":[{"PutRequest":{"Item":{"AppId":{"S":"b"}}}},
+    BOOST_TEST(!apps.parse(R"({"UnprocessedItems":{"apps":[{"PutRequest":{"Item":{"AppId":{"S":"b"}}}},
         {"PutRequest":{"Item":{"AppId":{"S":"a"}}}}]},"ConsumedCapacity":[]})",
-                                       "apps", unprocessed, diag));
+                           unprocessed, diag));
     BOOST_TEST_REQUIRE(unprocessed.size() == 2u);
     BOOST_TEST(unprocessed[0] == obj(R"({"AppId":{"S":"b"}})"));
     BOOST_TEST(unprocessed[1] == obj(R"({"AppId":{"S":"a"}})"));
@@ -207,13 +209,13 @@ BOOST_AUTO_TEST_CASE(odd_bodies_are_malformed_responses) {
          }) {
         unprocessed.assign(1, obj("{}"));
         diag.clear();
-        BOOST_TEST(ddb::parse_batch_write(body, "apps", unprocessed, diag) == pws::error::malformed_response, body);
+        BOOST_TEST(apps.parse(body, unprocessed, diag) == pws::error::malformed_response, body);
         BOOST_TEST(!diag.empty(), body);
         BOOST_TEST(unprocessed.empty(), body);
     }
     // An odd item after a good one: nothing is half-returned.
-    BOOST_TEST(ddb::parse_batch_write(R"({"UnprocessedItems":{"apps":[{"PutRequest":{"Item":{"AppId":{"S":"a"}}}},7]}})",
-                                      "apps", unprocessed, diag) == pws::error::malformed_response);
+    BOOST_TEST(apps.parse(R"({"UnprocessedItems":{"apps":[{"PutRequest":{"Item":{"AppId":{"S":"a"}}}},7]}})",
+                          unprocessed, diag) == pws::error::malformed_response);
     BOOST_TEST(unprocessed.empty());
 }
 

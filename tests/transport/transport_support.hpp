@@ -5,7 +5,7 @@
 #include "support/fault_front.hpp"
 #include "support/test_support.hpp"
 
-#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/operations.hpp>
 #include <pws/policies/dynamodb.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -62,11 +62,11 @@ struct outcome {
 
 inline asio::awaitable<outcome> get_app(pws::dynamodb::client& c, std::string id) {
     auto t0 = steady::now();
-    auto r = co_await c.call("GetItem", pws::detail::get_item_body(c.config().table, id));
+    const pws::dynamodb::get_item op{c.config().table, id};
+    auto r = co_await c.call(op.operation_name, op.body());
     outcome o;
     o.attempts = r.attempts;
-    o.result = r.ec ? pws::find_result::failure(r.ec, std::move(r.diagnostic))
-                    : pws::detail::parse_get_item(r.body, id);
+    o.result = r.ec ? pws::find_result::failure(r.ec, std::move(r.diagnostic)) : op.parse(r.body);
     o.took = steady::now() - t0;
     co_return o;
 }

@@ -638,7 +638,7 @@ BOOST_FIXTURE_TEST_CASE(a_full_pool_is_not_a_regional_fault, two_regions) {
     cfg.total_timeout = 800ms;
     primary->push(fault::stall);
     auto call = [this]() -> asio::awaitable<pws::dynamodb::response> {
-        co_return co_await client().call("GetItem", pws::detail::get_item_body(cfg.table, "app-id"));
+        co_return co_await client().call("GetItem", pws::dynamodb::get_item{cfg.table, "app-id"}.body());
     };
     auto a = asio::co_spawn(ioc, call(), asio::use_future);
     auto b = asio::co_spawn(ioc, call(), asio::use_future);

@@ -5,7 +5,7 @@
 // EnableClientMessages, EnableUserAuthentication, MaxConnections, ..., MaxEventBatchSize,
 // Webhooks). Every attribute but the three keys is also read under soketi's other spellings,
 // camelCase and snake_case (maxConnections, max_connections; the table is in
-// detail/app_fields.hpp); two spellings with different values are malformed_item naming both.
+// app_fields.hpp); two spellings with different values are malformed_item naming both.
 // What each accepts:
 //  - AppId, AppKey, AppSecret: S, required and non-empty;
 //  - flags: B holding the bytes "true"/"false"/"1"/"0" (base64 on the wire, as soketi's seed
@@ -20,6 +20,7 @@
 
 #include <pws/app.hpp>
 #include <pws/app_defaults.hpp>
+#include <pws/detail/base64.hpp>
 #include <pws/detail/config.hpp>
 #include <pws/error.hpp>
 
@@ -27,6 +28,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace pws::dynamodb {
 
@@ -46,6 +48,15 @@ PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, A
 /// Every attribute is written, defaults included. Precondition: the two *InKb
 /// values are finite (DynamoDB numbers cannot hold inf or NaN).
 PWS_DECL boost::json::object encode_app(const App& app);
+
+/// The bytes of a B (binary) attribute value, whose payload is their padded standard base64 on
+/// the wire. Strict, as DynamoDB's SDKs write it: false (and `bytes` unspecified) on a length
+/// that is not a multiple of 4, a character outside the alphabet, misplaced padding or non-zero
+/// padding bits.
+inline bool decode_binary(std::string_view base64, std::string& bytes) { return detail::base64_decode(base64, bytes); }
+
+/// The payload of a B attribute value holding `bytes`: their padded standard base64.
+inline std::string encode_binary(std::string_view bytes) { return detail::base64_encode(bytes); }
 
 }  // namespace pws::dynamodb
 

@@ -2,106 +2,18 @@
 
 #include <pws/app_json.hpp>
 
-#include <pws/detail/app_fields.hpp>
+#include <pws/app_fields.hpp>
+#include <pws/detail/json.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/json/parse.hpp>
 
-#include <algorithm>
-#include <array>
-#include <charconv>
 #include <cmath>
-#include <limits>
-#include <system_error>
 #include <type_traits>
 #include <utility>
 
 namespace pws {
 namespace detail {
-
-PWS_DECL bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
-    if (s.empty()) return false;
-    std::int64_t v = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || ptr != s.data() + s.size()) return false;
-    out = v;
-    return true;
-}
-
-PWS_DECL bool parse_double(std::string_view s, double& out) noexcept {
-    // from_chars also takes "inf"/"nan", which no DynamoDB number or soketi limit can be.
-    if (s.empty() ||
-        !(s.front() == '-' || s.front() == '.' || (s.front() >= '0' && s.front() <= '9')))
-        return false;
-    double v = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || ptr != s.data() + s.size() || !std::isfinite(v)) return false;
-    out = v;
-    return true;
-}
-
-PWS_DECL bool parse_flag(std::string_view s, bool& out) noexcept {
-    // "1"/"0" too: soketi reads flags with the `boolean` package, which takes them, and so
-    // does every shell-written env config. Nothing looser ("yes", "TRUE"): a typo must not
-    // flip a switch.
-    if (s == "true" || s == "1") return out = true, true;
-    if (s == "false" || s == "0") return out = false, true;
-    return false;
-}
-
-PWS_DECL std::string quote_for_diagnostic(std::string_view s) {
-    constexpr std::size_t max_shown = 40;
-    std::string q = "\"";
-    for (std::size_t i = 0; i < s.size() && i < max_shown; ++i)
-        q.push_back(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
-    q += s.size() > max_shown ? "\"..." : "\"";
-    return q;
-}
-
-PWS_DECL void withhold_secret(std::string& diagnostic, std::string_view secret) {
-    if (secret.empty()) return;
-    std::string shown(secret);  // as quote_for_diagnostic shows it
-    for (auto& c : shown)
-        if (!(c >= 0x20 && c < 0x7f)) c = '?';
-    const std::size_t piece = std::min<std::size_t>(secret.size(), 8);
-    auto quotes = [&](std::string_view text) {
-        for (std::string_view form : {secret, std::string_view(shown)})
-            for (std::size_t i = 0; i + piece <= form.size(); ++i)
-                if (text.find(form.substr(i, piece)) != std::string_view::npos) return true;
-        return false;
-    };
-    if (!quotes(diagnostic)) return;
-    // Keep the attribute's path ("Webhooks[0].url"), or its first name ("Webhooks") when the
-    // rest of the path (a map key) is what quotes the secret.
-    auto colon = diagnostic.find(": ");
-    std::string where = colon == std::string::npos ? std::string() : diagnostic.substr(0, colon);
-    if (quotes(where)) where.resize(std::min(where.size(), where.find_first_of(".[")));
-    if (where.empty() || quotes(where)) where = "an attribute";
-    diagnostic = where + ": malformed (details not shown: they would quote the app secret)";
-}
-
-// Paths in diagnostics are built on failure only, so the success path allocates nothing extra.
-// Boost.JSON reads a number past the range of a double (1e400) as infinity, and would write it
-// back as "Infinity", which no JSON reader accepts: free-form JSON holding one is refused.
-inline bool json_all_finite(const boost::json::value& v, int depth = 0) {
-    if (depth > 64) return false;  // deeper than any parser we use lets through
-    switch (v.kind()) {
-    case boost::json::kind::double_: return std::isfinite(v.get_double());
-    case boost::json::kind::array:
-        for (auto& e : v.get_array())
-            if (!json_all_finite(e, depth + 1)) return false;
-        return true;
-    case boost::json::kind::object:
-        for (auto& m : v.get_object())
-            if (!json_all_finite(m.value(), depth + 1)) return false;
-        return true;
-    default: return true;
-    }
-}
-inline bool json_all_finite(const boost::json::object& o) {
-    for (auto& m : o)
-        if (!json_all_finite(m.value(), 1)) return false;
-    return true;
-}
 
 inline bool webhook_fail(std::string& diag, const std::string& path, std::string_view what) {
     diag = path;
@@ -198,6 +110,16 @@ inline bool webhook_from_json(const boost::json::value& v, Webhook& w, std::stri
     return true;
 }
 
+inline boost::system::error_code app_json_fail(std::string& diag, std::string_view field,
+                                               std::string_view what) {
+    diag.assign(field);
+    diag += ": ";
+    diag += what;
+    return error::invalid_static_apps;
+}
+
+}  // namespace detail
+
 PWS_DECL bool webhooks_from_json(const boost::json::value& v, std::vector<Webhook>& out,
                                  std::string& diagnostic) {
     auto* arr = v.if_array();
@@ -207,7 +129,7 @@ PWS_DECL bool webhooks_from_json(const boost::json::value& v, std::vector<Webhoo
     }
     std::vector<Webhook> hooks(arr->size());
     for (std::size_t i = 0; i < arr->size(); ++i)
-        if (!webhook_from_json((*arr)[i], hooks[i], diagnostic, "[" + std::to_string(i) + "]"))
+        if (!detail::webhook_from_json((*arr)[i], hooks[i], diagnostic, "[" + std::to_string(i) + "]"))
             return false;
     out = std::move(hooks);
     return true;
@@ -245,70 +167,12 @@ PWS_DECL boost::json::array webhooks_to_json(const std::vector<Webhook>& hooks) 
     return arr;
 }
 
-// What a wrong value was, for a diagnostic: strings are quoted (cut short), the rest named.
-inline std::string json_describe(const boost::json::value& v) {
-    switch (v.kind()) {
-    case boost::json::kind::string: return quote_for_diagnostic(v.get_string());
-    case boost::json::kind::bool_: return v.get_bool() ? "true" : "false";
-    case boost::json::kind::int64: return std::to_string(v.get_int64());
-    case boost::json::kind::uint64: return std::to_string(v.get_uint64());
-    case boost::json::kind::double_: {
-        char buf[32];
-        auto r = std::to_chars(buf, buf + sizeof buf, v.get_double());
-        return std::string(buf, r.ptr);
-    }
-    case boost::json::kind::array: return "an array";
-    case boost::json::kind::object: return "an object";
-    case boost::json::kind::null: return "null";
-    }
-    return "an unknown value";
-}
-
-inline bool json_int(const boost::json::value& v, std::int64_t& out) {
-    if (auto* i = v.if_int64()) return out = *i, true;
-    if (auto* u = v.if_uint64(); u && *u <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-        return out = std::int64_t(*u), true;
-    // An integral double ("100.0", "1e2") is still an integer; the bounds are exact powers of 2.
-    if (auto* d = v.if_double();
-        d && std::trunc(*d) == *d && *d >= -9223372036854775808.0 && *d < 9223372036854775808.0)
-        return out = std::int64_t(*d), true;
-    if (auto* s = v.if_string()) return parse_int64(*s, out);
-    return false;
-}
-
-inline bool json_double(const boost::json::value& v, double& out) {
-    if (auto* i = v.if_int64()) return out = double(*i), true;
-    if (auto* u = v.if_uint64()) return out = double(*u), true;
-    if (auto* d = v.if_double()) return std::isfinite(*d) && (out = *d, true);
-    if (auto* s = v.if_string()) return parse_double(*s, out);
-    return false;
-}
-
-inline bool json_flag(const boost::json::value& v, bool& out) {
-    if (auto* b = v.if_bool()) return out = *b, true;
-    if (auto* i = v.if_int64(); i && (*i == 0 || *i == 1)) return out = *i == 1, true;
-    if (auto* s = v.if_string()) return parse_flag(*s, out);
-    return false;
-}
-
-inline boost::system::error_code app_json_fail(std::string& diag, std::string_view field,
-                                               std::string_view what) {
-    diag.assign(field);
-    diag += ": ";
-    diag += what;
-    return error::invalid_static_apps;
-}
-
-}  // namespace detail
-
 PWS_DECL boost::json::object app_to_json(const App& app) {
     boost::json::object o;
-    o["id"] = app.id;
-    o["key"] = app.key;
-    o["secret"] = app.secret;
-    for (auto& f : detail::app_flags) o[f.camel] = app.*f.member;
-    for (auto& f : detail::app_ints) o[f.camel] = app.*f.member;
-    for (auto& f : detail::app_numbers) {
+    for (auto& f : app_keys) o[f.camel] = app.*f.member;
+    for (auto& f : app_flags) o[f.camel] = app.*f.member;
+    for (auto& f : app_ints) o[f.camel] = app.*f.member;
+    for (auto& f : app_numbers) {
         // Whole numbers as integers, so a config file reads "100", not "1E2".
         const double d = app.*f.member;
         if (std::trunc(d) == d && std::fabs(d) < 9007199254740992.0)
@@ -316,7 +180,7 @@ PWS_DECL boost::json::object app_to_json(const App& app) {
         else
             o[f.camel] = d;
     }
-    o[detail::app_webhooks.camel] = detail::webhooks_to_json(app.webhooks);
+    o[app_webhooks.camel] = webhooks_to_json(app.webhooks);
     return o;
 }
 
@@ -332,7 +196,7 @@ PWS_DECL boost::system::error_code app_from_json(const boost::json::value& v, Ap
     if (ec) {
         const auto* o = v.if_object();
         const auto* secret = o ? o->if_contains("secret") : nullptr;
-        if (secret && secret->is_string()) detail::withhold_secret(diagnostic, secret->get_string());
+        if (secret && secret->is_string()) withhold_secret(diagnostic, secret->get_string());
     }
     return ec;
 }
@@ -349,12 +213,8 @@ inline boost::system::error_code detail::app_from_json_unchecked(const boost::js
     };
 
     App app = defaults.app();
-    struct required {
-        std::string_view name;
-        std::string App::*member;
-    };
-    for (auto [name, field] :
-         {required{"id", &App::id}, required{"key", &App::key}, required{"secret", &App::secret}}) {
+    for (const auto& f : app_keys) {
+        const std::string_view name = f.camel;
         auto* m = member(name);
         const bool secret = name == "secret";
         if (!m)
@@ -369,10 +229,10 @@ inline boost::system::error_code detail::app_from_json_unchecked(const boost::js
                                  secret ? "expected a string"
                                         : "expected a string, got " + detail::json_describe(*m));
         if (s->empty()) return app_json_fail(diagnostic, name, "must not be empty");
-        (app.*field).assign(s->data(), s->size());
+        (app.*f.member).assign(s->data(), s->size());
     }
 
-    // Each field under any of soketi's spellings (detail/app_fields.hpp); two that differ are an
+    // Each field under any of soketi's spellings (app_fields.hpp); two that differ are an
     // error naming both, the second being the one soketi would take.
     auto spelled = [&](const auto& f, auto& into, auto&& read) -> boost::system::error_code {
         std::string_view first;
@@ -426,19 +286,19 @@ inline boost::system::error_code detail::app_from_json_unchecked(const boost::js
             hooks = &parsed;
         }
         std::string why;
-        if (!detail::webhooks_from_json(*hooks, into, why)) {
+        if (!webhooks_from_json(*hooks, into, why)) {
             diagnostic = std::string(name) + why;
             return error::invalid_static_apps;
         }
         return {};
     };
-    for (auto& f : detail::app_flags)
+    for (auto& f : app_flags)
         if (auto ec = spelled(f, app.*f.member, flag)) return ec;
-    for (auto& f : detail::app_ints)
+    for (auto& f : app_ints)
         if (auto ec = spelled(f, app.*f.member, integer)) return ec;
-    for (auto& f : detail::app_numbers)
+    for (auto& f : app_numbers)
         if (auto ec = spelled(f, app.*f.member, number)) return ec;
-    if (auto ec = spelled(detail::app_webhooks, app.webhooks, webhooks)) return ec;
+    if (auto ec = spelled(app_webhooks, app.webhooks, webhooks)) return ec;
 
     out = std::move(app);
     return {};

@@ -2,9 +2,11 @@
 
 #include <pws/dynamodb/attribute_value.hpp>
 
+#include <pws/app_fields.hpp>
 #include <pws/app_json.hpp>
-#include <pws/detail/app_fields.hpp>
 #include <pws/detail/base64.hpp>
+#include <pws/detail/json.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -321,7 +323,7 @@ inline void collect_spellings(const boost::json::object& item, spelled_values& o
 }
 
 // Decodes field `f` from whichever of its spellings the item holds (soketi's three, see
-// detail/app_fields.hpp; `values` from collect_spellings) into `into`; none keeps `into` (the
+// app_fields.hpp; `values` from collect_spellings) into `into`; none keeps `into` (the
 // default). Two spellings that decode to different values are an error naming both, the later in
 // soketi's order (the one soketi would take) second.
 template <class T, class Decode>
@@ -349,13 +351,6 @@ bool spelled_attribute(const std::array<const boost::json::value*, 3>& values, c
     return true;
 }
 
-// The shortest text that reads back as the same double ("2", "0.5", "1e+30").
-inline std::string number_text(double d) {
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, d);
-    return std::string(buf, r.ptr);
-}
-
 inline boost::json::object attribute(std::string_view type, std::string_view text) {
     boost::json::object o;
     o.emplace(type, text);
@@ -374,10 +369,8 @@ inline boost::system::error_code decode_app_unchecked(const boost::json::object&
     using namespace detail::attribute_value_impl;
     using namespace detail;
     App app = defaults.app();
-    if (!decode_required_string(item, "AppId", app.id, diagnostic) ||
-        !decode_required_string(item, "AppKey", app.key, diagnostic) ||
-        !decode_required_string(item, "AppSecret", app.secret, diagnostic))
-        return error::malformed_item;
+    for (const auto& f : app_keys)
+        if (!decode_required_string(item, f.pascal, app.*f.member, diagnostic)) return error::malformed_item;
 
     spelled_values at;
     collect_spellings(item, at);
@@ -418,7 +411,7 @@ PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, A
         const auto* v = item.if_contains("AppSecret");
         const auto* o = v ? v->if_object() : nullptr;
         if (o && o->size() == 1)
-            if (const auto* s = o->begin()->value().if_string()) detail::withhold_secret(diagnostic, *s);
+            if (const auto* s = o->begin()->value().if_string()) withhold_secret(diagnostic, *s);
     }
     return ec;
 }
@@ -427,26 +420,23 @@ PWS_DECL boost::system::error_code decode_app(const boost::json::object& item, A
 PWS_DECL boost::json::object encode_app(const App& app) {
     using namespace detail::attribute_value_impl;
     boost::json::object item;
-    item.emplace("AppId", attribute("S", app.id));
-    item.emplace("AppKey", attribute("S", app.key));
-    item.emplace("AppSecret", attribute("S", app.secret));
+    for (auto& f : app_keys) item.emplace(f.pascal, attribute("S", app.*f.member));
     // Flags as soketi reads them back the same. Its seed stores B "true"/"false", but its reader
     // turns only EnableClientMessages' bytes into a boolean: any other B value stays a Buffer,
     // which is truthy, so a false Enabled or EnableUserAuthentication must be BOOL false there
     // (B "false" would read as on). True stays the seed's B "true".
-    for (auto& f : detail::app_flags) {
+    for (auto& f : app_flags) {
         const bool on = app.*f.member;
         if (on || f.member == &App::enable_client_messages)
-            item.emplace(f.pascal, attribute("B", detail::base64_encode(on ? "true" : "false")));
+            item.emplace(f.pascal, attribute("B", encode_binary(on ? "true" : "false")));
         else
             item.emplace(f.pascal, boost::json::object{{"BOOL", false}});
     }
-    for (auto& f : detail::app_ints)
+    for (auto& f : app_ints)
         item.emplace(f.pascal, attribute("N", std::to_string(app.*f.member)));
-    for (auto& f : detail::app_numbers)
-        item.emplace(f.pascal, attribute("N", number_text(app.*f.member)));
-    item.emplace(detail::app_webhooks.pascal,
-                 attribute("S", boost::json::serialize(detail::webhooks_to_json(app.webhooks))));
+    for (auto& f : app_numbers)
+        item.emplace(f.pascal, attribute("N", detail::number_text(app.*f.member)));
+    item.emplace(app_webhooks.pascal, attribute("S", boost::json::serialize(webhooks_to_json(app.webhooks))));
     return item;
 }
 

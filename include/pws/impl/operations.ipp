@@ -2,95 +2,169 @@
 
 #include <pws/dynamodb/operations.hpp>
 
-#include <boost/json/parse.hpp>
+#include <pws/detail/json.hpp>
+#include <pws/dynamodb/attribute_value.hpp>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include <memory>
+#include <utility>
 
 namespace pws::dynamodb {
 
 namespace operations_impl {
 
-inline std::string_view str(const boost::json::object& o, std::string_view name) {
-    if (auto* v = o.if_contains(name); v && v->is_string()) return v->get_string();
-    return {};
-}
-
-inline const boost::json::array* arr(const boost::json::object& o, std::string_view name) {
-    if (auto* v = o.if_contains(name)) return v->if_array();
-    return nullptr;
-}
-
-inline bool parse_body(std::string_view body, boost::json::object& out, std::string& diag) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
-    if (ec || !v.is_object()) {
-        diag = ec ? "the response body is not valid JSON (" + ec.message() + ")"
-                  : "the response body is not a JSON object";
-        return false;
+inline bool valid_utf8(std::string_view s) noexcept {
+    auto p = reinterpret_cast<const unsigned char*>(s.data());
+    auto end = p + s.size();
+    while (p < end) {
+        unsigned c = *p;
+        int n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+        if (n < 0 || end - p <= n) return false;
+        unsigned cp = n == 0 ? c : n == 1 ? (c & 0x1F) : n == 2 ? (c & 0x0F) : (c & 0x07);
+        for (int i = 1; i <= n; ++i) {
+            if ((p[i] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        // Reject overlong forms, surrogates and code points past U+10FFFF.
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return false;
+        p += n + 1;
     }
-    out = std::move(v.get_object());
     return true;
 }
 
-// Name and KeyType of each element of a KeySchema.
-struct key_element {
-    std::string_view name, type;
-};
-
-inline std::vector<key_element> key_schema(const boost::json::object& o) {
-    std::vector<key_element> out;
-    if (auto* ks = arr(o, "KeySchema"))
-        for (auto& k : *ks)
-            if (auto* e = k.if_object()) out.push_back({str(*e, "AttributeName"), str(*e, "KeyType")});
-    return out;
+// The one item of a lookup's answer, checked to be the app asked for (its `check_attr` is
+// `expected`) before it is decoded.
+inline find_result decode_item(const boost::json::value& v, std::string_view check_attr, std::string_view expected,
+                               const AppDefaults& defaults) {
+    if (!v.is_object()) return find_result::failure(error::malformed_response, "the item is not a JSON object");
+    const auto& item = v.get_object();
+    if (detail::s_attribute(item, check_attr) != expected)
+        return find_result::failure(error::malformed_response, "the server returned an item whose " +
+                                                                   std::string(check_attr) +
+                                                                   " is not the one asked for");
+    auto app = std::make_shared<App>();
+    std::string diag;
+    if (auto ec = decode_app(item, *app, diag, defaults)) return find_result::failure(ec, std::move(diag));
+    return find_result::of(std::move(app));
 }
 
-// "S", "N", "B", or "" when the attribute is not defined.
-inline std::string_view attribute_type(const boost::json::object& table, std::string_view name) {
-    if (auto* defs = arr(table, "AttributeDefinitions"))
-        for (auto& d : *defs)
-            if (auto* e = d.if_object(); e && str(*e, "AttributeName") == name) return str(*e, "AttributeType");
-    return {};
-}
-
-inline std::string quoted_or(std::string_view s, std::string_view missing) {
-    return s.empty() ? std::string(missing) : std::string(s);
-}
-
-// Checks one key schema (the table's or the index's) for a single HASH key `want` of type S.
-// `owner` names it in messages ("table", "index AppKeyIndex").
-inline void check_keys(const boost::json::object& table, const boost::json::object& holder, std::string_view owner,
-                       std::string_view want, schema_issue wrong_key, std::vector<schema_problem>& out) {
-    std::string_view hash;
-    for (auto& k : key_schema(holder)) {
-        if (k.type == "HASH") hash = k.name;
-        else
-            out.push_back({schema_issue::unexpected_range_key,
-                           std::string(owner) + " has a range key " + std::string(k.name) + " (" +
-                               quoted_or(attribute_type(table, k.name), "?") + "); it must be keyed on " +
-                               std::string(want) + " alone"});
-    }
-    if (hash.empty()) {
-        out.push_back({wrong_key, std::string(owner) + " has no hash key; expected " + std::string(want) + " (S)"});
-        return;
-    }
-    auto type = attribute_type(table, hash);
-    if (hash != want) {
-        out.push_back({wrong_key, std::string(owner) + "'s hash key is " + std::string(hash) + " (" +
-                                      quoted_or(type, "?") + "); expected " + std::string(want) + " (S)"});
-        return;
-    }
-    if (type != "S")
-        out.push_back({schema_issue::wrong_key_type,
-                       std::string(owner) + "'s hash key " + std::string(want) + " is of type " +
-                           quoted_or(type, "(undefined)") + "; it must be S (string)"});
+// The `Table` or `TableDescription` object of a DescribeTable or CreateTable answer.
+inline boost::system::error_code table_description(std::string_view body, boost::json::object& table,
+                                                   std::string& diagnostic) {
+    boost::json::object o;
+    if (!detail::parse_json_object(body, o, diagnostic)) return error::malformed_response;
+    for (std::string_view member : {"Table", "TableDescription"})
+        if (auto* t = o.if_contains(member); t && t->is_object()) {
+            table = std::move(t->get_object());
+            return {};
+        }
+    diagnostic = "the response holds no table description";
+    return error::malformed_response;
 }
 
 }  // namespace operations_impl
 
-using namespace operations_impl;
+PWS_DECL boost::system::error_code validate_key_value(std::string_view what, std::string_view value,
+                                                      std::string& diagnostic) {
+    if (value.empty()) {
+        diagnostic = std::string(what) + " is empty";
+        return error::invalid_argument;
+    }
+    if (value.size() > max_key_bytes) {
+        diagnostic = std::string(what) + " is " + std::to_string(value.size()) +
+                     " bytes long; DynamoDB keys hold at most 2048";
+        return error::invalid_argument;
+    }
+    if (!operations_impl::valid_utf8(value)) {
+        diagnostic = std::string(what) + " is not valid UTF-8";
+        return error::invalid_argument;
+    }
+    return {};
+}
 
-PWS_DECL std::string put_item_body(std::string_view table, const boost::json::object& item, put_mode mode) {
+// GetItem
+
+PWS_DECL std::string get_item::body() const {
+    boost::json::object body;
+    body["TableName"] = table;
+    body["Key"] = {{"AppId", {{"S", id}}}};
+    return boost::json::serialize(body);
+}
+
+PWS_DECL find_result get_item::parse(std::string_view body, const AppDefaults& defaults) const {
+    boost::json::object o;
+    std::string diag;
+    if (!detail::parse_json_object(body, o, diag)) return find_result::failure(error::malformed_response, std::move(diag));
+    const auto* item = o.if_contains("Item");
+    if (!item) return find_result::none();
+    return operations_impl::decode_item(*item, "AppId", id, defaults);
+}
+
+// Query by key
+
+PWS_DECL std::string query_by_key::body() const {
+    boost::json::object body;
+    body["TableName"] = table;
+    body["IndexName"] = index;
+    body["KeyConditionExpression"] = "AppKey = :app_key";
+    body["ExpressionAttributeValues"] = {{":app_key", {{"S", key}}}};
+    body["Limit"] = 2;
+    return boost::json::serialize(body);
+}
+
+PWS_DECL find_result query_by_key::parse(std::string_view body, const AppDefaults& defaults) const {
+    boost::json::object o;
+    std::string diag;
+    if (!detail::parse_json_object(body, o, diag)) return find_result::failure(error::malformed_response, std::move(diag));
+    const auto* items = detail::json_array(o, "Items");
+    if (!items) return find_result::failure(error::malformed_response, "the Query response has no Items array");
+    if (items->empty()) return find_result::none();
+    if (items->size() > 1)
+        return find_result::failure(error::ambiguous_key, "more than one app in the table has this key");
+    return operations_impl::decode_item(items->front(), "AppKey", key, defaults);
+}
+
+// Who holds a key
+
+PWS_DECL std::string key_holders::body() const {
+    boost::json::object body;
+    body["TableName"] = table;
+    body["IndexName"] = index;
+    body["KeyConditionExpression"] = "AppKey = :app_key";
+    body["ExpressionAttributeValues"] = {{":app_key", {{"S", key}}}};
+    body["ProjectionExpression"] = "AppId";
+    body["Limit"] = 2;
+    return boost::json::serialize(body);
+}
+
+PWS_DECL boost::system::error_code key_holders::parse(std::string_view body, std::vector<std::string>& ids,
+                                                      std::string& diagnostic) {
+    boost::json::object o;
+    if (!detail::parse_json_object(body, o, diagnostic)) return error::malformed_response;
+    auto* items = detail::json_array(o, "Items");
+    if (!items) {
+        diagnostic = "the Query response has no Items array";
+        return error::malformed_response;
+    }
+    ids.clear();
+    for (auto& item : *items) {
+        auto id = item.is_object() ? detail::s_attribute(item.get_object(), "AppId") : std::string_view{};
+        if (id.empty()) {
+            diagnostic = "an item on the key index has no string AppId";
+            return error::malformed_response;
+        }
+        ids.emplace_back(id);
+    }
+    return {};
+}
+
+// PutItem
+
+PWS_DECL std::string put_item::body() const {
     boost::json::object body;
     body["TableName"] = table;
     body["Item"] = item;
@@ -104,15 +178,17 @@ PWS_DECL std::string put_item_body(std::string_view table, const boost::json::ob
     return boost::json::serialize(body);
 }
 
-PWS_DECL boost::system::error_code parse_put_item(std::string_view body, bool& replaced, std::string& diagnostic) {
+PWS_DECL boost::system::error_code put_item::parse(std::string_view body, bool& replaced, std::string& diagnostic) {
     boost::json::object o;
-    if (!parse_body(body, o, diagnostic)) return error::malformed_response;
-    auto* old = o.if_contains("Attributes");
-    replaced = old && old->is_object() && !old->get_object().empty();
+    if (!detail::parse_json_object(body, o, diagnostic)) return error::malformed_response;
+    auto* old = detail::json_object(o, "Attributes");
+    replaced = old && !old->empty();
     return {};
 }
 
-PWS_DECL std::string batch_write_body(std::string_view table, std::span<const boost::json::object> items) {
+// BatchWriteItem
+
+PWS_DECL std::string batch_write::body() const {
     boost::json::array requests;
     requests.reserve(items.size());
     for (auto& item : items) {
@@ -127,12 +203,12 @@ PWS_DECL std::string batch_write_body(std::string_view table, std::span<const bo
     return boost::json::serialize(body);
 }
 
-PWS_DECL boost::system::error_code parse_batch_write(std::string_view body, std::string_view table,
-                                                     std::vector<boost::json::object>& unprocessed,
-                                                     std::string& diagnostic) {
+PWS_DECL boost::system::error_code batch_write::parse(std::string_view body,
+                                                      std::vector<boost::json::object>& unprocessed,
+                                                      std::string& diagnostic) const {
     unprocessed.clear();
     boost::json::object o;
-    if (!parse_body(body, o, diagnostic)) return error::malformed_response;
+    if (!detail::parse_json_object(body, o, diagnostic)) return error::malformed_response;
     auto* u = o.if_contains("UnprocessedItems");
     if (!u || u->is_null()) return {};
     auto fail = [&](std::string why) {
@@ -146,16 +222,18 @@ PWS_DECL boost::system::error_code parse_batch_write(std::string_view body, std:
         if (name != table) return fail("names a table not written to");
         if (!requests.is_array()) return fail("of the table is not an array");
         for (auto& r : requests.get_array()) {
-            auto* put = r.is_object() ? r.get_object().if_contains("PutRequest") : nullptr;
-            auto* item = put && put->is_object() ? put->get_object().if_contains("Item") : nullptr;
-            if (!item || !item->is_object()) return fail("holds something other than a PutRequest with an Item");
-            unprocessed.push_back(item->get_object());
+            auto* put = r.is_object() ? detail::json_object(r.get_object(), "PutRequest") : nullptr;
+            auto* item = put ? detail::json_object(*put, "Item") : nullptr;
+            if (!item) return fail("holds something other than a PutRequest with an Item");
+            unprocessed.push_back(*item);
         }
     }
     return {};
 }
 
-PWS_DECL std::string delete_item_body(std::string_view table, std::string_view id) {
+// DeleteItem
+
+PWS_DECL std::string delete_item::body() const {
     boost::json::object body;
     body["TableName"] = table;
     body["Key"] = {{"AppId", {{"S", id}}}};
@@ -163,41 +241,15 @@ PWS_DECL std::string delete_item_body(std::string_view table, std::string_view i
     return boost::json::serialize(body);
 }
 
-PWS_DECL std::string key_holders_body(std::string_view table, std::string_view index, std::string_view key) {
-    boost::json::object body;
-    body["TableName"] = table;
-    body["IndexName"] = index;
-    body["KeyConditionExpression"] = "AppKey = :app_key";
-    body["ExpressionAttributeValues"] = {{":app_key", {{"S", key}}}};
-    body["ProjectionExpression"] = "AppId";
-    body["Limit"] = 2;
-    return boost::json::serialize(body);
-}
-
-PWS_DECL boost::system::error_code parse_key_holders(std::string_view body, std::vector<std::string>& ids,
-                                                     std::string& diagnostic) {
+PWS_DECL boost::system::error_code delete_item::parse(std::string_view body, std::string& diagnostic) {
     boost::json::object o;
-    if (!parse_body(body, o, diagnostic)) return error::malformed_response;
-    auto* items = arr(o, "Items");
-    if (!items) {
-        diagnostic = "the Query response has no Items array";
-        return error::malformed_response;
-    }
-    ids.clear();
-    for (auto& item : *items) {
-        auto* id = item.is_object() ? item.get_object().if_contains("AppId") : nullptr;
-        auto s = id && id->is_object() ? str(id->get_object(), "S") : std::string_view{};
-        if (s.empty()) {
-            diagnostic = "an item on the key index has no string AppId";
-            return error::malformed_response;
-        }
-        ids.emplace_back(s);
-    }
+    if (!detail::parse_json_object(body, o, diagnostic)) return error::malformed_response;
     return {};
 }
 
-PWS_DECL std::string create_table_body(std::string_view table, std::string_view index,
-                                       const table_billing& billing) {
+// CreateTable, DescribeTable
+
+PWS_DECL std::string create_table::body() const {
     boost::json::object body;
     body["TableName"] = table;
     body["AttributeDefinitions"] = {{{"AttributeName", "AppId"}, {"AttributeType", "S"}},
@@ -220,68 +272,38 @@ PWS_DECL std::string create_table_body(std::string_view table, std::string_view 
     return boost::json::serialize(body);
 }
 
-PWS_DECL std::string describe_table_body(std::string_view table) {
+PWS_DECL boost::system::error_code create_table::parse(std::string_view body, boost::json::object& description,
+                                                       std::string& diagnostic) {
+    return operations_impl::table_description(body, description, diagnostic);
+}
+
+PWS_DECL std::string describe_table::body() const {
     boost::json::object body;
     body["TableName"] = table;
     return boost::json::serialize(body);
 }
 
-PWS_DECL boost::system::error_code parse_table_description(std::string_view body, boost::json::object& table,
-                                                           std::string& diagnostic) {
-    boost::json::object o;
-    if (!parse_body(body, o, diagnostic)) return error::malformed_response;
-    for (std::string_view member : {"Table", "TableDescription"})
-        if (auto* t = o.if_contains(member); t && t->is_object()) {
-            table = std::move(t->get_object());
-            return {};
-        }
-    diagnostic = "the response holds no table description";
-    return error::malformed_response;
-}
-
-PWS_DECL std::vector<schema_problem> check_table_schema(const boost::json::object& table, std::string_view index) {
-    std::vector<schema_problem> out;
-    if (auto status = str(table, "TableStatus"); status != "ACTIVE")
-        out.push_back({schema_issue::table_not_active,
-                       "table is " + quoted_or(status, "of unknown status") + ", not ACTIVE"});
-    check_keys(table, table, "table", "AppId", schema_issue::wrong_hash_key, out);
-
-    const boost::json::object* gsi = nullptr;
-    std::vector<std::string_view> on_app_key;  // other GSIs keyed on AppKey, to hint at a rename
-    if (auto* gsis = arr(table, "GlobalSecondaryIndexes"))
-        for (auto& v : *gsis) {
-            auto* g = v.if_object();
-            if (!g) continue;
-            if (str(*g, "IndexName") == index) gsi = g;
-            else if (auto ks = key_schema(*g); !ks.empty() && ks.front().name == "AppKey")
-                on_app_key.push_back(str(*g, "IndexName"));
-        }
-    if (!gsi) {
-        std::string m = "no global secondary index " + std::string(index) + " (on AppKey, projection ALL)";
-        if (auto* lsis = arr(table, "LocalSecondaryIndexes"))
-            for (auto& v : *lsis)
-                if (auto* l = v.if_object(); l && str(*l, "IndexName") == index)
-                    m += "; " + std::string(index) + " is a local secondary index, which cannot be keyed on AppKey";
-        for (auto name : on_app_key)
-            m += "; index " + std::string(name) + " is on AppKey but lookups query " + std::string(index);
-        out.push_back({schema_issue::missing_index, std::move(m)});
-        return out;
-    }
-
-    const std::string owner = "index " + std::string(index);
-    check_keys(table, *gsi, owner, "AppKey", schema_issue::wrong_index_key, out);
-    std::string_view projection;
-    if (auto* p = gsi->if_contains("Projection"); p && p->is_object()) projection = str(p->get_object(), "ProjectionType");
-    if (projection != "ALL")
-        out.push_back({schema_issue::wrong_projection,
-                       owner + " projects " + quoted_or(projection, "nothing known") +
-                           "; lookups by key read whole items from it, so it must project ALL"});
-    if (auto status = str(*gsi, "IndexStatus"); status != "ACTIVE")
-        out.push_back({schema_issue::index_not_active, owner + " is " + quoted_or(status, "of unknown status") +
-                                                           ", not ACTIVE"});
-    else if (auto* b = gsi->if_contains("Backfilling"); b && b->is_bool() && b->get_bool())
-        out.push_back({schema_issue::index_not_active, owner + " is still backfilling"});
-    return out;
+PWS_DECL boost::system::error_code describe_table::parse(std::string_view body, boost::json::object& description,
+                                                         std::string& diagnostic) {
+    return operations_impl::table_description(body, description, diagnostic);
 }
 
 }  // namespace pws::dynamodb
+
+namespace pws::detail {
+
+// The old spellings detail/protocol.hpp keeps (see there).
+
+PWS_DECL std::string get_item_body(std::string_view table, std::string_view id) {
+    return dynamodb::get_item{table, id}.body();
+}
+
+PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id, const AppDefaults& defaults) {
+    return dynamodb::get_item{{}, id}.parse(body, defaults);
+}
+
+PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key, const AppDefaults& defaults) {
+    return dynamodb::query_by_key{{}, {}, key}.parse(body, defaults);
+}
+
+}  // namespace pws::detail

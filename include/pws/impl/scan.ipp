@@ -1,62 +1,53 @@
 #pragma once
 
-#include <pws/detail/scan.hpp>
+#include <pws/dynamodb/scan.hpp>
+
+#include <pws/detail/json.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <memory>
 #include <utility>
 
-namespace pws::detail {
+namespace pws::dynamodb {
 
-PWS_DECL std::string scan_body(std::string_view table, const boost::json::object* exclusive_start_key,
-                               int limit) {
+PWS_DECL std::string scan::body() const {
     boost::json::object body;
     body["TableName"] = table;
-    if (exclusive_start_key && !exclusive_start_key->empty())
-        body["ExclusiveStartKey"] = *exclusive_start_key;
+    if (exclusive_start_key && !exclusive_start_key->empty()) body["ExclusiveStartKey"] = *exclusive_start_key;
     if (limit > 0) body["Limit"] = limit;
+    if (!projection.empty()) body["ProjectionExpression"] = projection;
     return boost::json::serialize(body);
 }
 
-PWS_DECL scan_page parse_scan_page(std::string_view body, const AppDefaults& defaults) {
+PWS_DECL scan_page scan::parse(std::string_view body, const AppDefaults& defaults) {
     scan_page page;
-    auto fail = [&](std::string why) {
-        page = {};
-        page.ec = error::malformed_response;
-        page.diagnostic = std::move(why);
-        return std::move(page);
-    };
-    boost::system::error_code jec;
-    boost::json::value doc = boost::json::parse(body, jec);
-    if (jec) return fail("the Scan response is not valid JSON (" + jec.message() + ")");
-    auto* root = doc.if_object();
-    if (!root) return fail("the Scan response is not a JSON object");
-    auto* items = root->if_contains("Items");
-    if (!items || !items->is_array()) return fail("the Scan response has no Items array");
-    if (auto* lek = root->if_contains("LastEvaluatedKey"); lek && !lek->is_null()) {
-        if (!lek->is_object()) return fail("the Scan response's LastEvaluatedKey is not an object");
+    boost::json::object root;
+    if (!detail::parse_json_object(body, root, page.diagnostic, "the Scan response"))
+        return scan_page::failed(error::malformed_response, std::move(page.diagnostic));
+    auto* items = detail::json_array(root, "Items");
+    if (!items) return scan_page::failed(error::malformed_response, "the Scan response has no Items array");
+    if (auto* lek = root.if_contains("LastEvaluatedKey"); lek && !lek->is_null()) {
+        if (!lek->is_object())
+            return scan_page::failed(error::malformed_response, "the Scan response's LastEvaluatedKey is not an object");
         page.last_evaluated_key = std::move(lek->get_object());
     }
 
-    const auto& arr = items->get_array();
-    page.items.reserve(arr.size());
-    for (std::size_t i = 0; i < arr.size(); ++i) {
+    page.items.reserve(items->size());
+    for (std::size_t i = 0; i < items->size(); ++i) {
         scan_item& out = page.items.emplace_back();
-        const auto* item = arr[i].if_object();
+        const auto* item = (*items)[i].if_object();
         if (!item) {
             out.ec = error::malformed_item;
             out.diagnostic = "Items[" + std::to_string(i) + "] is not an object";
             continue;
         }
         // The id names a broken item to whoever reads the error; take it before decoding.
-        if (auto* v = item->if_contains("AppId"); v && v->is_object())
-            if (auto* s = v->get_object().if_contains("S"); s && s->is_string()) out.id = s->get_string();
+        out.id = detail::s_attribute(*item, "AppId");
         auto app = std::make_shared<App>();
-        if (auto ec = dynamodb::decode_app(*item, *app, out.diagnostic, defaults)) {
+        if (auto ec = decode_app(*item, *app, out.diagnostic, defaults)) {
             out.ec = ec;
             continue;
         }
@@ -80,4 +71,4 @@ PWS_DECL boost::system::error_code scan_progress::next(const scan_page& page, st
     return {};
 }
 
-}  // namespace pws::detail
+}  // namespace pws::dynamodb

@@ -38,7 +38,7 @@
 #include <pws/detail/cache_preload.hpp>
 #include <pws/detail/cache_refresh.hpp>
 #include <pws/detail/cache_store.hpp>
-#include <pws/detail/scan.hpp>
+#include <pws/dynamodb/scan.hpp>
 #include <pws/error.hpp>
 #include <pws/find_result.hpp>
 
@@ -73,7 +73,7 @@ namespace pws {
 /// A driver that can read its whole table one Scan page at a time (DynamoDbPolicy::scan).
 template <class P>
 concept ScanPolicy = requires(P& p, const boost::json::object* start, int limit) {
-    { p.scan(start, limit) } -> std::same_as<boost::asio::awaitable<detail::scan_page>>;
+    { p.scan(start, limit) } -> std::same_as<boost::asio::awaitable<dynamodb::scan_page>>;
 };
 
 /// What one Cached::preload() did.
@@ -183,14 +183,14 @@ public:
         std::unordered_set<std::string> cached_ids, shared_keys;
         std::unordered_map<std::string, std::string> key_owner;  // key -> first id seen with it
         boost::json::object start;
-        detail::scan_progress progress;
+        dynamodb::scan_progress progress;
         int limit = cfg_.preload_page_size;
         for (bool first = true;; first = false) {
             const auto ticket = store_.ticket();
             if (first) first_ticket = ticket;
-            detail::scan_page page = co_await inner_.scan(first ? nullptr : &start, limit);
+            dynamodb::scan_page page = co_await inner_.scan(first ? nullptr : &start, limit);
             // A page too large for the client's cap: the same page again, smaller.
-            while (detail::scan_progress::retry_smaller(page.ec, limit))
+            while (dynamodb::scan_progress::retry_smaller(page.ec, limit))
                 page = co_await inner_.scan(first ? nullptr : &start, limit);
             if (!page.ec) page.ec = progress.next(page, page.diagnostic);
             if (page.ec) {

@@ -6,9 +6,8 @@
 #pragma once
 
 #include <pws/config.hpp>
-#include <pws/detail/protocol.hpp>
-#include <pws/detail/scan.hpp>
 #include <pws/dynamodb/client.hpp>
+#include <pws/dynamodb/operations.hpp>
 #include <pws/find_result.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -32,34 +31,33 @@ public:
     /// Looks an app up by id (GetItem). `id` must stay valid until the lookup completes.
     boost::asio::awaitable<find_result> find_by_id(std::string_view id) {
         std::string diag;
-        if (auto ec = detail::validate_key_value("app id", id, diag)) co_return find_result::failure(ec, std::move(diag));
-        auto r = co_await client_.call("GetItem", detail::get_item_body(client_.config().table, id));
+        if (auto ec = dynamodb::validate_key_value("app id", id, diag)) co_return find_result::failure(ec, std::move(diag));
+        const dynamodb::get_item op{client_.config().table, id};
+        auto r = co_await client_.call(op.operation_name, op.body());
         if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
-        co_return detail::parse_get_item(r.body, id, client_.config().defaults);
+        co_return op.parse(r.body, client_.config().defaults);
     }
 
     /// Looks an app up by key (Query on the key index). `key` must stay valid until completion.
     boost::asio::awaitable<find_result> find_by_key(std::string_view key) {
         std::string diag;
-        if (auto ec = detail::validate_key_value("app key", key, diag)) co_return find_result::failure(ec, std::move(diag));
+        if (auto ec = dynamodb::validate_key_value("app key", key, diag)) co_return find_result::failure(ec, std::move(diag));
         const auto& cfg = client_.config();
-        auto r = co_await client_.call("Query", detail::query_by_key_body(cfg.table, cfg.key_index, key));
+        const dynamodb::query_by_key op{cfg.table, cfg.key_index, key};
+        auto r = co_await client_.call(op.operation_name, op.body());
         if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
-        co_return detail::parse_query_by_key(r.body, key, cfg.defaults);
+        co_return op.parse(r.body, cfg.defaults);
     }
 
     /// One page of a Scan of the whole table: at most `limit` items (<= 0: DynamoDB's 1 MB page)
     /// from `start` (nullptr: the first page; else the previous page's last_evaluated_key, which
-    /// must stay valid until this completes). Broken items come back with their error, see scan.hpp.
-    boost::asio::awaitable<detail::scan_page> scan(const boost::json::object* start, int limit) {
-        auto r = co_await client_.call("Scan", detail::scan_body(client_.config().table, start, limit));
-        if (r.ec) {
-            detail::scan_page failed;
-            failed.ec = r.ec;
-            failed.diagnostic = std::move(r.diagnostic);
-            co_return failed;
-        }
-        co_return detail::parse_scan_page(r.body, client_.config().defaults);
+    /// must stay valid until this completes). Broken items come back with their error, see
+    /// dynamodb/scan.hpp.
+    boost::asio::awaitable<dynamodb::scan_page> scan(const boost::json::object* start, int limit) {
+        const dynamodb::scan op{client_.config().table, start, limit};
+        auto r = co_await client_.call(op.operation_name, op.body());
+        if (r.ec) co_return dynamodb::scan_page::failed(r.ec, std::move(r.diagnostic));
+        co_return op.parse(r.body, client_.config().defaults);
     }
 
     /// The underlying client (for stats, or other operations on the same connections).

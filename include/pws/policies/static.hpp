@@ -13,6 +13,7 @@
 #include <pws/detail/soketi_options.hpp>
 #include <pws/error.hpp>
 #include <pws/find_result.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/stream_parser.hpp>
@@ -84,13 +85,13 @@ public:
             if (empty) return failure(ec, diagnostic, where + ": empty " + empty);
             if (auto [it, fresh] = ids.emplace(a.id, i); !fresh)
                 return failure(ec, diagnostic,
-                               where + ": duplicate id " + detail::quote_for_diagnostic(a.id) +
+                               where + ": duplicate id " + quote_for_diagnostic(a.id) +
                                    " (also apps[" + std::to_string(it->second) + "])");
             if (auto [it, fresh] = keys.emplace(a.key, i); !fresh)
                 return failure(ec, diagnostic,
-                               where + " (id " + detail::quote_for_diagnostic(a.id) +
+                               where + " (id " + quote_for_diagnostic(a.id) +
                                    "): duplicate key, already used by id " +
-                                   detail::quote_for_diagnostic(apps[it->second].id));
+                                   quote_for_diagnostic(apps[it->second].id));
         }
         return StaticPolicy(std::move(apps));
     }

@@ -1,11 +1,16 @@
-// Sans-io pieces of a paginated Scan of the apps table: the request body of one page, and the
-// interpretation of one response page. Used by the cache's preload and by `pws-apps list`.
+// A paginated Scan of the apps table, sans-io: the request of one page (dynamodb::scan), what one
+// page holds (scan_page, scan_item), and the guard that keeps a Scan moving (scan_progress). Used
+// by the cache's preload, by DynamoDbPolicy::scan and by `pws-apps list`.
 //
 // A page is read in full, and every item of it comes back: decoded, or with the error that kept
 // it from decoding. Nothing is skipped in silence, because a caller listing or preloading apps
 // must be able to tell "the table holds 10 apps" from "the table holds 10 apps and 1 broken item".
 // What to do with a broken item is the caller's decision (the cache counts it and leaves its
 // lookups to the driver, which reports the same error; the CLI prints it).
+//
+//   dynamodb::scan op{table, start, limit};
+//   auto r = co_await client.call(op.operation_name, op.body());
+//   dynamodb::scan_page page = r.ec ? dynamodb::scan_page::failed(r.ec, r.diagnostic) : op.parse(r.body, defaults);
 #pragma once
 
 #include <pws/app_defaults.hpp>
@@ -22,7 +27,7 @@
 #include <unordered_set>
 #include <vector>
 
-namespace pws::detail {
+namespace pws::dynamodb {
 
 /// One item of a Scan page: its decoded app, or why it could not be decoded.
 struct scan_item {
@@ -42,20 +47,37 @@ struct scan_page {
     boost::json::object last_evaluated_key; ///< the server's LastEvaluatedKey; empty on the last page
 
     bool more() const noexcept { return !ec && !last_evaluated_key.empty(); } ///< another page follows
+
+    /// The page of a call that failed: `ec` and `diagnostic` set, nothing else.
+    static scan_page failed(boost::system::error_code ec, std::string diagnostic) {
+        scan_page p;
+        p.ec = ec;
+        p.diagnostic = std::move(diagnostic);
+        return p;
+    }
 };
 
-/// The Scan body for one page of `table`: from `exclusive_start_key` (nullptr: the first page;
-/// otherwise the previous page's last_evaluated_key, passed back as it came) and at most `limit`
-/// items (`limit` <= 0: no Limit, i.e. DynamoDB's 1 MB pages).
-PWS_DECL std::string scan_body(std::string_view table, const boost::json::object* exclusive_start_key,
-                               int limit);
+/// Scan: one page of the whole table.
+struct scan {
+    static constexpr std::string_view operation_name = "Scan"; ///< the X-Amz-Target operation
 
-/// Interprets a Scan success body. A body that is not JSON, not an object, or has no `Items`
-/// array, or a `LastEvaluatedKey` that is neither an object nor null, sets `ec` =
-/// error::malformed_response.
-/// Otherwise each item is decoded with dynamodb::decode_app; an item that is not an object or
-/// does not decode is kept, with `ec` = error::malformed_item and a diagnostic.
-PWS_DECL scan_page parse_scan_page(std::string_view body, const AppDefaults& defaults = {});
+    std::string_view table;                                  ///< the apps table
+    const boost::json::object* exclusive_start_key = nullptr; ///< nullptr: the first page; else the previous page's last_evaluated_key, as it came
+    int limit = 0;                                           ///< at most this many items; <= 0: no Limit (DynamoDB's 1 MB pages)
+    std::string_view projection = {};                        ///< a ProjectionExpression ("AppId, AppKey"); empty: whole items
+
+    /// The request body: {"TableName", "ExclusiveStartKey" (when set), "Limit" (when > 0),
+    /// "ProjectionExpression" (when set)}. Items of a projected Scan lack what parse needs to
+    /// decode them: read such a body yourself.
+    PWS_DECL std::string body() const;
+
+    /// Interprets a success body. A body that is not JSON, not an object, or has no `Items`
+    /// array, or a `LastEvaluatedKey` that is neither an object nor null, sets `ec` =
+    /// error::malformed_response. Otherwise each item is decoded with dynamodb::decode_app (the
+    /// limits it leaves out take `defaults`); an item that is not an object or does not decode
+    /// is kept, with `ec` = error::malformed_item and a diagnostic.
+    PWS_DECL static scan_page parse(std::string_view body, const AppDefaults& defaults = {});
+};
 
 /// Most pages one Scan of the apps table may take before it is abandoned: 10,000 of DynamoDB's
 /// 1 MB pages is ~10 GB, far past any apps table; a server that never ends the Scan stops here.
@@ -92,7 +114,7 @@ private:
     std::unordered_set<std::string> seen_;  // every LastEvaluatedKey so far, serialized
 };
 
-}  // namespace pws::detail
+}  // namespace pws::dynamodb
 
 #ifdef PWS_HEADER_ONLY
 #include <pws/impl/scan.ipp>

@@ -1,5 +1,7 @@
-// The one table of App's fields and the names each is stored under, shared by the DynamoDB item
-// decoder/encoder (dynamodb/attribute_value.hpp) and the JSON codec (app_json.hpp).
+// The one table of App's fields and the names each is stored under: the DynamoDB attribute
+// (PascalCase), soketi's JSON member (camelCase), its SQL column (snake_case), and the App member.
+// The DynamoDB item decoder/encoder (dynamodb/attribute_value.hpp) and the JSON codec
+// (app_json.hpp) both read and write through it, and so can tools (pws-apps lists its names).
 //
 // soketi builds every app through `new App(record)`, which takes each field from any of the
 // spellings its `extractFromPassedKeys` lists: camelCase (its array driver and config files),
@@ -19,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pws::detail {
+namespace pws {
 
 /// A field of App and its spellings, in soketi's order (its last one present wins there).
 template <class T>
@@ -27,12 +29,21 @@ struct app_field {
     std::string_view camel;   ///< soketi's JSON name, what app_to_json writes
     std::string_view pascal;  ///< the DynamoDB attribute, what encode_app writes
     std::string_view snake;   ///< the SQL column; empty when it is the camel name
-    T App::*member;
+    T App::*member;           ///< where App holds it
 
     /// The spellings, in soketi's order (snake empty when it is the camel name: skip it).
     constexpr std::array<std::string_view, 3> names() const { return {camel, pascal, snake}; }
 };
 
+/// The id, the key and the secret: required, non-empty strings, read under one name each: the
+/// camel one in JSON, the pascal one in an item (soketi takes these two names only).
+inline constexpr std::array<app_field<std::string>, 3> app_keys{{
+    {"id", "AppId", "", &App::id},
+    {"key", "AppKey", "", &App::key},
+    {"secret", "AppSecret", "", &App::secret},
+}};
+
+/// The switches.
 inline constexpr std::array<app_field<bool>, 3> app_flags{{
     {"enabled", "Enabled", "", &App::enabled},
     {"enableClientMessages", "EnableClientMessages", "enable_client_messages", &App::enable_client_messages},
@@ -40,6 +51,7 @@ inline constexpr std::array<app_field<bool>, 3> app_flags{{
      &App::enable_user_authentication},
 }};
 
+/// The integer rates and limits.
 inline constexpr std::array<app_field<std::int64_t>, 9> app_ints{{
     {"maxConnections", "MaxConnections", "max_connections", &App::max_connections},
     {"maxBackendEventsPerSecond", "MaxBackendEventsPerSecond", "max_backend_events_per_sec",
@@ -57,12 +69,14 @@ inline constexpr std::array<app_field<std::int64_t>, 9> app_ints{{
     {"maxEventBatchSize", "MaxEventBatchSize", "max_event_batch_size", &App::max_event_batch_size},
 }};
 
+/// The two sizes in KB, which may be fractional.
 inline constexpr std::array<app_field<double>, 2> app_numbers{{
     {"maxPresenceMemberSizeInKb", "MaxPresenceMemberSizeInKb", "max_presence_member_size_in_kb",
      &App::max_presence_member_size_in_kb},
     {"maxEventPayloadInKb", "MaxEventPayloadInKb", "max_event_payload_in_kb", &App::max_event_payload_in_kb},
 }};
 
+/// The webhooks (a JSON array; in an item an S holding one, or a native L).
 inline constexpr app_field<std::vector<Webhook>> app_webhooks{"webhooks", "Webhooks", "", &App::webhooks};
 
 /// The fields a record may leave to the server-wide settings (AppDefaults), by camel name.
@@ -99,6 +113,8 @@ void for_each_unset_server_wide(const boost::json::object& record, F&& f) {
     visit(app_numbers);
 }
 
+namespace detail {
+
 /// The diagnostic for two spellings of one field holding different values.
 inline std::string conflicting_spellings(std::string_view first, std::string_view second) {
     std::string d(first);
@@ -110,4 +126,6 @@ inline std::string conflicting_spellings(std::string_view first, std::string_vie
     return d;
 }
 
-}  // namespace pws::detail
+}  // namespace detail
+
+}  // namespace pws
