@@ -20,7 +20,7 @@
 #include <pws/app_manager.hpp>
 #include <pws/aws/sigv4.hpp>
 #include <pws/cache_config.hpp>
-#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/operations.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 #include <pws/policies/cached.hpp>
 #include <pws/policies/static.hpp>
@@ -168,7 +168,7 @@ void parse_get_item_response(benchmark::State& state) {
     const std::string response = "{\"Item\":" + seed_item + "}";
     alloc_meter m(state);
     for (auto _ : state) {
-        auto r = pws::detail::parse_get_item(response, "app-id");
+        auto r = pws::dynamodb::get_item{"apps", "app-id"}.parse(response);
         if (!r.found()) state.SkipWithError("parse failed");
         benchmark::DoNotOptimize(r);
     }
@@ -180,7 +180,7 @@ void parse_query_response(benchmark::State& state) {
     const std::string response = "{\"Count\":1,\"Items\":[" + seed_item + "],\"ScannedCount\":1}";
     alloc_meter m(state);
     for (auto _ : state) {
-        auto r = pws::detail::parse_query_by_key(response, "app-key");
+        auto r = pws::dynamodb::query_by_key{"apps", "AppKeyIndex", "app-key"}.parse(response);
         if (!r.found()) state.SkipWithError("parse failed");
         benchmark::DoNotOptimize(r);
     }
@@ -190,7 +190,7 @@ BENCHMARK(parse_query_response);
 // The request body of find_by_id.
 void get_item_body(benchmark::State& state) {
     alloc_meter m(state);
-    for (auto _ : state) benchmark::DoNotOptimize(pws::detail::get_item_body("apps", "app-id"));
+    for (auto _ : state) benchmark::DoNotOptimize(pws::dynamodb::get_item{"apps", "app-id"}.body());
 }
 BENCHMARK(get_item_body);
 

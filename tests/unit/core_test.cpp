@@ -646,15 +646,6 @@ BOOST_AUTO_TEST_CASE(create_table_then_describe_table) {
     BOOST_TEST(ddb::describe_table::parse("{}", description, diag) == error::malformed_response);
 }
 
-BOOST_AUTO_TEST_CASE(detail_spellings_forward_to_the_types) {
-    // detail/protocol.hpp keeps three old names for code not yet moved (benchmarks/micro.cpp).
-    BOOST_TEST(pws::detail::get_item_body("apps", "x") == (ddb::get_item{"apps", "x"}.body()));
-    std::string item = std::string(R"({"Item":)") + seed_item + "}";
-    BOOST_TEST(pws::detail::parse_get_item(item, "app-id").found());
-    BOOST_TEST(pws::detail::parse_get_item(item, "other").ec == error::malformed_response);
-    BOOST_TEST(pws::detail::parse_query_by_key(std::string(R"({"Items":[)") + seed_item + "]}", "app-key").found());
-}
-
 BOOST_AUTO_TEST_CASE(json_readers) {
     using namespace pws::detail;
     auto o = obj(R"({"s":"x","n":1,"a":[1],"o":{"S":"y"},"AppId":{"S":"id"},"AppKey":{"N":"1"}})");

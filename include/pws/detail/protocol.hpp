@@ -29,28 +29,9 @@ PWS_DECL boost::system::error_code parse_error_response(unsigned status, std::st
 /// it as the error it names (retried or not by its type), never as an empty success.
 PWS_DECL bool is_error_body(std::string_view body);
 
-// The names below moved: scrub to pws:: (redact.hpp), the lookups' bodies and parsers to the
-// types dynamodb::get_item and dynamodb::query_by_key. They stay here only for the code that
-// still spells them the old way and is being rewritten elsewhere (impl/client.ipp,
-// benchmarks/micro.cpp); new code uses the new names.
-using pws::min_secret_piece;
-using pws::scrub;
-
-/// dynamodb::get_item{table, id}.body().
-PWS_DECL std::string get_item_body(std::string_view table, std::string_view id);
-
-/// dynamodb::get_item{{}, id}.parse(body, defaults).
-PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id, const AppDefaults& defaults = {});
-
-/// dynamodb::query_by_key{{}, {}, key}.parse(body, defaults).
-PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key,
-                                        const AppDefaults& defaults = {});
-
 }  // namespace pws::detail
 
 #ifdef PWS_HEADER_ONLY
 #include <pws/impl/protocol.ipp>
 #endif
 
-// What the three old spellings above forward to (their bodies are in impl/operations.ipp).
-#include <pws/dynamodb/operations.hpp>

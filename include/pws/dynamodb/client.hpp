@@ -1,10 +1,10 @@
 // pws::dynamodb::client — a small DynamoDB JSON-protocol client over Beast.
 //
 // One call = one HTTP/1.1 POST to "/", signed with SigV4, over a keep-alive connection from a
-// bounded pool (TLS for https endpoints). Everything runs on the executor given at construction,
-// each call on a strand of its own; the only thread is the credentials provider's, started on
-// first use when the chain reaches the shared files or credential_process (they block). It is safe to share between
-// coroutines, including on a multi-threaded io_context: the shared state (the pool's book, the
+// bounded pool (TLS for https endpoints). A call runs on its caller's coroutine, its I/O on the
+// executor given at construction; the only thread is the credentials provider's, started on
+// first use when the chain reaches the shared files or credential_process (they block). It is
+// safe to share between coroutines, including on a multi-threaded io_context: the shared state (the pool's book, the
 // signer's key cache, the counters) sits behind mutexes held for a few pointer moves, never
 // across I/O; a call that finds every connection busy waits for one, within its deadline.
 #pragma once
@@ -134,6 +134,7 @@ private:
                                                                        time_point deadline);
     PWS_DECL bool try_acquire(lease& l);
     PWS_DECL boost::asio::awaitable<bool> wait_for_slot(lease& l, exchange_result& out, time_point deadline);
+    PWS_DECL boost::asio::awaitable<bool> wait_on_strand(lease& l, exchange_result& out, time_point deadline);
     PWS_DECL void release(std::unique_ptr<connection> c);
     PWS_DECL std::string build_request(std::string_view operation, const std::string& body,
                                        const aws::credentials& creds, std::string_view invocation_id,

@@ -24,8 +24,8 @@
 
 namespace pws::dynamodb {
 
-// A call waiting for a free connection. Its timer, on the call's strand, expires at the call's
-// deadline; release() cancels it (through a post to that strand) to wake the call earlier.
+// A call waiting for a free connection. Its timer, on the wait's strand (wait_for_slot), expires
+// at the call's deadline; release() cancels it (through a post to that strand) to wake it earlier.
 struct client::waiter : detail::pool_waiter<client::connection> {
     explicit waiter(const executor_type& strand, std::chrono::steady_clock::time_point deadline) : timer(strand, deadline) {}
     boost::asio::steady_timer timer;
@@ -189,7 +189,16 @@ PWS_DECL bool client::try_acquire(lease& l) {
 }
 
 PWS_DECL boost::asio::awaitable<bool> client::wait_for_slot(lease& l, exchange_result& out,
+                                                            std::chrono::steady_clock::time_point deadline) {
+    // Every connection is busy (rare): the wait runs on a strand of its own, where its timer and
+    // release()'s wake-up meet, however many threads run the executor.
+    co_return co_await boost::asio::co_spawn(boost::asio::make_strand(ex_), wait_on_strand(l, out, deadline),
+                                             boost::asio::use_awaitable);
+}
+
+PWS_DECL boost::asio::awaitable<bool> client::wait_on_strand(lease& l, exchange_result& out,
                                                      std::chrono::steady_clock::time_point deadline) {
+    co_await boost::asio::this_coro::throw_if_cancelled(false);  // a cancellation is checked below
     const executor_type strand = co_await boost::asio::this_coro::executor;
     std::vector<std::unique_ptr<connection>> expired; // closed after the lock is released
     std::shared_ptr<waiter> w;
@@ -453,14 +462,13 @@ PWS_DECL boost::asio::awaitable<response> client::call_region(std::string_view o
                 co_return out;
             }
 
-    // Each call runs on a strand of its own, so that Beast's timeouts, the resolver's deadline and
-    // the pool's wake-ups never run concurrently with the call's own I/O, however many threads
-    // run the io_context.
+    // On the caller's coroutine, without a strand: nothing the call does needs one. Every
+    // deadline is a deadline_guard (a timer that shuts the socket down under its own mutex), the
+    // resolver's wait has a strand of its own, and only a wait for a free connection, when every
+    // one is busy, runs on a strand (wait_for_slot).
     if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
         co_return std::move(client_impl::aborted(out, "before its request"));
-    co_return co_await boost::asio::co_spawn(boost::asio::make_strand(ex_),
-                                      run(operation, std::move(body), std::move(held), deadline, fail_fast),
-                                      boost::asio::use_awaitable);
+    co_return co_await run(operation, std::move(body), std::move(held), deadline, fail_fast);
 }
 
 PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation, std::string body,
@@ -480,8 +488,10 @@ PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation
                          &client_impl::random64);
     const std::string invocation = client_impl::invocation_id();
 
-    // This coroutine (spawned by call) checks its cancellation itself: an operation started after
-    // a cancellation must not throw out of it.
+    // This coroutine checks its cancellation itself: an operation started after a cancellation
+    // must not throw out of it. The setting belongs to the caller's whole coroutine stack, so it
+    // is put back as it was when the call ends.
+    const bool throwing = co_await boost::asio::this_coro::throw_if_cancelled();
     co_await boost::asio::this_coro::throw_if_cancelled(false);
     auto cancel_state = co_await boost::asio::this_coro::cancellation_state;
     std::optional<lease> slot;       // the pool slot of the attempt under way
@@ -542,6 +552,7 @@ PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation
                 stats_.stale_retries += n.stale_retries;
                 stats_.idle_discards += n.idle_discards;
             }
+            co_await boost::asio::this_coro::throw_if_cancelled(throwing);
             co_return fsm.take_response();
         }
         }

@@ -3,6 +3,7 @@
 #include <pws/aws/endpoint.hpp>
 #include <pws/detail/credentials_parse.hpp>
 #include <pws/detail/protocol.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -210,7 +211,7 @@ PWS_DECL boost::system::error_code parse_json_credentials(std::string_view body,
             std::string secret, token;
             (void)str("SecretAccessKey", false, secret);
             (void)str("Token", false, token);
-            scrub(code, secret, token);
+            pws::scrub(code, secret, token);
             code.resize(std::min<std::size_t>(code.size(), 64));
             return fail("says Code \"" + code + "\", not \"Success\"");
         }

@@ -7,6 +7,7 @@
 #include <pws/detail/credentials_sources.hpp>
 #include <pws/detail/http/tls_context.hpp>
 #include <pws/detail/protocol.hpp>
+#include <pws/redact.hpp>
 
 #include <boost/beast/http/verb.hpp>
 
@@ -180,7 +181,7 @@ PWS_DECL boost::asio::awaitable<source_outcome> assume_role_with_web_identity(ch
     if (reply.ec) co_return source_outcome::fail(where + ": " + reply.diagnostic);
     if (reply.status != 200) {
         std::string summary = sts_error_summary(reply.body);
-        scrub(summary, token);  // an identity provider's message may quote the token
+        pws::scrub(summary, token);  // an identity provider's message may quote the token
         co_return source_outcome::fail(where + ": HTTP " + std::to_string(reply.status) +
                                        (summary.empty() ? "" : " " + summary));
     }

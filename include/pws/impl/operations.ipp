@@ -289,21 +289,3 @@ PWS_DECL boost::system::error_code describe_table::parse(std::string_view body, 
 }
 
 }  // namespace pws::dynamodb
-
-namespace pws::detail {
-
-// The old spellings detail/protocol.hpp keeps (see there).
-
-PWS_DECL std::string get_item_body(std::string_view table, std::string_view id) {
-    return dynamodb::get_item{table, id}.body();
-}
-
-PWS_DECL find_result parse_get_item(std::string_view body, std::string_view id, const AppDefaults& defaults) {
-    return dynamodb::get_item{{}, id}.parse(body, defaults);
-}
-
-PWS_DECL find_result parse_query_by_key(std::string_view body, std::string_view key, const AppDefaults& defaults) {
-    return dynamodb::query_by_key{{}, {}, key}.parse(body, defaults);
-}
-
-}  // namespace pws::detail

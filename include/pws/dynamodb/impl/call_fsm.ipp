@@ -2,6 +2,7 @@
 
 // Out-of-line bodies of pws::detail::call_fsm (dynamodb/detail/call_fsm.hpp).
 #include <pws/detail/protocol.hpp>
+#include <pws/redact.hpp>
 #include <pws/dynamodb/detail/call_fsm.hpp>
 
 #include <boost/asio/error.hpp>
@@ -177,7 +178,7 @@ PWS_DECL call_action call_fsm::finish() {
                     (last_ == failure_kind::transient || last_ == failure_kind::timeout ||
                      last_ == failure_kind::throttling);
     if (out_.ec && out_.attempts > 1) out_.diagnostic += " (after " + std::to_string(out_.attempts) + " attempts)";
-    scrub(out_.diagnostic, secrets_.secret_access_key, secrets_.session_token);
+    pws::scrub(out_.diagnostic, secrets_.secret_access_key, secrets_.session_token);
     state_ = state::finished;
     return {.step = call_step::done};
 }
