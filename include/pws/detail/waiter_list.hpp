@@ -60,6 +60,7 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/assert.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <atomic>
@@ -72,7 +73,8 @@
 
 namespace pws::detail {
 
-/// Asynchronous waits for a T (default-constructible, copyable for notify_all), each cancellable.
+/// Asynchronous waits for a T (default-constructible; copyable for notify_all, move-only will do for
+/// notify_one), each cancellable.
 template <class T>
 class waiter_list {
     struct node_base {
@@ -131,12 +133,18 @@ public:
         std::size_t size() const noexcept { return size_; }  ///< waiters in it
         bool empty() const noexcept { return size_ == 0; }   ///< none
 
-        /// Completes every waiter in it, oldest first, with `value` (copied; the last one gets it moved).
+        /// Completes every waiter in it, oldest first, with `value` (copied; the last one gets it
+        /// moved). A move-only T completes a batch of one (take_one()).
         void complete(T value) {
+            if constexpr (!std::is_copy_constructible_v<T>) BOOST_ASSERT(size_ <= 1);
             while (head_) {
                 node_base* n = pop();
-                if (head_) n->complete(n, {}, T(value));
-                else n->complete(n, {}, std::move(value));
+                if constexpr (std::is_copy_constructible_v<T>)
+                    if (head_) {
+                        n->complete(n, {}, T(value));
+                        continue;
+                    }
+                n->complete(n, {}, std::move(value));
             }
         }
 
