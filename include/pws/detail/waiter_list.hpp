@@ -304,8 +304,15 @@ private:
         n->id = core_->last_id.fetch_add(1, std::memory_order_relaxed) + 1;
         // Outside the lock: assigning may allocate, or destroy the canceller of an earlier wait.
         // (Asio's rule: a slot is never emitted while its operation is being initiated.)
-        if (auto slot = boost::asio::get_associated_cancellation_slot(n->handler); slot.is_connected())
-            slot.template emplace<canceller>(canceller{core_, n->id});
+        if (auto slot = boost::asio::get_associated_cancellation_slot(n->handler); slot.is_connected()) {
+            try {
+                slot.template emplace<canceller>(canceller{core_, n->id});
+            } catch (...) {  // not started: the handler is destroyed uncalled, as Asio's own ops do
+                std::allocator_traits<typename node_t::allocator>::destroy(a, n);
+                std::allocator_traits<typename node_t::allocator>::deallocate(a, n, 1);
+                throw;
+            }
+        }
         std::lock_guard lock(core_->mutex);
         core_->push_back(n);
     }
