@@ -41,9 +41,11 @@
 // How the connection pool uses it (client.ipp, release() / acquire()):
 //   acquire, on the call's strand:  async_initiate<..., void(error_code, conn_ptr)>(
 //       [&](auto h) { lock pool; idle or free slot ? post(append(h, {}, conn)) : waiters.async_wait(h); })
-//     with the handler bound to a cancellation_signal that the call's deadline timer (on the same
-//     strand) and the call's own cancellation both emit; ec == operation_aborted after the deadline
-//     is a pool timeout, and a wait that completes without error owns the slot it was handed.
+//     with the handler bound to a cancellation_signal emitted by the handler of the call's deadline
+//     timer (same strand), whatever its error: the timer's wait carries the call's own slot, so the
+//     call's cancellation ends it early and is emitted too. That handler must own the signal (or be
+//     awaited) so that it may run after the wait. ec == operation_aborted past the deadline is a
+//     pool timeout; a wait that completes without error owns the slot it was handed.
 //   release:  lock pool; auto b = waiters.take_one(); if b.empty(): keep `c` idle (or drop it);
 //             unlock; b.complete(std::move(c))   (a null `c` is a permit to open a new connection).
 //
