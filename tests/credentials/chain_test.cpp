@@ -19,6 +19,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <array>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -201,6 +202,45 @@ BOOST_FIXTURE_TEST_CASE(a_cancelled_wait_ends_and_the_fetch_goes_on, fixture) {
     BOOST_TEST((alone.ec == boost::asio::error::operation_aborted), alone.ec.message());
     BOOST_TEST(q.try_get() != nullptr);
     BOOST_TEST(slow.server.count() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_middle_of_three_waits_cancelled_partially_ends_alone, fixture) {
+    // Three requests share one fetch; the second is cancelled (partial, then total again after it
+    // ended) as soon as it waits. It ends first, with operation_aborted; the first and the third
+    // get the one fetch's credentials, in their order; the fetch is neither repeated nor stopped.
+    numbered_agent agent(clock);
+    agent.delay_ms = 200;
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    std::array<boost::asio::cancellation_signal, 3> signal;
+    std::array<pws::aws::credentials_result, 3> got;
+    std::vector<int> order;
+    for (int i = 0; i < 3; ++i)
+        p.async_get(boost::asio::bind_cancellation_slot(signal[i].slot(), [&, i](pws::aws::credentials_result r) {
+            order.push_back(i);
+            got[i] = std::move(r);
+        }));
+    signal[1].emit(boost::asio::cancellation_type::partial);
+    BOOST_TEST(order.empty());  // completes through the executor, never inside emit
+    ioc.run();
+    BOOST_TEST((order == std::vector<int>{1, 0, 2}));
+    BOOST_TEST((got[1].ec == boost::asio::error::operation_aborted), got[1].ec.message());
+    BOOST_TEST(got[1].diagnostic == "waiting for AWS credentials was cancelled");
+    BOOST_TEST(!got[1].creds);
+    for (int i : {0, 2}) {
+        BOOST_TEST(!got[i].ec, got[i].diagnostic);
+        BOOST_TEST_REQUIRE(got[i].creds);
+        BOOST_TEST(got[i].creds->access_key_id == "ASIA1");
+    }
+    BOOST_TEST(got[0].creds == got[2].creds);
+    signal[1].emit(boost::asio::cancellation_type::total);  // late: nothing
+    signal[0].emit(boost::asio::cancellation_type::terminal);
+    ioc.restart();
+    BOOST_TEST(ioc.poll() == 0u);
+    auto s = p.stats();
+    BOOST_TEST(s.abandoned_waits == 1u);
+    BOOST_TEST(s.fetches == 1u);
+    BOOST_TEST(agent.server.count() == 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(cancellations_racing_the_fetch_complete_each_wait_once, fixture) {

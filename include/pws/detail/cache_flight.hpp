@@ -1,27 +1,24 @@
 // Single-flight for the cache's miss path: the first miss of a name sends the one driver request
 // (it "leads" a flight); misses of the same name meanwhile wait for that flight's result instead
-// of sending their own. Waiters are stored as type-erased completion handlers beside their
-// coroutine's executor, and resumed by a post there, so a flight led on one thread completes
-// waiters on any other.
-//
-// Boost 1.81's any_completion_handler has two bugs this file steers around: its associated
-// executor cannot be posted to (no blocking.never), so the executor is kept beside it; and its
-// move assignment recurses until the stack overflows, so waiters are only ever move-constructed
-// (vector growth, swap of whole vectors, capture by move), never assigned.
+// of sending their own. The waiters are a waiter_list: each resumes on its own coroutine's
+// executor (a flight led on one thread completes waiters on any other), and each may be
+// cancelled alone — it then ends with operation_aborted at once, while the flight goes on for the
+// others.
 #pragma once
 
 #include <pws/detail/cache_store.hpp>
 #include <pws/detail/cache_table.hpp>
+#include <pws/detail/waiter_list.hpp>
 #include <pws/error.hpp>
 #include <pws/find_result.hpp>
 
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <functional>
 #include <memory>
@@ -30,29 +27,17 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
-#include <vector>
 
 namespace pws::detail {
 
 /// The driver requests in flight, by index and name.
 class flight_table {
 public:
-    /// A suspended lookup: its completion, and the executor it resumes on.
-    struct waiter {
-        boost::asio::any_io_executor executor;
-        boost::asio::any_completion_handler<void(find_result)> handler;
-
-        void resume(const find_result& r) {
-            boost::asio::post(executor,
-                              [h = std::move(handler), r]() mutable { std::move(h)(std::move(r)); });
-        }
-    };
-
     /// One request in flight and whoever waits for it.
     struct flight {
         bool done = false;   // under the table's mutex
         find_result result;  // set with `done`; immutable after
-        std::vector<waiter> waiters;
+        waiter_list<find_result> waiters;  // enqueued under the table's mutex while !done
     };
 
     /// Completes a led flight exactly once: with complete(), or on destruction (the leader's
@@ -95,36 +80,39 @@ public:
         return f;
     }
 
-    /// Waits for `f`'s result; resumes on the awaiting coroutine's executor.
+    /// Waits for `f`'s result; resumes on the awaiting coroutine's executor. Cancelled (any type,
+    /// through the coroutine's cancellation state), it ends at once with operation_aborted.
     boost::asio::awaitable<find_result> wait(std::shared_ptr<flight> f) {
-        return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(find_result)>(
-            [this, f](auto handler) {
-                waiter w{boost::asio::get_associated_executor(handler), std::move(handler)};
+        using token_type = boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>;
+        token_type token;
+        auto [ec, r] = co_await boost::asio::async_initiate<token_type, waiter_list<find_result>::signature>(
+            [this, &f](auto handler) {
                 std::unique_lock lock(mutex_);
                 if (!f->done) {
-                    f->waiters.push_back(std::move(w));
+                    f->waiters.async_wait(std::move(handler));  // a handler: enqueued now, under the lock
                     return;
                 }
                 lock.unlock();  // completed between join() and here: `result` is immutable now
-                w.resume(f->result);
+                boost::asio::post(boost::asio::append(std::move(handler), boost::system::error_code(), f->result));
             },
-            boost::asio::use_awaitable);
+            token);
+        if (ec) co_return find_result::failure(ec, "the lookup was cancelled while waiting for the same lookup in flight");
+        co_return std::move(r);
     }
 
-    /// Unregisters `f` and posts `r` to each of its waiters; returns how many there were.
+    /// Unregisters `f` and posts `r` to each of its waiters still waiting (not cancelled);
+    /// returns how many there were.
     std::size_t complete(cache_index i, std::string_view name, std::shared_ptr<flight> f,
                          const find_result& r) {
-        std::vector<waiter> waiters;
         {
             std::lock_guard lock(mutex_);
             auto& m = maps_[static_cast<int>(i)];
             if (auto it = m.find(name); it != m.end() && it->second == f) m.erase(it);
             f->result = r;
             f->done = true;
-            waiters.swap(f->waiters);
         }
-        for (auto& w : waiters) w.resume(r);
-        return waiters.size();
+        // Outside the lock: every waiter enqueued before `done` is in the list, none after it.
+        return f->waiters.notify_all(r);
     }
 
     /// Flights in the air (tests).

@@ -8,8 +8,8 @@
 #include <pws/detail/config.hpp>
 #include <pws/detail/credentials_cache.hpp>
 #include <pws/detail/credentials_parse.hpp>
+#include <pws/detail/waiter_list.hpp>
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -135,14 +135,9 @@ struct chain_state {
     credentials_entry entry;
     int winner = -1;  ///< index of the source that worked, -1 until one has
     bool fetching = false;
-    /// A request waiting for the fetch in flight, and where to complete it.
-    struct waiter {
-        boost::asio::any_io_executor ex;
-        boost::asio::any_completion_handler<aws::credentials_signature> handler;
-        std::uint64_t id = 0; ///< to find it when its wait is cancelled; 0 once it was
-    };
-    std::vector<waiter> waiters;
-    std::uint64_t last_waiter_id = 0;
+    /// Requests waiting for the fetch in flight. Its own lock, taken inside `mutex` (enqueued and
+    /// taken out under it), never the other way round; cancelled waits leave it on their own.
+    waiter_list<aws::credentials_result> waiters;
     aws::credentials_provider_stats stats;
     std::minstd_rand rng;  ///< static stability's jitter
 

@@ -8,6 +8,7 @@
 #include <pws/detail/credentials_sources.hpp>
 
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,9 +24,6 @@ namespace pws::detail {
 
 namespace credentials_provider_impl {
 
-namespace asio = boost::asio;
-using handler_type = asio::any_completion_handler<aws::credentials_signature>;
-
 inline std::string_view source_name(const chain_state& st, int i) {
     return std::visit([](const auto& s) { return s.name; }, st.sources[static_cast<std::size_t>(i)]);
 }
@@ -35,9 +33,32 @@ inline bool source_static_stability(const chain_state& st, int i) {
 }
 
 // Completes on the handler's own executor, never inline (Asio's rule for initiating functions).
-inline void complete(const asio::any_io_executor& ex, handler_type h, aws::credentials_result r) {
-    asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+inline void complete(const boost::asio::any_io_executor& ex,
+                     boost::asio::any_completion_handler<aws::credentials_signature> h, aws::credentials_result r) {
+    boost::asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
 }
+
+// A request's handler as a waiter of chain_state::waiters. The executor is kept beside it, since
+// Boost 1.81's any_completion_handler cannot be posted to through its own associated executor (no
+// blocking.never); its cancellation slot is the request's. Only ever move-constructed: that
+// version's any_completion_handler move assignment recurses until the stack overflows.
+struct credentials_waiter {
+    boost::asio::any_io_executor ex;
+    boost::asio::any_completion_handler<aws::credentials_signature> handler;
+
+    using executor_type = boost::asio::any_io_executor;
+    executor_type get_executor() const noexcept { return ex; }
+    using cancellation_slot_type = boost::asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return handler.get_cancellation_slot(); }
+
+    void operator()(boost::system::error_code ec, aws::credentials_result r) {
+        if (ec) {  // cancelled: the fetch goes on for the others and for later calls
+            r.ec = ec;
+            r.diagnostic = "waiting for AWS credentials was cancelled";
+        }
+        std::move(handler)(std::move(r));
+    }
+};
 
 // The held credentials as a result. Called with the mutex held.
 inline aws::credentials_result held(const chain_state& st) {
@@ -61,11 +82,11 @@ struct fetch_result {
     std::string diagnostic;  // when not ok
 };
 
-inline asio::awaitable<source_outcome> fetch_one(chain_state& st, int i) {
+inline boost::asio::awaitable<source_outcome> fetch_one(chain_state& st, int i) {
     return std::visit([&](auto& s) { return s.fetch(st); }, st.sources[static_cast<std::size_t>(i)]);
 }
 
-inline asio::awaitable<fetch_result> resolve_chain(chain_state& st) {
+inline boost::asio::awaitable<fetch_result> resolve_chain(chain_state& st) {
     fetch_result out;
     std::string tried;
     for (int i = 0; i < static_cast<int>(source_count); ++i) {
@@ -99,7 +120,7 @@ inline asio::awaitable<fetch_result> resolve_chain(chain_state& st) {
     co_return out;
 }
 
-inline asio::awaitable<fetch_result> refresh(chain_state& st, int winner) {
+inline boost::asio::awaitable<fetch_result> refresh(chain_state& st, int winner) {
     fetch_result out;
     out.index = winner;
     out.outcome = co_await fetch_one(st, winner);
@@ -112,10 +133,11 @@ inline asio::awaitable<fetch_result> refresh(chain_state& st, int winner) {
 // Applies a fetch's result and completes every waiter (also after the fetch threw, so that no
 // waiter hangs).
 inline void finish(chain_state& st, fetch_result f) {
-    std::vector<chain_state::waiter> waiters;
     aws::credentials_result r;
-    {
+    auto ready = [&] {
         std::lock_guard lock(st.mutex);
+        // Taken out with the state they see: a request after this waits for the next fetch.
+        auto waiters = st.waiters.take_all();
         auto now = st.now();
         auto policy = st.policy();
         if (f.outcome.what == source_outcome::kind::ok) {
@@ -130,8 +152,7 @@ inline void finish(chain_state& st, fetch_result f) {
             bool stability = st.winner >= 0 && source_static_stability(st, st.winner);
             if (st.winner >= 0 && note_failure(st.entry, now, policy, stability, jitter(st))) {
                 if (st.entry.extended && !was_extended) ++st.stats.extensions;
-                st.stats.served_stale += static_cast<std::uint64_t>(std::count_if(
-                    st.waiters.begin(), st.waiters.end(), [](const chain_state::waiter& w) { return w.id != 0; }));
+                st.stats.served_stale += waiters.size();
                 r = held(st);
             } else {
                 r.ec = error::no_credentials;
@@ -139,13 +160,12 @@ inline void finish(chain_state& st, fetch_result f) {
             }
         }
         st.fetching = false;
-        waiters.swap(st.waiters);
-    }
-    for (auto& w : waiters)
-        if (w.id != 0) complete(w.ex, std::move(w.handler), r);  // 0: its wait was cancelled
+        return waiters;
+    }();
+    ready.complete(std::move(r));  // cancelled waits left the list on their own
 }
 
-inline asio::awaitable<void> run_fetch(std::shared_ptr<chain_state> st) {
+inline boost::asio::awaitable<void> run_fetch(std::shared_ptr<chain_state> st) {
     int winner;
     {
         std::lock_guard lock(st->mutex);
@@ -173,7 +193,7 @@ inline asio::awaitable<void> run_fetch(std::shared_ptr<chain_state> st) {
 }
 
 inline void start_fetch(const std::shared_ptr<chain_state>& st) {
-    asio::co_spawn(st->ex, run_fetch(st), asio::detached);
+    boost::asio::co_spawn(st->ex, run_fetch(st), boost::asio::detached);
 }
 
 }  // namespace credentials_provider_impl
@@ -197,33 +217,10 @@ PWS_DECL void chain_get(const std::shared_ptr<chain_state>& st, boost::asio::any
         complete(ex, std::move(h), std::move(r));
         return;
     }
-    // A waiter may stop waiting (any cancellation type: the fetch goes on for the others and
-    // for later calls, so abandoning the wait has no other effect). The handler is taken out
-    // of the list under the mutex, so it completes exactly once, whichever comes first. It is
-    // left in the slot after completing: a late emit finds no waiter and does nothing.
-    const std::uint64_t id = ++st->last_waiter_id;
-    if (auto slot = h.get_cancellation_slot(); slot.is_connected()) {
-        slot.assign([weak = std::weak_ptr<chain_state>(st), id](asio::cancellation_type) {
-            auto st = weak.lock();
-            if (!st) return;
-            std::unique_lock lock(st->mutex);
-            auto it = std::find_if(st->waiters.begin(), st->waiters.end(),
-                                   [id](const chain_state::waiter& w) { return w.id == id; });
-            if (it == st->waiters.end()) return;  // already completing
-            // Moved out and marked taken, never erased: erasing move-assigns the elements after
-            // it, and Boost 1.81's any_completion_handler move assignment recurses until the
-            // stack overflows (see cache_flight.hpp).
-            chain_state::waiter w = std::move(*it);
-            it->id = 0;
-            ++st->stats.abandoned_waits;
-            lock.unlock();
-            aws::credentials_result r;
-            r.ec = asio::error::operation_aborted;
-            r.diagnostic = "waiting for AWS credentials was cancelled";
-            complete(w.ex, std::move(w.handler), std::move(r));
-        });
-    }
-    st->waiters.push_back({std::move(ex), std::move(h), id});
+    // A waiter may stop waiting (any cancellation type, through its slot): it completes at once
+    // with operation_aborted, and the fetch goes on for the others and for later calls.
+    // Enqueued under the mutex, so that finish() either sees it or has already run.
+    st->waiters.async_wait(credentials_waiter{std::move(ex), std::move(h)});
     if (!st->fetching) {
         st->fetching = true;
         ++st->stats.fetches;
@@ -272,7 +269,9 @@ PWS_DECL std::string_view credentials_provider::source() const {
 
 PWS_DECL credentials_provider_stats credentials_provider::stats() const {
     std::lock_guard lock(state_->mutex);
-    return state_->stats;
+    credentials_provider_stats s = state_->stats;
+    s.abandoned_waits = state_->waiters.cancelled();
+    return s;
 }
 
 }  // namespace pws::aws

@@ -9,7 +9,9 @@
 //    a key that moved to another app is never served paired with the old one;
 //  - negative entries ("no such app") with their own, shorter TTL;
 //  - single-flight: concurrent misses of one id or key send one driver request, and every waiter
-//    gets its result or its error;
+//    gets its result or its error; a waiter cancelled meanwhile (any type, through its
+//    coroutine's cancellation state) ends at once with operation_aborted while the request goes
+//    on for the others (the lookup that sent it waits for it: its driver's deadline bounds that);
 //  - stale-if-error: when reading an expired app again fails, the last good app is served up
 //    to max_stale past its TTL (counted); an error reaches the caller only when there is nothing
 //    to serve;
