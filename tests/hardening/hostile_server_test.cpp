@@ -5,6 +5,7 @@
 
 #include <pws/aws/credentials_provider.hpp>
 #include <pws/detail/credentials_http.hpp>
+#include <pws/detail/http/tls_context.hpp>
 #include <pws/policies/cached.hpp>
 
 #include <boost/json/parse.hpp>
@@ -814,8 +815,10 @@ std::vector<std::pair<pws::find_result, std::chrono::steady_clock::duration>> lo
     return out;
 }
 
-// One request of the credentials sources' client to `url` with `timeout` and a secret header.
+// One request of the credentials sources' client to `url` with `timeout` and a secret header
+// (`tls` for https).
 pws::detail::http_reply credentials_request_while_stalled(const std::string& url, std::chrono::milliseconds timeout,
+                                                          boost::asio::ssl::context* tls,
                                                           std::chrono::steady_clock::duration& took) {
     pws::detail::http_request_spec spec;
     std::string diagnostic;
@@ -825,7 +828,7 @@ pws::detail::http_reply credentials_request_while_stalled(const std::string& url
     const long calls_before = shim().calls();
     asio::io_context ioc;
     const auto t0 = std::chrono::steady_clock::now();
-    auto f = asio::co_spawn(ioc, pws::detail::http_request(ioc.get_executor(), std::move(spec), nullptr),
+    auto f = asio::co_spawn(ioc, pws::detail::http_request(ioc.get_executor(), std::move(spec), tls),
                             asio::use_future);
     background_run bg(ioc);
     auto r = wait(f);
@@ -838,61 +841,68 @@ pws::detail::http_reply credentials_request_while_stalled(const std::string& url
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(credentials_client_ends_at_its_deadline_while_dns_never_answers) {
+    // The client of the container endpoint, IMDS and STS, over http and https (the TLS context is
+    // made first: loading the system's CAs is not the request's time).
     if (!shim_loaded()) return;
-    std::chrono::steady_clock::duration took{};
-    auto r = bounded(300ms, [&] {
-        return credentials_request_while_stalled("http://" + stall_host + ":1/v2/credentials", 300ms, took);
-    });
-    BOOST_TEST_MESSAGE("the credentials client ended after " << ms(took) << " ms (deadline 300 ms)");
-    BOOST_TEST((r.ec == pws::error::timeout), r.ec.message() << ": " << r.diagnostic);
-    BOOST_TEST(r.diagnostic == "GET http://" + stall_host + ":1: name resolution timed out");
-    BOOST_TEST(r.status == 0u);
-    check_no_secret(r.diagnostic, "credentials client");
+    std::string diagnostic;
+    auto tls = pws::detail::http::make_tls_context({}, diagnostic);
+    BOOST_TEST_REQUIRE(tls != nullptr, diagnostic);
+    for (const std::string scheme : {"http", "https"}) {
+        BOOST_TEST_CONTEXT(scheme) {
+            std::chrono::steady_clock::duration took{};
+            auto r = bounded(300ms, [&] {
+                return credentials_request_while_stalled(scheme + "://" + stall_host + ":1/v2/credentials", 300ms,
+                                                         tls.get(), took);
+            });
+            BOOST_TEST_MESSAGE("the credentials client (" << scheme << ") ended after " << ms(took)
+                                                          << " ms (deadline 300 ms)");
+            BOOST_TEST((r.ec == pws::error::timeout), r.ec.message() << ": " << r.diagnostic);
+            BOOST_TEST(r.diagnostic == "GET " + scheme + "://" + stall_host + ":1: name resolution timed out");
+            BOOST_TEST(r.status == 0u);
+            check_no_secret(r.diagnostic, "credentials client");
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(credentials_chain_ends_at_its_deadline_while_dns_never_answers) {
     // The container source through the public chain: over plain http it resolves the host itself
-    // (to check the addresses), over https the credentials client does; either way
-    // metadata_timeout bounds it, and the chain says which name did not resolve. The chain's
-    // error is no_credentials (it lists every source); the source's own is a timeout.
+    // (to check its addresses) with resolve_host, under metadata_timeout, and the chain says
+    // which name did not resolve. The chain's error is no_credentials (it lists every source).
+    // (Over https the source calls the credentials client, the case above; the chain's first
+    // https fetch also loads the system's CAs, outside metadata_timeout: 40-90 ms here.)
     if (!shim_loaded()) return;
-    for (const std::string scheme : {"http", "https"}) {
-        BOOST_TEST_CONTEXT(scheme) {
-            std::map<std::string, std::string> vars{
-                {"AWS_CONTAINER_CREDENTIALS_FULL_URI", scheme + "://" + stall_host + ":1/v2/credentials"},
-                {"AWS_CONTAINER_AUTHORIZATION_TOKEN", session_token},
-                {"AWS_EC2_METADATA_DISABLED", "true"}};
-            pws::aws::credentials_provider_config cfg;
-            cfg.env = [vars](std::string_view name) -> std::optional<std::string> {
-                auto it = vars.find(std::string(name));
-                if (it == vars.end()) return std::nullopt;
-                return it->second;
-            };
-            cfg.metadata_timeout = 300ms;
-            const long calls_before = shim().calls();
-            std::chrono::steady_clock::duration took{};
-            auto r = bounded(300ms, [&] {
-                asio::io_context ioc;
-                pws::aws::credentials_provider provider(ioc.get_executor(), cfg);
-                const auto t0 = std::chrono::steady_clock::now();
-                auto f = provider.async_get(asio::use_future);
-                background_run bg(ioc);
-                auto result = wait(f);
-                took = std::chrono::steady_clock::now() - t0;
-                BOOST_TEST(shim().blocked() >= 1, "getaddrinfo was not blocked any more when the chain ended");
-                return result;
-            });
-            BOOST_TEST_MESSAGE("the chain (" << scheme << ") ended after " << ms(took) << " ms (deadline 300 ms)");
-            BOOST_TEST(shim().calls() > calls_before, "getaddrinfo was never asked for " << stall_host);
-            BOOST_TEST((r.ec == pws::error::no_credentials), r.ec.message() << ": " << r.diagnostic);
-            BOOST_TEST(!r.creds);
-            const std::string says = scheme == "http" ? "resolving " + stall_host + " timed out"
-                                                      : "GET https://" + stall_host + ":1: name resolution timed out";
-            BOOST_TEST(r.diagnostic.find("container: FAILED, ") != std::string::npos, r.diagnostic);
-            BOOST_TEST(r.diagnostic.find(says) != std::string::npos, r.diagnostic);
-            check_no_secret(r.diagnostic, "credentials chain");
-        }
-    }
+    const std::map<std::string, std::string> vars{
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://" + stall_host + ":1/v2/credentials"},
+        {"AWS_CONTAINER_AUTHORIZATION_TOKEN", session_token},
+        {"AWS_EC2_METADATA_DISABLED", "true"}};
+    pws::aws::credentials_provider_config cfg;
+    cfg.env = [vars](std::string_view name) -> std::optional<std::string> {
+        auto it = vars.find(std::string(name));
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+    cfg.metadata_timeout = 300ms;
+    const long calls_before = shim().calls();
+    std::chrono::steady_clock::duration took{};
+    auto r = bounded(300ms, [&] {
+        asio::io_context ioc;
+        pws::aws::credentials_provider provider(ioc.get_executor(), cfg);
+        const auto t0 = std::chrono::steady_clock::now();
+        auto f = provider.async_get(asio::use_future);
+        background_run bg(ioc);
+        auto result = wait(f);
+        took = std::chrono::steady_clock::now() - t0;
+        BOOST_TEST(shim().blocked() >= 1, "getaddrinfo was not blocked any more when the chain ended");
+        return result;
+    });
+    BOOST_TEST_MESSAGE("the chain ended after " << ms(took) << " ms (deadline 300 ms)");
+    BOOST_TEST(shim().calls() > calls_before, "getaddrinfo was never asked for " << stall_host);
+    BOOST_TEST((r.ec == pws::error::no_credentials), r.ec.message() << ": " << r.diagnostic);
+    BOOST_TEST(!r.creds);
+    const std::string says =
+        "container: FAILED, AWS_CONTAINER_CREDENTIALS_FULL_URI: resolving " + stall_host + " timed out";
+    BOOST_TEST(r.diagnostic.find(says) != std::string::npos, r.diagnostic);
+    check_no_secret(r.diagnostic, "credentials chain");
 }
 
 BOOST_AUTO_TEST_CASE(dynamodb_lookup_ends_at_its_deadline_while_dns_never_answers) {
@@ -963,6 +973,50 @@ BOOST_AUTO_TEST_CASE(names_not_stalled_resolve_through_the_shim) {
     BOOST_TEST(r.app->id == "app-id");
     BOOST_TEST(shim().passed() > passed_before, "the shim did not see the lookup of localhost");
     BOOST_TEST(shim().calls() == calls_before);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A known bug, in a suite of its own so that stalled_dns does not run it: its CTest entry
+// (hardening.stalled_dns_holds_up_other_names) is WILL_FAIL while the bug is there, as the
+// README's fixed cases first were. Boost 1.81's resolver runs getaddrinfo on one thread per
+// io_context, one lookup after another, so a name that never resolves holds up every other name
+// on that io_context until getaddrinfo gives up (glibc: 5 s a server and try, by default): a
+// lookup of a healthy name (a failover replica's, the credentials endpoint's) started after the
+// stalled lookup has already timed out still ends in "name resolution timed out".
+BOOST_AUTO_TEST_SUITE(stalled_dns_open)
+
+namespace {
+using stalled_dns::background_run;
+using stalled_dns::shim_loaded;
+using stalled_dns::stall_host;
+using stalled_dns::wait;
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_stalled_name_does_not_hold_up_other_names) {
+    if (!shim_loaded()) return;
+    raw_server s([](conn& c) -> asio::awaitable<void> {
+        while (co_await c.read_request())
+            if (!co_await c.send(http_response(get_item_body()))) co_return;
+    });
+    auto stalled = config_for("http://" + stall_host + ":8000");
+    stalled.attempt_timeout = stalled.total_timeout = 300ms;
+    auto healthy = config_for("http://localhost:" + std::to_string(s.port()));
+    healthy.attempt_timeout = healthy.total_timeout = 1s;
+    asio::io_context ioc;
+    manager a(ioc.get_executor(), stalled), b(ioc.get_executor(), healthy);
+    auto f = asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<std::pair<pws::find_result, pws::find_result>> {
+            auto first = co_await a.find_by_id("app-id");  // ends at 300 ms, getaddrinfo still blocked
+            co_return std::pair{std::move(first), co_await b.find_by_id("app-id")};
+        },
+        asio::use_future);
+    background_run bg(ioc);
+    auto [first, second] = wait(f);
+    BOOST_TEST((first.ec == pws::error::timeout), first.ec.message() << ": " << first.diagnostic);
+    BOOST_TEST(!second.ec, second.ec.message() << ": " << second.diagnostic);
+    BOOST_TEST(second.found());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
