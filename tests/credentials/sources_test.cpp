@@ -5,9 +5,9 @@
 #include "support.hpp"
 
 #include <pws/aws/credentials_provider.hpp>
-#include <pws/detail/credentials_cache.hpp>
-#include <pws/detail/credentials_http.hpp>
-#include <pws/detail/credentials_parse.hpp>
+#include <pws/aws/detail/credentials_cache.hpp>
+#include <pws/aws/detail/credentials_http.hpp>
+#include <pws/aws/detail/credentials_parse.hpp>
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,4 @@
-// Fuzz target: the credentials chain's parsers (detail/credentials_parse.hpp): the shared
+// Fuzz target: the credentials chain's parsers (aws/detail/credentials_parse.hpp): the shared
 // config/credentials files' INI dialect, the JSON documents of the container endpoint, IMDS and
 // credential_process, STS's XML, and RFC 3339 times. Byte 0 picks the parser; the rest is the
 // document.
@@ -9,7 +9,7 @@
 // reach a diagnostic or the error summary, which stays short.
 #include "fuzz_common.hpp"
 
-#include <pws/detail/credentials_parse.hpp>
+#include <pws/aws/detail/credentials_parse.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

@@ -9,8 +9,8 @@
 // the type and the request id (AWS-alphabet secrets, as access keys and session tokens are).
 #include "fuzz_common.hpp"
 
-#include <pws/detail/protocol.hpp>
-#include <pws/detail/retry.hpp>
+#include <pws/dynamodb/detail/protocol.hpp>
+#include <pws/dynamodb/detail/retry.hpp>
 #include <pws/error.hpp>
 
 #include <boost/json/serialize.hpp>

@@ -11,7 +11,7 @@
 #include "lookup_checks.hpp"
 
 #include <pws/detail/http/exchange.hpp>
-#include <pws/detail/retry.hpp>
+#include <pws/dynamodb/detail/retry.hpp>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -4,7 +4,7 @@
 #include "hardening_support.hpp"
 
 #include <pws/aws/credentials_provider.hpp>
-#include <pws/detail/credentials_http.hpp>
+#include <pws/aws/detail/credentials_http.hpp>
 #include <pws/detail/http/tls_context.hpp>
 #include <pws/policies/cached.hpp>
 

@@ -112,42 +112,26 @@ struct driver {
         ev.clean = clean;
         resume(ev);
     }
-    void acquire_failed(attempt_result r) {
-        expect(call_step::acquire);
+    // Carries out `s` with nothing to report (sign, a connect that worked, release), or with the
+    // transport's result `r` (a failed acquire or connect, any exchange).
+    void done(call_step s) {
+        expect(s);
+        pws::detail::call_event ev;
+        resume(ev);
+    }
+    void done(call_step s, attempt_result r) {
+        expect(s);
         held = std::move(r);
         pws::detail::call_event ev;
         ev.result = &held;
         resume(ev);
     }
-    void sign() {
-        expect(call_step::sign);
-        pws::detail::call_event ev;
-        resume(ev);
-    }
-    void connect() {
-        expect(call_step::connect);
-        pws::detail::call_event ev;
-        resume(ev);
-    }
-    void connect_failed(attempt_result r) {
-        expect(call_step::connect);
-        held = std::move(r);
-        pws::detail::call_event ev;
-        ev.result = &held;
-        resume(ev);
-    }
-    void exchange(attempt_result r) {
-        expect(call_step::exchange);
-        held = std::move(r);
-        pws::detail::call_event ev;
-        ev.result = &held;
-        resume(ev);
-    }
-    void release() {
-        expect(call_step::release);
-        pws::detail::call_event ev;
-        resume(ev);
-    }
+    void acquire_failed(attempt_result r) { done(call_step::acquire, std::move(r)); }
+    void sign() { done(call_step::sign); }
+    void connect() { done(call_step::connect); }
+    void connect_failed(attempt_result r) { done(call_step::connect, std::move(r)); }
+    void exchange(attempt_result r) { done(call_step::exchange, std::move(r)); }
+    void release() { done(call_step::release); }
     void wait() {
         expect(call_step::wait);
         now = a.until;

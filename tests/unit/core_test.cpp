@@ -8,7 +8,7 @@
 #include <pws/app_fields.hpp>
 #include <pws/app_json.hpp>
 #include <pws/detail/json.hpp>
-#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/detail/protocol.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 #include <pws/dynamodb/operations.hpp>
 #include <pws/redact.hpp>

@@ -1,6 +1,6 @@
 // The transport's retry decisions, backoff, quota, CRC and clock-skew learning, without I/O.
-#include <pws/detail/pool.hpp>
-#include <pws/detail/retry.hpp>
+#include <pws/dynamodb/detail/pool.hpp>
+#include <pws/dynamodb/detail/retry.hpp>
 
 #include <boost/test/unit_test.hpp>
 

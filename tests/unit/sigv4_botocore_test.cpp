@@ -3,7 +3,7 @@
 //    cases and the signing-key cache;
 //  - sigv4_botocore: generated DynamoDB requests signed here and by botocore, compared.
 #include <pws/aws/sigv4.hpp>
-#include <pws/detail/crypto.hpp>
+#include <pws/aws/detail/crypto.hpp>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

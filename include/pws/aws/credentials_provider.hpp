@@ -165,5 +165,5 @@ private:
 }  // namespace pws::aws
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/credentials_provider.ipp>
+#include <pws/aws/impl/credentials_provider.ipp>
 #endif

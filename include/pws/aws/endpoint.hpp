@@ -33,5 +33,5 @@ PWS_DECL boost::system::error_code dynamodb_endpoint(std::string_view region, st
 }  // namespace pws::aws
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/endpoint.ipp>
+#include <pws/aws/impl/endpoint.ipp>
 #endif

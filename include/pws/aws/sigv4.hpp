@@ -97,5 +97,5 @@ private:
 }  // namespace pws::aws
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/sigv4.ipp>
+#include <pws/aws/impl/sigv4.ipp>
 #endif

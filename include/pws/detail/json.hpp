@@ -1,7 +1,7 @@
 // The one set of small Boost.JSON readers the library shares: members of an object, response
 // bodies that must be objects, the text spellings of numbers and flags, and JSON values read as
 // numbers or flags. The response parsers (dynamodb/operations.hpp, dynamodb/scan.hpp,
-// detail/protocol.hpp), the item codec (dynamodb/attribute_value.hpp) and the JSON codec
+// dynamodb/detail/protocol.hpp), the item codec (dynamodb/attribute_value.hpp) and the JSON codec
 // (app_json.hpp) all read through these, so one spelling is accepted, or refused, everywhere.
 #pragma once
 

@@ -61,5 +61,5 @@ inline std::string encode_binary(std::string_view bytes) { return detail::base64
 }  // namespace pws::dynamodb
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/attribute_value.ipp>
+#include <pws/dynamodb/impl/attribute_value.ipp>
 #endif

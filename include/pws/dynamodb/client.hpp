@@ -15,8 +15,8 @@
 #include <pws/aws/sigv4.hpp>
 #include <pws/config.hpp>
 #include <pws/detail/config.hpp>
-#include <pws/detail/pool.hpp>
-#include <pws/detail/retry.hpp>
+#include <pws/dynamodb/detail/pool.hpp>
+#include <pws/dynamodb/detail/retry.hpp>
 #include <pws/dynamodb/response.hpp>
 #include <pws/error.hpp>
 
@@ -165,5 +165,5 @@ private:
 }  // namespace pws::dynamodb
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/client.ipp>
+#include <pws/dynamodb/impl/client.ipp>
 #endif

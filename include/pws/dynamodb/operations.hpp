@@ -248,5 +248,5 @@ inline boost::system::error_code parse_table_description(std::string_view body, 
 }  // namespace pws::dynamodb
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/operations.ipp>
+#include <pws/dynamodb/impl/operations.ipp>
 #endif

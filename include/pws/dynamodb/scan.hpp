@@ -117,5 +117,5 @@ private:
 }  // namespace pws::dynamodb
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/scan.ipp>
+#include <pws/dynamodb/impl/scan.ipp>
 #endif

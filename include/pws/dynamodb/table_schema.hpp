@@ -40,5 +40,5 @@ PWS_DECL std::vector<schema_problem> check_table_schema(const boost::json::objec
 }  // namespace pws::dynamodb
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/table_schema.ipp>
+#include <pws/dynamodb/impl/table_schema.ipp>
 #endif

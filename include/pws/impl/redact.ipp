@@ -2,7 +2,7 @@
 
 #include <pws/redact.hpp>
 
-#include <pws/detail/credentials_parse.hpp>  // append_form_encoded: the encoder of the STS request
+#include <pws/aws/detail/credentials_parse.hpp>  // append_form_encoded: the encoder of the STS request
 
 #include <algorithm>
 #include <cctype>

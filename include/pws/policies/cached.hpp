@@ -22,13 +22,13 @@
 //  - bounded size with CLOCK eviction, invalidate(), clear(), and counters (stats()).
 //
 // The hit path takes no lock and allocates nothing (the coroutine frame of find_by_* comes from
-// Asio's per-thread recycling allocator): see detail/cache_store.hpp and detail/cache_rcu.hpp.
+// Asio's per-thread recycling allocator): see cache/detail/cache_store.hpp and cache/detail/cache_rcu.hpp.
 // Only the one hit that starts a refresh allocates (the refresh's coroutine). Any number of
 // threads may run the io_context.
 //
 // Lifetime: like any driver, the cache must outlive the lookups (and the preload) it runs.
 // Refreshes run on their own: one still in flight when the cache is destroyed holds only shared
-// state (detail/cache_refresh.hpp) and ends, when it resumes, without touching the cache or
+// state (cache/detail/cache_refresh.hpp) and ends, when it resumes, without touching the cache or
 // calling on_change(). Its driver request must end safely too, and DynamoDbPolicy's client must
 // outlive its requests: destroy such a cache when refreshes_in_flight() is 0, e.g. after the
 // io_context ran out of work, or once lookups have stopped and the count dropped to 0.
@@ -36,10 +36,10 @@
 
 #include <pws/app_manager.hpp>
 #include <pws/cache_config.hpp>
-#include <pws/detail/cache_flight.hpp>
-#include <pws/detail/cache_preload.hpp>
-#include <pws/detail/cache_refresh.hpp>
-#include <pws/detail/cache_store.hpp>
+#include <pws/cache/detail/cache_flight.hpp>
+#include <pws/cache/detail/cache_preload.hpp>
+#include <pws/cache/detail/cache_refresh.hpp>
+#include <pws/cache/detail/cache_store.hpp>
 #include <pws/dynamodb/scan.hpp>
 #include <pws/error.hpp>
 #include <pws/find_result.hpp>

@@ -15,7 +15,7 @@
 #pragma once
 
 #include <pws/detail/config.hpp>
-#include <pws/detail/retry.hpp>
+#include <pws/dynamodb/detail/retry.hpp>
 #include <pws/dynamodb/response.hpp>
 
 #include <boost/system/error_code.hpp>

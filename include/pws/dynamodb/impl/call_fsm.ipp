@@ -1,7 +1,7 @@
 #pragma once
 
 // Out-of-line bodies of pws::detail::call_fsm (dynamodb/detail/call_fsm.hpp).
-#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/detail/protocol.hpp>
 #include <pws/redact.hpp>
 #include <pws/dynamodb/detail/call_fsm.hpp>
 

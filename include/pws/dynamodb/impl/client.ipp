@@ -2,9 +2,9 @@
 
 // Out-of-line bodies of pws::dynamodb::client: the pool, signing, attempts, retries. The
 // connection's own I/O (connect, TLS, one exchange) is in client_connection.ipp.
-#include <pws/impl/client_connection.ipp>
+#include <pws/dynamodb/impl/client_connection.ipp>
 
-#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/detail/protocol.hpp>
 #include <pws/dynamodb/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>

@@ -1,8 +1,8 @@
 #pragma once
 
 #include <pws/aws/endpoint.hpp>
-#include <pws/detail/credentials_parse.hpp>
-#include <pws/detail/protocol.hpp>
+#include <pws/aws/detail/credentials_parse.hpp>
+#include <pws/dynamodb/detail/protocol.hpp>
 #include <pws/redact.hpp>
 
 #include <boost/json/parse.hpp>

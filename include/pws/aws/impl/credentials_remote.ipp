@@ -3,9 +3,9 @@
 // The metadata sources: the container credentials endpoint (ECS, EKS Pod Identity) and EC2
 // instance metadata (IMDSv2).
 
-#include <pws/detail/credentials_blocking.hpp>
-#include <pws/detail/credentials_http.hpp>
-#include <pws/detail/credentials_sources.hpp>
+#include <pws/aws/detail/credentials_blocking.hpp>
+#include <pws/aws/detail/credentials_http.hpp>
+#include <pws/aws/detail/credentials_sources.hpp>
 #include <pws/detail/http/connect.hpp>
 
 #include <boost/beast/http/verb.hpp>

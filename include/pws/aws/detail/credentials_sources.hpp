@@ -6,8 +6,8 @@
 
 #include <pws/aws/credentials_provider.hpp>
 #include <pws/detail/config.hpp>
-#include <pws/detail/credentials_cache.hpp>
-#include <pws/detail/credentials_parse.hpp>
+#include <pws/aws/detail/credentials_cache.hpp>
+#include <pws/aws/detail/credentials_parse.hpp>
 #include <pws/detail/waiter_list.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -150,6 +150,6 @@ private:
 }  // namespace pws::detail
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/credentials_sources.ipp>
-#include <pws/impl/credentials_remote.ipp>
+#include <pws/aws/impl/credentials_sources.ipp>
+#include <pws/aws/impl/credentials_remote.ipp>
 #endif

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <pws/detail/retry.hpp>
+#include <pws/dynamodb/detail/retry.hpp>
 
 #include <boost/crc.hpp>
 

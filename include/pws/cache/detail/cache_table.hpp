@@ -9,7 +9,7 @@
 // hashed with SipHash-1-3 under a random per-table key, as hash tables facing the network do.
 #pragma once
 
-#include <pws/detail/cache_rcu.hpp>
+#include <pws/cache/detail/cache_rcu.hpp>
 
 #include <atomic>
 #include <chrono>

@@ -8,7 +8,7 @@
 #pragma once
 
 #include <pws/app.hpp>
-#include <pws/detail/cache_flight.hpp>
+#include <pws/cache/detail/cache_flight.hpp>
 #include <pws/find_result.hpp>
 
 #include <atomic>

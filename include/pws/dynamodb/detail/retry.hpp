@@ -98,5 +98,5 @@ private:
 }  // namespace pws::detail
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/retry.ipp>
+#include <pws/dynamodb/impl/retry.ipp>
 #endif

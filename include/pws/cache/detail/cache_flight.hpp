@@ -6,8 +6,8 @@
 // others.
 #pragma once
 
-#include <pws/detail/cache_store.hpp>
-#include <pws/detail/cache_table.hpp>
+#include <pws/cache/detail/cache_store.hpp>
+#include <pws/cache/detail/cache_table.hpp>
 #include <pws/detail/waiter_list.hpp>
 #include <pws/error.hpp>
 #include <pws/find_result.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <pws/detail/json.hpp>
-#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/detail/protocol.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>

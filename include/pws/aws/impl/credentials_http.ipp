@@ -1,7 +1,7 @@
 #pragma once
 
 #include <pws/aws/endpoint.hpp>
-#include <pws/detail/credentials_http.hpp>
+#include <pws/aws/detail/credentials_http.hpp>
 #include <pws/detail/http/connect.hpp>
 #include <pws/detail/http/exchange.hpp>
 #include <pws/detail/http/stream.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <pws/aws/sigv4.hpp>
-#include <pws/detail/crypto.hpp>
+#include <pws/aws/detail/crypto.hpp>
 
 #include <boost/container/small_vector.hpp>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <pws/detail/credentials_cache.hpp>
+#include <pws/aws/detail/credentials_cache.hpp>
 
 namespace pws::detail {
 

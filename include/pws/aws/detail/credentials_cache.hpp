@@ -60,5 +60,5 @@ PWS_DECL bool note_failure(credentials_entry& e, std::chrono::system_clock::time
 }  // namespace pws::detail
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/credentials_cache.ipp>
+#include <pws/aws/impl/credentials_cache.ipp>
 #endif

@@ -2,11 +2,11 @@
 
 // The shared state, the local sources (explicit, environment, shared files) and web identity.
 
-#include <pws/detail/credentials_blocking.hpp>
-#include <pws/detail/credentials_http.hpp>
-#include <pws/detail/credentials_sources.hpp>
+#include <pws/aws/detail/credentials_blocking.hpp>
+#include <pws/aws/detail/credentials_http.hpp>
+#include <pws/aws/detail/credentials_sources.hpp>
 #include <pws/detail/http/tls_context.hpp>
-#include <pws/detail/protocol.hpp>
+#include <pws/dynamodb/detail/protocol.hpp>
 #include <pws/redact.hpp>
 
 #include <boost/beast/http/verb.hpp>

@@ -32,6 +32,6 @@ PWS_DECL bool is_error_body(std::string_view body);
 }  // namespace pws::detail
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/protocol.ipp>
+#include <pws/dynamodb/impl/protocol.ipp>
 #endif
 

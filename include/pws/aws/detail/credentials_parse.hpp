@@ -76,5 +76,5 @@ PWS_DECL std::string expand_home(std::string_view path, std::string_view home);
 }  // namespace pws::detail
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/credentials_parse.ipp>
+#include <pws/aws/impl/credentials_parse.ipp>
 #endif

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <pws/detail/credentials_blocking.hpp>
+#include <pws/aws/detail/credentials_blocking.hpp>
 
 #include <cerrno>
 #include <cstring>

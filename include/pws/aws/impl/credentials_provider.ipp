@@ -4,8 +4,8 @@
 // error that lists every source.
 
 #include <pws/aws/credentials_provider.hpp>
-#include <pws/detail/credentials_cache.hpp>
-#include <pws/detail/credentials_sources.hpp>
+#include <pws/aws/detail/credentials_cache.hpp>
+#include <pws/aws/detail/credentials_sources.hpp>
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>

@@ -84,5 +84,5 @@ inline boost::asio::awaitable<process_output> async_run_process(boost::asio::thr
 }  // namespace pws::detail
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/credentials_blocking.ipp>
+#include <pws/aws/impl/credentials_blocking.ipp>
 #endif

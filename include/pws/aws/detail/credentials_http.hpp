@@ -76,5 +76,5 @@ PWS_DECL boost::asio::awaitable<http_reply> http_request(boost::asio::any_io_exe
 }  // namespace pws::detail
 
 #ifdef PWS_HEADER_ONLY
-#include <pws/impl/credentials_http.ipp>
+#include <pws/aws/impl/credentials_http.ipp>
 #endif

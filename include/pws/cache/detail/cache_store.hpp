@@ -24,8 +24,8 @@
 // the miss and refresh paths.
 #pragma once
 
-#include <pws/detail/cache_rcu.hpp>
-#include <pws/detail/cache_table.hpp>
+#include <pws/cache/detail/cache_rcu.hpp>
+#include <pws/cache/detail/cache_table.hpp>
 #include <pws/find_result.hpp>
 
 #include <algorithm>

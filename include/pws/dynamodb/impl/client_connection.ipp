@@ -8,7 +8,7 @@
 #include <pws/detail/http/exchange.hpp>
 #include <pws/detail/http/stream.hpp>
 #include <pws/detail/http/tls_context.hpp>
-#include <pws/detail/retry.hpp>
+#include <pws/dynamodb/detail/retry.hpp>
 #include <pws/dynamodb/client.hpp>
 #include <pws/dynamodb/detail/call_fsm.hpp>
 
