@@ -132,6 +132,7 @@ private:
                                                               time_point deadline);
     PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, exchange_result& out,
                                                                        time_point deadline);
+    PWS_DECL bool take_slot(lease& l, std::vector<std::unique_ptr<connection>>& expired); // mutex_ held
     PWS_DECL bool try_acquire(lease& l);
     PWS_DECL boost::asio::awaitable<bool> wait_for_slot(lease& l, exchange_result& out, time_point deadline);
     PWS_DECL boost::asio::awaitable<bool> wait_on_strand(lease& l, exchange_result& out, time_point deadline);

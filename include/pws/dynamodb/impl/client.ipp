@@ -170,9 +170,7 @@ PWS_DECL std::vector<replica_stats> client::replicas() const {
 
 PWS_DECL aws::credentials_provider_stats client::credentials_stats() const { return creds_->stats(); }
 
-PWS_DECL bool client::try_acquire(lease& l) {
-    std::vector<std::unique_ptr<connection>> expired; // closed after the lock is released
-    std::lock_guard lock(mutex_);
+PWS_DECL bool client::take_slot(lease& l, std::vector<std::unique_ptr<connection>>& expired) {
     std::unique_ptr<connection> idle;
     switch (pool_.acquire(std::chrono::steady_clock::now(), idle, expired)) {
     case decltype(pool_)::grant::idle:
@@ -186,6 +184,12 @@ PWS_DECL bool client::try_acquire(lease& l) {
         break;
     }
     return false;
+}
+
+PWS_DECL bool client::try_acquire(lease& l) {
+    std::vector<std::unique_ptr<connection>> expired; // closed after the lock is released
+    std::lock_guard lock(mutex_);
+    return take_slot(l, expired);
 }
 
 PWS_DECL boost::asio::awaitable<bool> client::wait_for_slot(lease& l, exchange_result& out,
@@ -203,21 +207,11 @@ PWS_DECL boost::asio::awaitable<bool> client::wait_on_strand(lease& l, exchange_
     std::vector<std::unique_ptr<connection>> expired; // closed after the lock is released
     std::shared_ptr<waiter> w;
     {
-        std::lock_guard lock(mutex_);
-        std::unique_ptr<connection> idle;
-        switch (pool_.acquire(std::chrono::steady_clock::now(), idle, expired)) {
-        case decltype(pool_)::grant::idle:
-            l.conn = std::move(idle);
-            l.reused = l.held = true;
-            break;
-        case decltype(pool_)::grant::open:
-            l.held = true;
-            break;
-        case decltype(pool_)::grant::wait:
+        std::lock_guard lock(mutex_);  // a slot freed since try_acquire is taken; else the wait is queued at once
+        if (!take_slot(l, expired)) {
             w = std::make_shared<waiter>(strand, deadline);
             pool_.enqueue(w);
             ++stats_.pool_waits;
-            break;
         }
     }
     expired.clear();
