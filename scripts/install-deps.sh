@@ -6,6 +6,13 @@
 # strace: benchmarks/run's floor stage counts the clients' syscalls with it.
 # Idempotent and non-interactive: a second run checks and does nothing. Runs as root, or through
 # sudo when it exists.
+#
+#   scripts/install-deps.sh [--bench]
+#
+# --bench (benchmarks/run) also installs the Go benchmark peer's toolchain and SDK, Debian's
+# golang-go and golang-github-aws-aws-sdk-go-v2-dev, each only when it is missing (a go on the
+# PATH counts, wherever it came from; the SDK is looked for where Debian puts it, in
+# /usr/share/gocode): the test suite (scripts/test.sh) needs neither.
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
@@ -13,6 +20,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 node_dir="$root/tools/node"
 
 step() { echo "install-deps: $*"; }
+
+bench=0
+case "${1:-}" in
+  "") ;;
+  --bench) bench=1 ;;
+  *) echo "usage: scripts/install-deps.sh [--bench]" >&2; exit 2 ;;
+esac
 
 if [[ $(id -u) -eq 0 ]]; then
   as_root=()
@@ -34,20 +48,43 @@ elif ! command -v npm >/dev/null 2>&1; then
   packages+=(npm)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-  # dpkg -s also succeeds for removed-but-configured packages: insist on "install ok installed".
-  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
-    missing+=("$p")
+# Installs those of the Debian packages "$@" that are not installed (apt-get update first, once
+# per run, and only when one is missing); says so when all are.
+apt_updated=0
+apt_install_missing() {
+  local missing=() p
+  for p in "$@"; do
+    # dpkg -s also succeeds for removed-but-configured packages: insist on "install ok installed".
+    if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+      missing+=("$p")
+    fi
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    step "Debian packages: all present"
+    return
   fi
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  step "apt-get update (missing: ${missing[*]})"
-  "${as_root[@]}" apt-get update -qq </dev/null
+  if (( ! apt_updated )); then
+    step "apt-get update (missing: ${missing[*]})"
+    "${as_root[@]}" apt-get update -qq </dev/null
+    apt_updated=1
+  fi
   step "apt-get install ${missing[*]}"
   "${as_root[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" </dev/null
-else
-  step "Debian packages: all present"
+}
+apt_install_missing "${packages[@]}"
+
+# The Go peer of benchmarks/run (benchmarks/peers/lookup_go), built in GOPATH mode against
+# Debian's packaged SDK: no Go module is downloaded.
+if (( bench )); then
+  go_packages=()
+  command -v go >/dev/null 2>&1 || go_packages+=(golang-go)
+  [[ -d /usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/service/dynamodb ]] \
+    || go_packages+=(golang-github-aws-aws-sdk-go-v2-dev)
+  if [[ ${#go_packages[@]} -gt 0 ]]; then
+    apt_install_missing "${go_packages[@]}"
+  else
+    step "go $(go env GOVERSION) and aws-sdk-go-v2 (/usr/share/gocode): present"
+  fi
 fi
 
 node_version="$(node --version)"
