@@ -74,7 +74,9 @@ p(f"Written by `benchmarks/run` (do not edit: run it again). {machine.get('date_
   + (" with uncommitted changes in the work tree" if machine.get("worktree_dirty") else "") + ".")
 p("")
 p(f"Machine: {machine.get('nproc', '?')} CPUs (`nproc`), {machine.get('cpu_model', '?')}, Linux {machine.get('kernel', '?')}; "
-  f"{machine.get('compiler', '?')}; node {machine.get('node', '?')}; Python {machine.get('python', '?')}. "
+  f"{machine.get('compiler', '?')}; node {machine.get('node', '?')}; "
+  + (f"{machine['go']}, aws-sdk-go-v2 {machine.get('aws_sdk_go_v2') or '?'} (Debian); " if machine.get("go") else "")
+  + f"Python {machine.get('python', '?')}. "
   f"Load average (1, 5, 15 min) at the start {' '.join(machine.get('loadavg_start', []))}, at the end "
   f"{' '.join(machine.get('loadavg_end', []))}: other work on the machine shares its CPUs, so compare the "
   "ratios (measured in the same run) rather than the absolute times.")
@@ -83,7 +85,7 @@ if machine.get("quick"):
     p("**`--quick` run: counts divided by 10, figures not meant to be quoted.**")
 p("")
 p("Clients run on CPU 0 and servers on CPU 1 (`taskset`) when there are two CPUs. CPU times are the "
-  "process's user + system time (all its threads: Node's GC and libuv threads count), so they are less "
+  "process's user + system time (all its threads: Node's GC and libuv threads, the Go runtime's, count), so they are less "
   "sensitive than wall times to other work on the machine.")
 p("")
 
@@ -91,15 +93,22 @@ p("")
 sign_pws = bench("sigv4_sign_get_item")
 hit = bench("cache_hit_by_key") or bench("cache_hit_by_id")
 canned_pairs = [(m, c) for m in ("id", "key") for c in (1, 16, 256)]
-v3_ratios = [cpu(run_of("js-v3", "canned", m, c)) / cpu(run_of("pws", "canned", m, c))
-             for m, c in canned_pairs if run_of("js-v3", "canned", m, c) and run_of("pws", "canned", m, c)]
+
+
+def cpu_ratios(peer):  # peer's CPU per lookup / pws's, for each canned (mode, concurrency) both ran
+    return [(cpu(run_of(peer, "canned", m, c)) / cpu(run_of("pws", "canned", m, c)), m, c)
+            for m, c in canned_pairs if run_of(peer, "canned", m, c) and run_of("pws", "canned", m, c)]
+
+
+v3_ratios = [r for r, _, _ in cpu_ratios("js-v3")]
+go_ratios = cpu_ratios("go-v2")
 pws_tp = [(throughput(run_of("pws", "canned", m, c)), m, c) for m, c in canned_pairs if run_of("pws", "canned", m, c)]
 sign_ratios = []
 if sign_pws:
     for s in sign["peers"]:
         sign_ratios.append((s["cpu_ns_per_op"] / ns(sign_pws)[0], s["name"]))
 
-p("## Targets (issue 6)")
+p("## Targets (issues 6 and 16)")
 p("")
 p("| target | measured | |")
 p("|---|---|---|")
@@ -109,6 +118,19 @@ if v3_ratios:
     p(f"| client CPU per uncached lookup ≤ 1/50 of js-v3's (canned server) | js-v3 uses {lo:.0f}× to {hi:.0f}× "
       f"the CPU of pws per lookup (modes id and key, concurrency 1, 16, 256) | "
       + ("met" if met else f"missed: {lo:.0f}× at worst, {50 / lo:.1f}× short of 50×" + (f"; met in {sum(r >= 50 for r in v3_ratios)} of {len(v3_ratios)} runs" if hi >= 50 else "")) + " |")
+if go_ratios:
+    # Issue 16, target 4: against the fastest SDK this machine reaches, aws-sdk-go-v2 (lookup-go).
+    lo, hi = min(go_ratios), max(go_ratios)
+    short = [f"{m} C={c}: {r:.1f}×" for r, m, c in go_ratios if r < 10]
+    p(f"| issue 16, target 4: client CPU per uncached lookup ≥ 10× less than the Go SDK's (aws-sdk-go-v2, "
+      f"canned server) | go-v2 uses {lo[0]:.1f}× (mode {lo[1]}, C={lo[2]}) to {hi[0]:.1f}× (mode {hi[1]}, "
+      f"C={hi[2]}) the CPU of pws per lookup (modes id and key, concurrency "
+      f"{', '.join(str(c) for c in sorted({c for _, _, c in go_ratios}))}) | "
+      + ("met" if lo[0] >= 10 else f"missed: {lo[0]:.1f}× at worst, {10 / lo[0]:.1f}× short of 10×; "
+         f"below 10× in {len(short)} of {len(go_ratios)} runs") + " |")
+else:
+    p("| issue 16, target 4: client CPU per uncached lookup ≥ 10× less than the Go SDK's | not measured: no go-v2 "
+      "run against the canned server in load.json | – |")
 if sign_ratios:
     worst = min(sign_ratios)
     p(f"| signing ≥ 10× faster than both peers | {', '.join(f'{r:.0f}× vs {n}' for r, n in sign_ratios)} (CPU time) | "
@@ -173,15 +195,17 @@ p("")
 
 # ---- load ----
 def load_table(server, n_note):
-    clients = [c for c in ("pws", "js-v3", "js-v2") if any(r["client"] == c and r["server"] == server for r in runs)]
+    clients = [c for c in ("pws", "js-v3", "js-v2", "go-v2")
+               if any(r["client"] == c and r["server"] == server for r in runs)]
     if not clients:
         return
+    peers = [c for c in clients if c != "pws"]
     p(f"### {server}")
     p("")
     p("CPU per lookup (µs, client process) and how many times more the SDKs use:")
     p("")
-    p("| mode | C | " + " | ".join(clients) + " | js-v3 / pws | js-v2 / pws |")
-    p("|---|---:|" + "---:|" * len(clients) + "---:|---:|")
+    p("| mode | C | " + " | ".join(clients) + "".join(f" | {cl} / pws" for cl in peers) + " |")
+    p("|---|---:|" + "---:|" * (len(clients) + len(peers)))
     for m in ("id", "key"):
         for c in (1, 16, 256):
             rs = {cl: run_of(cl, server, m, c) for cl in clients}
@@ -189,7 +213,7 @@ def load_table(server, n_note):
                 continue
             cells = [fmt(cpu(rs[cl])) for cl in clients]
             base = cpu(rs.get("pws"))
-            p(f"| {m} | {c} | " + " | ".join(cells) + f" | {ratio(cpu(rs.get('js-v3')), base)} | {ratio(cpu(rs.get('js-v2')), base)} |")
+            p(f"| {m} | {c} | " + " | ".join(cells) + "".join(f" | {ratio(cpu(rs.get(cl)), base)}" for cl in peers) + " |")
     p("")
     p("Throughput (lookups/s by the wall clock; pws's CPU-time rate, 1e6 / CPU µs per lookup, in brackets) "
       "and latency p50 / p99 (µs):")
@@ -214,9 +238,10 @@ def load_table(server, n_note):
 p("## Load: `pws-bench` and its peers, the same lookups with the same flags")
 p("")
 p("`pws-bench --endpoint URL --mode id|key --lookups N --concurrency C` against `lookup-v3.mjs` "
-  "(@aws-sdk/client-dynamodb v3) and `lookup-v2.mjs` (aws-sdk v2, soketi's client), each keeping C "
-  "keep-alive connections. Every lookup decodes the app; requests = lookups in every run below "
-  "(no retries), errors 0 (a run with an error stops the script).")
+  "(@aws-sdk/client-dynamodb v3), `lookup-v2.mjs` (aws-sdk v2, soketi's client) and, as **go-v2**, "
+  "`lookup-go` (aws-sdk-go-v2's `dynamodb.Client`, Debian's packaged SDK; GOMAXPROCS follows the one CPU "
+  "the client is pinned to), each keeping C keep-alive connections. Every lookup decodes the app; "
+  "requests = lookups in every run below (no retries), errors 0 (a run with an error stops the script).")
 p("")
 load_table("canned", "The canned server (`pws-bench-server`) answers from memory: the client is what is measured.")
 load_table("dynalite", "dynalite (a real DynamoDB API in Node) is the bottleneck here: these rows show the "
@@ -522,8 +547,11 @@ def floor_section(fl):
       "no Asio: `send`, `epoll_wait`, `recv` per round trip, Content-Length framing) and **Asio**, "
       "`pws-bench-asio-floor` (bare Asio + Beast coroutines: one `tcp::socket` each, `async_write` of the prebuilt "
       "request, `http::async_read` into a reserved `flat_buffer`, no signing). **pws** is `pws-bench` uncached "
-      "(`AppManager<DynamoDbPolicy>`: signing, JSON, pool). C keep-alive connections, one request in flight on each, "
-      "one thread. Placements: " + "; ".join(f"**{k}**: {v}" for k, v in fl.get("placements", {}).items()
+      "(`AppManager<DynamoDbPolicy>`: signing, JSON, pool)"
+      + ("; **go-v2** is `lookup-go`, the Go SDK (aws-sdk-go-v2) doing the same lookups with its own requests "
+         "(its headers, its signing), on one CPU with the Go runtime's threads"
+         if any(r["client"] == "go-v2" for r in runs_) else "")
+      + ". C keep-alive connections, one request in flight on each, one thread. Placements: " + "; ".join(f"**{k}**: {v}" for k, v in fl.get("placements", {}).items()
                                               if any(r["placement"] == k for r in runs_)) + ".")
     p("")
     p(f"CPU per lookup (µs, `getrusage` of the client; of {fl.get('reps')} run{'s' if fl.get('reps', 1) != 1 else ''} of "
@@ -539,7 +567,7 @@ def floor_section(fl):
     keys = sorted({(r["placement"], r["mode"], r["concurrency"]) for r in runs_},
                   key=lambda k: (k[0] != "same-cpu", k[1], k[2]))
     for pl, mode, c in keys:
-        for client in ("raw-floor", "asio-floor", "pws"):
+        for client in ("raw-floor", "asio-floor", "pws", "go-v2"):
             r = get.get((pl, mode, c, client))
             if not r:
                 continue
@@ -549,8 +577,10 @@ def floor_section(fl):
     p("")
     p("pws against the floors (total CPU per lookup, and syscalls per lookup):")
     p("")
-    p("| placement | mode | C | pws / raw floor | pws / Asio floor | Asio / raw | syscalls pws / raw | syscalls pws / Asio |")
-    p("|---|---|---:|---:|---:|---:|---:|---:|")
+    go_ = any(r["client"] == "go-v2" for r in runs_)
+    p("| placement | mode | C | pws / raw floor | pws / Asio floor | Asio / raw | syscalls pws / raw | syscalls pws / Asio |"
+      + (" go-v2 / pws | syscalls go-v2 / pws |" if go_ else ""))
+    p("|---|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if go_ else ""))
     def x(a, b):
         return f"{a / b:.2f}×" if a and b else "–"
     for pl, mode, c in keys:
@@ -561,7 +591,10 @@ def floor_section(fl):
           f"{x(pws_['cpu_us_per_lookup'], asio_['cpu_us_per_lookup'])} | "
           f"{x(asio_['cpu_us_per_lookup'], raw['cpu_us_per_lookup'])} | "
           f"{x(pws_['syscalls_per_lookup'], raw['syscalls_per_lookup'])} | "
-          f"{x(pws_['syscalls_per_lookup'], asio_['syscalls_per_lookup'])} |")
+          f"{x(pws_['syscalls_per_lookup'], asio_['syscalls_per_lookup'])} |"
+          + (f" {x(gr['cpu_us_per_lookup'], pws_['cpu_us_per_lookup'])} | "
+             f"{x(gr['syscalls_per_lookup'], pws_['syscalls_per_lookup'])} |"
+             if (gr := get.get((pl, mode, c, "go-v2"))) else (" – | – |" if go_ else "")))
     p("")
     p("Syscalls per lookup by name (strace), mode id:")
     p("")
@@ -570,7 +603,7 @@ def floor_section(fl):
     for pl, mode, c in keys:
         if mode != "id":
             continue
-        for client in ("raw-floor", "asio-floor", "pws"):
+        for client in ("raw-floor", "asio-floor", "pws", "go-v2"):
             r = get.get((pl, mode, c, client))
             if r:
                 by = ", ".join(f"`{k}` {v:.2f}" for k, v in r["syscalls_by_name"].items() if v >= 0.01)
