@@ -140,7 +140,7 @@ using grant = book::grant;
 using steady = std::chrono::steady_clock;
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(pool_is_bounded_and_hands_slots_to_waiters_in_turn) {
+BOOST_AUTO_TEST_CASE(pool_is_bounded_first_come_first_served_and_reuses_the_latest) {
     book b(2, 2, 4s);
     steady::time_point t0{};
     std::unique_ptr<fake_conn> c;
@@ -149,45 +149,33 @@ BOOST_AUTO_TEST_CASE(pool_is_bounded_and_hands_slots_to_waiters_in_turn) {
     BOOST_TEST((b.acquire(t0, c, expired) == grant::open));
     BOOST_TEST((b.acquire(t0, c, expired) == grant::wait));  // bounded
     BOOST_TEST(b.open() == 2u);
-    auto w1 = std::make_shared<pws::detail::pool_waiter<fake_conn>>();
-    auto w2 = std::make_shared<pws::detail::pool_waiter<fake_conn>>();
-    b.enqueue(w1);
-    b.enqueue(w2);
 
     std::unique_ptr<fake_conn> dropped;
-    auto woken = b.release(std::make_unique<fake_conn>(fake_conn{7}), t0, dropped);
-    BOOST_TEST((woken == w1));  // first come, first served, and with the connection itself
-    BOOST_TEST(w1->granted);
-    BOOST_TEST_REQUIRE((w1->conn != nullptr));
-    BOOST_TEST(w1->conn->id == 7);
-    woken = b.release(nullptr, t0, dropped);  // a failed connection: its slot goes on, empty
-    BOOST_TEST((woken == w2));
-    BOOST_TEST(w2->granted);
-    BOOST_TEST((w2->conn == nullptr));           // = open a new one
-    BOOST_TEST(b.open() == 2u);
-    BOOST_TEST(b.waiting() == 0u);
+    b.release(nullptr, t0, dropped);  // a closed connection frees its slot...
+    BOOST_TEST(b.open() == 1u);
+    // ...which a newcomer does not take while others wait for one (they are handed slots first).
+    BOOST_TEST((b.acquire(t0, c, expired, /*others_wait=*/true) == grant::wait));
+    BOOST_TEST((b.acquire(t0, c, expired) == grant::open));
 
-    BOOST_TEST((b.release(std::move(w1->conn), t0, dropped) == nullptr));
-    BOOST_TEST(b.idle() == 1u);
-    BOOST_TEST((b.release(nullptr, t0, dropped) == nullptr));
-    BOOST_TEST(b.open() == 1u);                // a closed connection frees its slot
-    BOOST_TEST((b.acquire(t0, c, expired) == grant::idle));
+    b.release(std::make_unique<fake_conn>(fake_conn{7}), t0, dropped);
+    b.release(std::make_unique<fake_conn>(fake_conn{8}), t0 + 1s, dropped);
+    BOOST_TEST(b.idle() == 2u);
+    BOOST_TEST(b.open() == 2u);
+    BOOST_TEST((b.acquire(t0 + 2s, c, expired) == grant::idle));
+    BOOST_TEST(c->id == 8);  // the most recently used
+    BOOST_TEST((b.acquire(t0 + 2s, c, expired) == grant::idle));
     BOOST_TEST(c->id == 7);
     BOOST_TEST(b.peak() == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(pool_withdraws_late_waiters_and_expires_idle_connections) {
+BOOST_AUTO_TEST_CASE(pool_expires_idle_connections_and_drops_beyond_max_idle) {
     book b(1, 1, 4s);
     steady::time_point t0{};
     std::unique_ptr<fake_conn> c, dropped;
     std::vector<std::unique_ptr<fake_conn>> expired;
     BOOST_TEST((b.acquire(t0, c, expired) == grant::open));
-    auto w = std::make_shared<pws::detail::pool_waiter<fake_conn>>();
-    b.enqueue(w);
-    BOOST_TEST(b.withdraw(w.get()));   // its deadline passed before any release
-    BOOST_TEST(!b.withdraw(w.get()));
-    BOOST_TEST((b.release(std::make_unique<fake_conn>(fake_conn{1}), t0, dropped) == nullptr));
-    BOOST_TEST(!w->granted);
+    b.release(std::make_unique<fake_conn>(fake_conn{1}), t0, dropped);
+    BOOST_TEST((dropped == nullptr));
 
     // Idle for the idle timeout: closed (handed back to destroy), its slot free again.
     BOOST_TEST((b.acquire(t0 + 4s, c, expired) == grant::open));
@@ -196,7 +184,7 @@ BOOST_AUTO_TEST_CASE(pool_withdraws_late_waiters_and_expires_idle_connections) {
     // max_idle: a healthy connection beyond it is dropped, not pooled.
     book none(3, 0, 4s);
     BOOST_TEST((none.acquire(t0, c, expired) == grant::open));
-    BOOST_TEST((none.release(std::make_unique<fake_conn>(fake_conn{2}), t0, dropped) == nullptr));
+    none.release(std::make_unique<fake_conn>(fake_conn{2}), t0, dropped);
     BOOST_TEST((dropped != nullptr));
     BOOST_TEST(none.idle() == 0u);
     BOOST_TEST(none.open() == 0u);

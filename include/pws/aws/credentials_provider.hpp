@@ -105,8 +105,10 @@ namespace pws::detail {
 struct chain_state;
 /// Starts or joins the fetch `h` needs, or completes it from memory; either way on `ex` (the
 /// handler's associated executor), never inline.
+/// A wait for a fetch ends at `deadline` with pws::error::timeout (time_point::max(): no deadline).
 PWS_DECL void chain_get(const std::shared_ptr<chain_state>& st, boost::asio::any_io_executor ex,
-                        boost::asio::any_completion_handler<aws::credentials_signature> h);
+                        boost::asio::any_completion_handler<aws::credentials_signature> h,
+                        std::chrono::steady_clock::time_point deadline);
 /// The credentials usable right now without waiting, or nullptr.
 PWS_DECL std::shared_ptr<const aws::credentials> chain_try_get(const std::shared_ptr<chain_state>& st);
 }  // namespace pws::detail
@@ -138,9 +140,24 @@ public:
         return boost::asio::async_initiate<Token, credentials_signature>(
             [](auto handler, std::shared_ptr<detail::chain_state> st, executor_type fallback) {
                 executor_type ex = boost::asio::get_associated_executor(handler, fallback);
-                detail::chain_get(st, std::move(ex), std::move(handler));
+                detail::chain_get(st, std::move(ex), std::move(handler), std::chrono::steady_clock::time_point::max());
             },
             token, state_, get_executor());
+    }
+
+    /// async_get(), waiting at most until `deadline` for a fetch: past it, this request completes
+    /// with pws::error::timeout and the fetch goes on for later requests (a source may take
+    /// longer than a caller can wait: credential_process may run for a minute). Credentials
+    /// held already are served whatever the deadline.
+    template <boost::asio::completion_token_for<credentials_signature> Token = boost::asio::deferred_t>
+    auto async_get(std::chrono::steady_clock::time_point deadline, Token&& token = {}) {
+        return boost::asio::async_initiate<Token, credentials_signature>(
+            [](auto handler, std::shared_ptr<detail::chain_state> st, executor_type fallback,
+               std::chrono::steady_clock::time_point until) {
+                executor_type ex = boost::asio::get_associated_executor(handler, fallback);
+                detail::chain_get(st, std::move(ex), std::move(handler), until);
+            },
+            token, state_, get_executor(), deadline);
     }
 
     /// async_get as a coroutine.

@@ -21,16 +21,17 @@
 // it was given is delivered. The slot's handler holds only a weak reference and an id, so it may be
 // emitted after the wait completed or after the list is gone.
 //
-// Deadlines are composed by the caller, not owned by the list: a timer on the waiter's strand
-// emits a cancellation_signal bound to the wait (Asio 1.86's cancel_after does exactly this). Why:
+// Deadlines are composed by the caller, not owned by the list: wait_handler() enqueues a handler
+// and returns a cancel_handle for that wait alone, which a timer's handler calls at the deadline
+// (or a timer emits a cancellation_signal bound to the wait: Asio 1.86's cancel_after). Why:
 //  - the list then needs no executor, no timer and no reference count per waiter, and a list
 //    nobody waits on costs nothing (notify on an empty list is one uncontended lock);
-//  - the expiry runs on the waiter's own strand, without a lock of its own, and turns into the
-//    same cancellation the list already resolves once against notify: a value handed over as the
-//    deadline passes is never lost — either the waiter completes with it, or it was removed
-//    first and notify_one() hands the value to the next waiter (or reports that none took it).
-//    (An awaitable_operators `||` of the wait and a timer would drop such a value.)
-//
+//  - the expiry turns into the same cancellation the list already resolves once against notify,
+//    from any thread: a value handed over as the deadline passes is never lost — either the
+//    waiter completes with it, or it was removed first and notify_one() hands the value to the
+//    next waiter (or reports that none took it). (An awaitable_operators `||` of the wait and a
+//    timer would drop such a value.) The waiter keeps its own cancellation slot meanwhile, so
+//    its coroutine's cancellation still ends it at once.
 // Thread safety: every member may be called from any thread. The mutex is held for pointer moves
 // only, never while a handler runs or is posted. A caller with state of its own (a pool's free
 // slots, a flight's result) decides and enqueues atomically by calling async_wait with the
@@ -38,14 +39,14 @@
 // initiates at once. Likewise take_all() / take_one() under its lock, and batch::complete() after
 // unlocking. Lock order: the owner's lock, then the list's; the list never calls out under its own.
 //
-// How the connection pool uses it (client.ipp, release() / acquire()):
-//   acquire, on the call's strand:  async_initiate<..., void(error_code, conn_ptr)>(
-//       [&](auto h) { lock pool; idle or free slot ? post(append(h, {}, conn)) : waiters.async_wait(h); })
-//     with the handler bound to a cancellation_signal emitted by the handler of the call's deadline
-//     timer (same strand), whatever its error: the timer's wait carries the call's own slot, so the
-//     call's cancellation ends it early and is emitted too. That handler must own the signal (or be
-//     awaited) so that it may run after the wait. ec == operation_aborted past the deadline is a
-//     pool timeout; a wait that completes without error owns the slot it was handed.
+// How the connection pool uses it (dynamodb/impl/client.ipp, wait_for_slot() / release()):
+//   acquire, on the call's coroutine: async_initiate<..., void(error_code, conn_ptr)>([&](auto h) {
+//       lock pool; a free slot ? post(append(h, {}, nullptr)) : handle = waiters.wait_handler(h); unlock;
+//       timer.async_wait([handle](error_code e) { if (!e) handle.cancel(); }); })
+//     the handler keeps the coroutine's slot (the call's cancellation ends the wait at once), the
+//     timer ends it at the deadline; the timer is cancelled once the wait completed. ec ==
+//     operation_aborted past the deadline is a pool timeout; a wait that completes without error
+//     owns the slot it was handed.
 //   release:  lock pool; auto b = waiters.take_one(); if b.empty(): keep `c` idle (or drop it);
 //             unlock; b.complete(std::move(c))   (a null `c` is a permit to open a new connection).
 //
@@ -164,6 +165,40 @@ public:
         std::size_t size_ = 0;
     };
 
+    /// Cancels one wait — if it still waits — from any thread, also after the list is gone (it
+    /// then does nothing). A default-constructed handle cancels nothing. Cheap to copy.
+    class cancel_handle {
+    public:
+        cancel_handle() = default;
+        /// Removes that waiter and completes it with operation_aborted and T{}. False when it
+        /// was notified (or taken into a batch), cancelled or completed already.
+        bool cancel() const {
+            const std::shared_ptr<core> c = weak_.lock();
+            if (!c) return false;  // the list is gone: its destructor completed the waiter
+            node_base* n = nullptr;
+            {
+                std::lock_guard lock(c->mutex);
+                // By id, never by address: the node may have completed and its memory been reused.
+                for (node_base* p = c->head; p; p = p->next)
+                    if (p->id == id_) {
+                        n = p;
+                        break;
+                    }
+                if (!n) return false;  // notified (or taken) already: the value is delivered
+                c->unlink(n);
+                ++c->cancelled;
+            }
+            n->complete(n, boost::asio::error::operation_aborted, T{});
+            return true;
+        }
+
+    private:
+        friend class waiter_list;
+        cancel_handle(std::weak_ptr<core> w, std::uint64_t id) noexcept : weak_(std::move(w)), id_(id) {}
+        std::weak_ptr<core> weak_;
+        std::uint64_t id_ = 0;
+    };
+
     /// An empty list (one allocation: the state its waiters' cancellation handlers share).
     waiter_list() : core_(std::make_shared<core>()) {}
     /// Completes the waiters left with operation_aborted.
@@ -177,6 +212,13 @@ public:
     template <boost::asio::completion_token_for<signature> Token>
     auto async_wait(Token&& token) {
         return boost::asio::async_initiate<Token, signature>(initiation{this}, token);
+    }
+
+    /// async_wait for a completion handler (not a token): enqueues it now and returns the handle
+    /// that cancels this wait alone, e.g. from a deadline timer's handler.
+    template <class Handler>
+    cancel_handle wait_handler(Handler&& handler) {
+        return cancel_handle(core_, add(std::decay_t<Handler>(std::forward<Handler>(handler))));
     }
 
     /// Completes every waiter, oldest first, with `value`; returns how many there were.
@@ -230,27 +272,9 @@ private:
     // Installed in a waiter's cancellation slot. Left there after the wait completes (clearing a
     // slot from another thread than its emitter's would race): then it finds no waiter.
     struct canceller {
-        std::weak_ptr<core> weak;
-        std::uint64_t id;
-
+        cancel_handle handle;
         void operator()(boost::asio::cancellation_type type) const {
-            if (type == boost::asio::cancellation_type::none) return;
-            const std::shared_ptr<core> c = weak.lock();
-            if (!c) return;  // the list is gone: its destructor completed the waiter
-            node_base* n = nullptr;
-            {
-                std::lock_guard lock(c->mutex);
-                // By id, never by address: the node may have completed and its memory been reused.
-                for (node_base* p = c->head; p; p = p->next)
-                    if (p->id == id) {
-                        n = p;
-                        break;
-                    }
-                if (!n) return;  // notified (or taken) already: the value is delivered
-                c->unlink(n);
-                ++c->cancelled;
-            }
-            n->complete(n, boost::asio::error::operation_aborted, T{});
+            if (type != boost::asio::cancellation_type::none) handle.cancel();
         }
     };
 
@@ -293,7 +317,7 @@ private:
     };
 
     template <class Handler>
-    void add(Handler h) {
+    std::uint64_t add(Handler h) {
         using node_t = node<Handler>;
         typename node_t::allocator a(boost::asio::get_associated_allocator(h));
         node_t* n = std::allocator_traits<typename node_t::allocator>::allocate(a, 1);
@@ -308,15 +332,17 @@ private:
         // (Asio's rule: a slot is never emitted while its operation is being initiated.)
         if (auto slot = boost::asio::get_associated_cancellation_slot(n->handler); slot.is_connected()) {
             try {
-                slot.template emplace<canceller>(canceller{core_, n->id});
+                slot.template emplace<canceller>(canceller{cancel_handle(core_, n->id)});
             } catch (...) {  // not started: the handler is destroyed uncalled, as Asio's own ops do
                 std::allocator_traits<typename node_t::allocator>::destroy(a, n);
                 std::allocator_traits<typename node_t::allocator>::deallocate(a, n, 1);
                 throw;
             }
         }
+        const std::uint64_t id = n->id;
         std::lock_guard lock(core_->mutex);
         core_->push_back(n);
+        return id;
     }
 
     std::shared_ptr<core> core_;

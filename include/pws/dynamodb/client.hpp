@@ -18,6 +18,7 @@
 #include <pws/dynamodb/detail/pool.hpp>
 #include <pws/dynamodb/detail/retry.hpp>
 #include <pws/dynamodb/response.hpp>
+#include <pws/detail/waiter_list.hpp>
 #include <pws/error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -33,6 +34,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace pws::detail {
+struct attempt_result;  // dynamodb/detail/call_fsm.hpp
+}  // namespace pws::detail
 
 namespace pws::dynamodb {
 
@@ -115,9 +120,8 @@ public:
 
 private:
     struct connection;
-    struct exchange_result;
-    struct waiter;
     class lease;
+    struct slot_wait;
     using time_point = std::chrono::steady_clock::time_point;
     struct replica; // one of failover_: its client, its cool-down, its counters
 
@@ -128,14 +132,15 @@ private:
     PWS_DECL boost::asio::awaitable<response> run(std::string_view operation, std::string body,
                                                   std::shared_ptr<const aws::credentials> creds, time_point deadline,
                                                   bool fail_fast);
-    PWS_DECL boost::asio::awaitable<exchange_result> exchange(connection& c, const std::string& request_bytes,
-                                                              time_point deadline);
-    PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, exchange_result& out,
+    // One exchange on `c`, its outcome written into `out` (the one result the call's state
+    // machine judges; its body becomes the call's response body, moved).
+    PWS_DECL boost::asio::awaitable<void> exchange(connection& c, const std::string& request_bytes,
+                                                   time_point deadline, detail::attempt_result& out);
+    PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, detail::attempt_result& out,
                                                                        time_point deadline);
     PWS_DECL bool take_slot(lease& l, std::vector<std::unique_ptr<connection>>& expired); // mutex_ held
     PWS_DECL bool try_acquire(lease& l);
-    PWS_DECL boost::asio::awaitable<bool> wait_for_slot(lease& l, exchange_result& out, time_point deadline);
-    PWS_DECL boost::asio::awaitable<bool> wait_on_strand(lease& l, exchange_result& out, time_point deadline);
+    PWS_DECL boost::asio::awaitable<bool> wait_for_slot(lease& l, detail::attempt_result& out, time_point deadline);
     PWS_DECL void release(std::unique_ptr<connection> c);
     PWS_DECL std::string build_request(std::string_view operation, const std::string& body,
                                        const aws::credentials& creds, std::string_view invocation_id,
@@ -154,9 +159,13 @@ private:
     std::mutex sign_mutex_;     // guards the signer (its key cache and scratch buffers)
     aws::sigv4_signer signer_;
 
-    mutable std::mutex mutex_;  // guards the two below; held only for a few pointer moves, never across I/O
-    detail::pool_book<connection, waiter> pool_;
+    mutable std::mutex mutex_;  // guards the three below; held only for a few pointer moves, never across I/O
+    detail::pool_book<connection> pool_;
     client_stats stats_;
+    // Calls waiting for a slot, every connection being busy; release() hands its slot to the
+    // oldest, with the connection or, when it was closed, as a permit to open one. Enqueued and
+    // taken under mutex_ (the list's own lock comes after it), cancelled without it.
+    detail::waiter_list<std::unique_ptr<connection>> slot_waiters_;
 
     // Slot 0 stands for this client (the primary), slot i for a client of failover[i - 1]; empty
     // without failover.

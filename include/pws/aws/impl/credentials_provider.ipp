@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -42,9 +43,20 @@ inline void complete(const boost::asio::any_io_executor& ex,
 // Boost 1.81's any_completion_handler cannot be posted to through its own associated executor (no
 // blocking.never); its cancellation slot is the request's. Only ever move-constructed: that
 // version's any_completion_handler move assignment recurses until the stack overflows.
+// A wait with a deadline: its timer, and the handle that cancels the wait, set under the chain's
+// mutex (the timer's handler reads it under that mutex too, so it never sees it unset).
+struct credentials_deadline {
+    credentials_deadline(const boost::asio::any_io_executor& ex, std::chrono::steady_clock::time_point at)
+        : timer(ex, at), deadline(at) {}
+    boost::asio::steady_timer timer;
+    std::chrono::steady_clock::time_point deadline;
+    waiter_list<aws::credentials_result>::cancel_handle handle;  // under chain_state::mutex
+};
+
 struct credentials_waiter {
     boost::asio::any_io_executor ex;
     boost::asio::any_completion_handler<aws::credentials_signature> handler;
+    std::shared_ptr<credentials_deadline> deadline;  // null: no deadline
 
     using executor_type = boost::asio::any_io_executor;
     executor_type get_executor() const noexcept { return ex; }
@@ -52,7 +64,11 @@ struct credentials_waiter {
     cancellation_slot_type get_cancellation_slot() const noexcept { return handler.get_cancellation_slot(); }
 
     void operator()(boost::system::error_code ec, aws::credentials_result r) {
-        if (ec) {  // cancelled: the fetch goes on for the others and for later calls
+        if (deadline) deadline->timer.cancel();  // started before this wait was enqueued
+        if (ec && deadline && std::chrono::steady_clock::now() >= deadline->deadline) {
+            r.ec = error::timeout;  // the fetch goes on for the others and for later calls
+            r.diagnostic = "no AWS credentials within the deadline: the credentials chain is still fetching them";
+        } else if (ec) {  // cancelled: likewise
             r.ec = ec;
             r.diagnostic = "waiting for AWS credentials was cancelled";
         }
@@ -199,7 +215,8 @@ inline void start_fetch(const std::shared_ptr<chain_state>& st) {
 }  // namespace credentials_provider_impl
 
 PWS_DECL void chain_get(const std::shared_ptr<chain_state>& st, boost::asio::any_io_executor ex,
-                        boost::asio::any_completion_handler<aws::credentials_signature> h) {
+                        boost::asio::any_completion_handler<aws::credentials_signature> h,
+                        std::chrono::steady_clock::time_point deadline) {
     using namespace credentials_provider_impl;
     bool start = false;
     std::unique_lock lock(st->mutex);
@@ -220,7 +237,26 @@ PWS_DECL void chain_get(const std::shared_ptr<chain_state>& st, boost::asio::any
     // A waiter may stop waiting (any cancellation type, through its slot): it completes at once
     // with operation_aborted, and the fetch goes on for the others and for later calls.
     // Enqueued under the mutex, so that finish() either sees it or has already run.
-    st->waiters.async_wait(credentials_waiter{std::move(ex), std::move(h)});
+    // A deadline is a timer that cancels this wait alone. It is started before the wait is
+    // enqueued (the wait's completion cancels it, on any thread), and reads the wait's handle
+    // under the mutex held here until it is set.
+    std::shared_ptr<credentials_deadline> timed;
+    if (deadline != std::chrono::steady_clock::time_point::max()) {
+        timed = std::make_shared<credentials_deadline>(ex, deadline);
+        timed->timer.async_wait([weak = std::weak_ptr<chain_state>(st), timed](boost::system::error_code e) {
+            if (e) return;
+            const auto s = weak.lock();
+            if (!s) return;
+            waiter_list<aws::credentials_result>::cancel_handle h;
+            {
+                std::lock_guard l(s->mutex);
+                h = timed->handle;
+            }
+            h.cancel();
+        });
+    }
+    auto handle = st->waiters.wait_handler(credentials_waiter{std::move(ex), std::move(h), timed});
+    if (timed) timed->handle = std::move(handle);
     if (!st->fetching) {
         st->fetching = true;
         ++st->stats.fetches;

@@ -7,12 +7,10 @@
 #include <pws/dynamodb/detail/protocol.hpp>
 #include <pws/dynamodb/client.hpp>
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -24,43 +22,20 @@
 
 namespace pws::dynamodb {
 
-// A call waiting for a free connection. Its timer, on the wait's strand (wait_for_slot), expires
-// at the call's deadline; release() cancels it (through a post to that strand) to wake it earlier.
-struct client::waiter : detail::pool_waiter<client::connection> {
-    explicit waiter(const executor_type& strand, std::chrono::steady_clock::time_point deadline) : timer(strand, deadline) {}
-    boost::asio::steady_timer timer;
-};
-
 // One slot of the pool, held for one attempt. Whatever way the attempt ends (its coroutine
 // destroyed included), the slot goes back: with its connection when `conn` is still set (a
-// healthy keep-alive one), empty otherwise; and a place in the queue is never left behind.
+// healthy keep-alive one), empty otherwise.
 class client::lease {
 public:
     explicit lease(client& owner) noexcept : owner_(owner) {}
     lease(const lease&) = delete;
     lease& operator=(const lease&) = delete;
     ~lease() {
-        leave_queue();
         if (held) owner_.release(std::move(conn));
-    }
-    // Leaves the pool's queue, taking the slot granted meanwhile if any. True when a slot is held.
-    bool leave_queue() {
-        if (!queued) return held;
-        std::lock_guard lock(owner_.mutex_);
-        if (queued->granted) {
-            conn = std::move(queued->conn);
-            reused = conn != nullptr;
-            held = true;
-        } else {
-            owner_.pool_.withdraw(queued.get());
-        }
-        queued.reset();
-        return held;
     }
     std::unique_ptr<connection> conn; // null until connected; reset when it must not be reused
     bool held = false;                // a slot was granted
     bool reused = false;              // conn came from the pool: the server may have closed it
-    std::shared_ptr<waiter> queued;   // our place in the pool's queue while waiting
 
 private:
     client& owner_;
@@ -172,7 +147,7 @@ PWS_DECL aws::credentials_provider_stats client::credentials_stats() const { ret
 
 PWS_DECL bool client::take_slot(lease& l, std::vector<std::unique_ptr<connection>>& expired) {
     std::unique_ptr<connection> idle;
-    switch (pool_.acquire(std::chrono::steady_clock::now(), idle, expired)) {
+    switch (pool_.acquire(std::chrono::steady_clock::now(), idle, expired, slot_waiters_.size() != 0)) {
     case decltype(pool_)::grant::idle:
         l.conn = std::move(idle);
         l.reused = l.held = true;
@@ -192,70 +167,82 @@ PWS_DECL bool client::try_acquire(lease& l) {
     return take_slot(l, expired);
 }
 
-PWS_DECL boost::asio::awaitable<bool> client::wait_for_slot(lease& l, exchange_result& out,
-                                                            std::chrono::steady_clock::time_point deadline) {
-    // Every connection is busy (rare): the wait runs on a strand of its own, where its timer and
-    // release()'s wake-up meet, however many threads run the executor.
-    co_return co_await boost::asio::co_spawn(boost::asio::make_strand(ex_), wait_on_strand(l, out, deadline),
-                                             boost::asio::use_awaitable);
-}
+// The initiation of a wait for a slot (a named type: a lambda in the coroutine's frame would have
+// no linkage). Runs once the waiting coroutine is suspended: a cancellation from another thread
+// may resume it before this returns, so the timer is only touched under mutex_.
+struct client::slot_wait {
+    client& self;
+    lease& l;
+    std::vector<std::unique_ptr<connection>>& expired;
+    boost::asio::steady_timer& timer;
 
-PWS_DECL boost::asio::awaitable<bool> client::wait_on_strand(lease& l, exchange_result& out,
-                                                     std::chrono::steady_clock::time_point deadline) {
-    co_await boost::asio::this_coro::throw_if_cancelled(false);  // a cancellation is checked below
-    const executor_type strand = co_await boost::asio::this_coro::executor;
-    std::vector<std::unique_ptr<connection>> expired; // closed after the lock is released
-    std::shared_ptr<waiter> w;
-    {
-        std::lock_guard lock(mutex_);  // a slot freed since try_acquire is taken; else the wait is queued at once
-        if (!take_slot(l, expired)) {
-            w = std::make_shared<waiter>(strand, deadline);
-            pool_.enqueue(w);
-            ++stats_.pool_waits;
+    template <class Handler>
+    void operator()(Handler handler) const {
+        std::unique_lock lock(self.mutex_);
+        if (self.take_slot(l, expired)) {  // one freed since try_acquire
+            lock.unlock();
+            boost::asio::post(boost::asio::append(std::move(handler), boost::system::error_code(),
+                                                  std::unique_ptr<connection>()));
+            return;
         }
+        ++self.stats_.pool_waits;
+        // A handler, not a token: enqueued now, under mutex_, so that release() sees it.
+        const auto handle = self.slot_waiters_.wait_handler(std::move(handler));
+        timer.async_wait([handle](boost::system::error_code e) {
+            if (!e) handle.cancel();
+        });
+    }
+};
+
+PWS_DECL boost::asio::awaitable<bool> client::wait_for_slot(lease& l, detail::attempt_result& out,
+                                                            std::chrono::steady_clock::time_point deadline) {
+    // Every connection is busy (rare): wait in slot_waiters_ until release() hands us a slot.
+    // The wait keeps this coroutine's cancellation slot (the call's cancellation ends it at
+    // once); a timer ends it at the deadline. No strand: the list decides, under its lock, which
+    // of a hand-over and a cancellation wins, and the timer's handler only asks it to cancel.
+    using conn_ptr = std::unique_ptr<connection>;
+    using token_type = boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+    std::vector<conn_ptr> expired;  // closed after the lock is released
+    token_type token;
+    auto [ec, conn] = co_await boost::asio::async_initiate<token_type, void(boost::system::error_code, conn_ptr)>(
+        slot_wait{*this, l, expired, timer}, token);
+    {
+        std::lock_guard lock(mutex_);  // the initiation is done with the timer
+        timer.cancel();
     }
     expired.clear();
-    if (!w) co_return true;
-
-    // Every connection is busy: wait until release() hands us a slot, or the deadline passes.
-    l.queued = std::move(w);
-    for (;;) {
-        co_await l.queued->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        bool granted;
-        {
-            std::lock_guard lock(mutex_);
-            granted = l.queued->granted;
-        }
-        const bool late = std::chrono::steady_clock::now() >= deadline;
-        const bool cancelled = (co_await boost::asio::this_coro::cancellation_state).cancelled() !=
-                               boost::asio::cancellation_type::none;
-        if (!granted && !late && !cancelled) continue;  // a stray wake-up: wait on
-        if (l.leave_queue() && !late && !cancelled) co_return true;
-        // Too late (or cancelled): a slot granted meanwhile goes back with the lease.
-        if (cancelled) {
-            out.ec = boost::asio::error::operation_aborted;
-            out.diagnostic = "cancelled while waiting for a free connection";
-        } else {
-            std::lock_guard lock(mutex_);
-            ++stats_.pool_timeouts;
-            out.local = true;  // our pool is full: the region may be fine
-            out.ec = error::timeout;
-            out.diagnostic = "timed out waiting for a free connection to " + ep_.host_header + " (all " +
-                             std::to_string(pool_.limit()) + " of DynamoDbConfig::pool_size busy)";
-        }
-        co_return false;
+    if (l.held) co_return true;  // a free slot, taken at once
+    if (!ec) {                   // handed one: the connection, or a permit to open one
+        l.held = true;
+        l.conn = std::move(conn);
+        l.reused = l.conn != nullptr;
+        co_return true;
     }
+    if (std::chrono::steady_clock::now() < deadline) {
+        out.ec = boost::asio::error::operation_aborted;
+        out.diagnostic = "cancelled while waiting for a free connection";
+    } else {
+        std::lock_guard lock(mutex_);
+        ++stats_.pool_timeouts;
+        out.local = true;  // our pool is full: the region may be fine
+        out.ec = error::timeout;
+        out.diagnostic = "timed out waiting for a free connection to " + ep_.host_header + " (all " +
+                         std::to_string(pool_.limit()) + " of DynamoDbConfig::pool_size busy)";
+    }
+    co_return false;
 }
 
 PWS_DECL void client::release(std::unique_ptr<connection> c) {
     std::unique_ptr<connection> dropped; // closed after the lock is released
-    std::shared_ptr<waiter> w;
-    {
+    auto next = [&] {
         std::lock_guard lock(mutex_);
-        w = pool_.release(std::move(c), std::chrono::steady_clock::now(), dropped);
-    }
-    // The waiter's timer belongs to its call's strand: cancel it there, never from here.
-    if (w) boost::asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+        auto b = slot_waiters_.take_one();
+        if (b.empty()) pool_.release(std::move(c), std::chrono::steady_clock::now(), dropped);
+        return b;
+    }();
+    // The slot stays taken, passed on: the connection, or (null) a permit to open one.
+    if (!next.empty()) next.complete(std::move(c));
 }
 
 PWS_DECL std::string client::build_request(std::string_view operation, const std::string& body,
@@ -335,17 +322,6 @@ inline response& aborted(response& out, const char* when) {
     return out;
 }
 
-// The chain's credentials, or nullopt when the timer ended first: `deadline` came (the fetch
-// goes on), or the call was cancelled (call() tells which). Run on a strand: the wait and the
-// timer complete and cancel each other there, however many threads run the executor.
-inline boost::asio::awaitable<std::optional<aws::credentials_result>> wait_for_credentials(
-    aws::credentials_provider& provider, std::chrono::steady_clock::time_point deadline) {
-    using namespace boost::asio::experimental::awaitable_operators;
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
-    auto waited = co_await (provider.get() || timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
-    if (waited.index() == 1) co_return std::nullopt;
-    co_return std::get<0>(std::move(waited));
-}
 }  // namespace client_impl
 
 PWS_DECL boost::asio::awaitable<response> client::call(std::string_view operation, std::string body) {
@@ -427,20 +403,18 @@ PWS_DECL boost::asio::awaitable<response> client::call_region(std::string_view o
     if (!held) {
         if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
             co_return std::move(client_impl::aborted(out, "before it began"));
-        auto waited = co_await boost::asio::co_spawn(boost::asio::make_strand(ex_),
-                                              client_impl::wait_for_credentials(*creds_, deadline),
-                                              boost::asio::use_awaitable);
-        // Cancelled while waiting, whichever half of the wait saw it first.
+        // On this coroutine: the wait keeps its cancellation slot, and ends at the deadline.
+        aws::credentials_result cr = co_await creds_->async_get(deadline, boost::asio::use_awaitable);
+        // Cancelled while waiting, whichever of the wait and the check saw it first.
         if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
             co_return std::move(client_impl::aborted(out, "while it waited for AWS credentials"));
-        if (!waited) {
+        if (cr.ec == error::timeout) {
             out.ec = error::timeout;
             out.diagnostic = "no AWS credentials within the call's total_timeout (" +
                              std::to_string(cfg_.total_timeout.count()) + " ms): the credentials chain is still "
                              "fetching them";
             co_return out;
         }
-        auto& cr = *waited;
         if (cr.ec) {
             out.ec = cr.ec;
             out.diagnostic = std::move(cr.diagnostic);
@@ -457,9 +431,9 @@ PWS_DECL boost::asio::awaitable<response> client::call_region(std::string_view o
             }
 
     // On the caller's coroutine, without a strand: nothing the call does needs one. Every
-    // deadline is a deadline_guard (a timer that shuts the socket down under its own mutex), the
-    // resolver's wait has a strand of its own, and only a wait for a free connection, when every
-    // one is busy, runs on a strand (wait_for_slot).
+    // deadline is a deadline_guard (a timer that shuts the socket down under its own mutex) or a
+    // timer that cancels one wait of a waiter_list (a free connection, credentials), and the
+    // resolver's wait has a strand of its own.
     if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
         co_return std::move(client_impl::aborted(out, "before its request"));
     co_return co_await run(operation, std::move(body), std::move(held), deadline, fail_fast);
@@ -490,7 +464,7 @@ PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation
     auto cancel_state = co_await boost::asio::this_coro::cancellation_state;
     std::optional<lease> slot;       // the pool slot of the attempt under way
     std::string request;             // its signed bytes
-    exchange_result result;
+    detail::attempt_result result;   // what the step under way came to
     detail::call_event ev{std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
     for (;;) {
         const detail::call_action a = fsm.resume(ev);
@@ -523,7 +497,8 @@ PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation
             break;
         }
         case detail::call_step::exchange:
-            result = co_await exchange(*slot->conn, request, a.until);
+            result = {};
+            co_await exchange(*slot->conn, request, a.until, result);
             ev.result = &result;
             break;
         case detail::call_step::release:

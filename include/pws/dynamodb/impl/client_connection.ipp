@@ -35,9 +35,6 @@ struct client::connection {
     bool clean_for_reuse();
 };
 
-// What one exchange came to: the call's state machine judges it (dynamodb/detail/call_fsm.hpp).
-struct client::exchange_result : detail::attempt_result {};
-
 namespace client_impl {
 
 // The TLS context of an https endpoint (detail/http/tls_context.hpp). Throws
@@ -54,7 +51,7 @@ inline std::unique_ptr<boost::asio::ssl::context> make_tls_context(const DynamoD
 PWS_DECL bool client::connection::clean_for_reuse() { return stream.clean_when_idle(); }
 
 PWS_DECL boost::asio::awaitable<boost::system::error_code> client::connect(
-    connection& c, exchange_result& out, std::chrono::steady_clock::time_point deadline) {
+    connection& c, detail::attempt_result& out, std::chrono::steady_clock::time_point deadline) {
     detail::http::connect_target target;
     target.host = ep_.host;
     target.port = ep_.port;
@@ -74,8 +71,9 @@ PWS_DECL boost::asio::awaitable<boost::system::error_code> client::connect(
     co_return r.ec;
 }
 
-PWS_DECL boost::asio::awaitable<client::exchange_result> client::exchange(
-    connection& c, const std::string& request_bytes, std::chrono::steady_clock::time_point deadline) {
+PWS_DECL boost::asio::awaitable<void> client::exchange(connection& c, const std::string& request_bytes,
+                                                      std::chrono::steady_clock::time_point deadline,
+                                                      detail::attempt_result& out) {
     namespace bhttp = boost::beast::http;
     {
         std::lock_guard lock(mutex_);
@@ -83,7 +81,6 @@ PWS_DECL boost::asio::awaitable<client::exchange_result> client::exchange(
     }
     const detail::http::limits limits{cfg_.max_response_bytes, 64 * 1024, "DynamoDbConfig::max_response_bytes"};
     auto r = co_await detail::http::exchange(c.stream, c.buffer, request_bytes, limits, deadline);
-    exchange_result out;
     if (r.ec) {
         out.ec = r.ec;
         out.diagnostic = std::string(r.sending ? "sending to " : "reading the response from ") + ep_.host_header +
@@ -91,20 +88,21 @@ PWS_DECL boost::asio::awaitable<client::exchange_result> client::exchange(
         out.nothing_received = r.nothing_received;
         // A refused final response keeps its status, as any other answer does.
         if (r.status >= 200) out.status = r.status;
-        co_return out;
+        co_return;
     }
     auto& res = r.message;
     out.status = res.result_int();
     out.keep_alive = r.keep_alive;
     out.error_type = std::string(res["x-amzn-ErrorType"]);
-    out.request_id = std::string(res["x-amzn-RequestId"]);
     if (auto date = detail::parse_http_date(res[bhttp::field::date])) out.server_date = *date;
     out.body = std::move(res.body());
+    // The request id only goes into an error's diagnostic: not copied for a plain success.
+    if (out.status < 200 || out.status >= 300 || out.body.find("__type") != std::string::npos)
+        out.request_id = std::string(res["x-amzn-RequestId"]);
     if (!detail::crc32_matches(out.body, res["x-amz-crc32"])) {
         out.ec = error::crc32_mismatch;
         out.diagnostic = "the response body does not match its x-amz-crc32 header";
     }
-    co_return out;
 }
 
 }  // namespace pws::dynamodb
