@@ -115,7 +115,7 @@ int serve(net::io_context& ioc, Apps& apps, const tcp::endpoint& listen, const g
         // they get one call's total_timeout (plus a second) before giving up.
         auto in_flight = [&]() -> std::size_t {
             std::size_t n = srv->live();
-            if constexpr (requires { apps.policy().refreshes_in_flight(); }) n += apps.policy().refreshes_in_flight();
+            if constexpr (requires { apps.policy().requests_in_flight(); }) n += apps.policy().requests_in_flight();
             return n;
         };
         auto budget = std::chrono::milliseconds(5000);

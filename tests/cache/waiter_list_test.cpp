@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(works_with_awaitable_and_coroutine_cancellation) {
 }
 
 BOOST_AUTO_TEST_CASE(a_deadline_composed_from_a_timer_never_loses_a_value) {
-    // The pool's composition: a timer on the waiter's strand emits the signal bound to its wait.
+    // The other composition (Asio 1.86's cancel_after): a timer emits the signal bound to the wait.
     asio::io_context ioc;
     list_of<std::unique_ptr<int>> list;
     asio::cancellation_signal sig;
@@ -284,6 +284,39 @@ BOOST_AUTO_TEST_CASE(a_deadline_composed_from_a_timer_never_loses_a_value) {
     BOOST_TEST_REQUIRE(received);
     BOOST_TEST(*received == 1);
     BOOST_TEST(list.cancelled() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_handle_ends_its_wait_alone_once_and_outlives_the_list) {
+    // The pool's and the credentials' composition: wait_handler() returns the handle a deadline
+    // timer calls, while the waiter keeps its own cancellation slot.
+    asio::io_context ioc;
+    std::optional<list_of<int>> list(std::in_place);
+    std::array<outcome, 3> o;
+    std::vector<int> order;
+    asio::cancellation_signal sig;
+    auto h0 = list->wait_handler(asio::bind_executor(ioc, record(o[0], order, 0)));
+    auto h1 = list->wait_handler(asio::bind_cancellation_slot(sig.slot(), asio::bind_executor(ioc, record(o[1], order, 1))));
+    auto h2 = list->wait_handler(asio::bind_executor(ioc, record(o[2], order, 2)));
+    BOOST_TEST(list->size() == 3u);
+    BOOST_TEST(h1.cancel());    // the deadline of the middle one
+    BOOST_TEST(!h1.cancel());   // once
+    sig.emit(asio::cancellation_type::terminal);  // its own slot, after: nothing more
+    BOOST_TEST(list->size() == 2u);
+    BOOST_TEST(list->notify_one(5));  // the oldest still waiting
+    BOOST_TEST(!h0.cancel());   // notified already: the value is delivered
+    ioc.poll();
+    BOOST_TEST((order == std::vector<int>{1, 0}));
+    BOOST_TEST((o[1].ec == asio::error::operation_aborted));
+    BOOST_TEST(o[1].value == 0);
+    BOOST_TEST(!o[0].ec);
+    BOOST_TEST(o[0].value == 5);
+    BOOST_TEST(list->cancelled() == 1u);
+    list.reset();               // completes the last one with operation_aborted
+    BOOST_TEST(!h2.cancel());   // the list is gone: nothing, no crash
+    BOOST_TEST(!decltype(h2){}.cancel());
+    ioc.poll();
+    BOOST_TEST((o[2].ec == asio::error::operation_aborted));
+    for (auto& x : o) BOOST_TEST(x.calls == 1);
 }
 
 BOOST_AUTO_TEST_CASE(threads_racing_notify_one_and_cancellation_lose_and_duplicate_nothing) {
@@ -394,6 +427,61 @@ BOOST_AUTO_TEST_CASE(a_cancelled_coalesced_lookup_ends_at_once_and_the_miss_goes
     BOOST_TEST(s.coalesced == 2u);
     BOOST_TEST(s.requests == 1u);
     BOOST_TEST(apps.policy().try_get_by_id("a").has_value());  // and the answer was cached
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_leading_lookup_ends_at_once_and_its_request_is_cached) {
+    // The lookup whose miss sent the request is cancelled: it ends at once too, the request goes
+    // on for the lookup that joined it, and its answer is cached (the driver is asked once).
+    using cache_t = pws::Cached<pws::test::fake_policy, pws::test::manual_clock>;
+    asio::io_context ioc;
+    pws::CacheConfig cfg;
+    cfg.enabled = true;
+    pws::AppManager<cache_t> apps(cfg, ioc.get_executor());
+    auto& driver = apps.policy().inner();
+    driver.put(pws::test::make_app("a", "ka"));
+    driver.hold();
+    std::array<asio::cancellation_signal, 2> sig;
+    std::array<std::optional<pws::find_result>, 2> got;
+    for (int i = 0; i < 2; ++i)
+        apps.async_find_by_id("a", asio::bind_cancellation_slot(sig[i].slot(), [&got, i](pws::find_result r) {
+            got[i] = std::move(r);
+        }));
+    ioc.poll();
+    BOOST_TEST(driver.held_requests() == 1u);
+    BOOST_TEST(apps.policy().requests_in_flight() == 1u);
+
+    sig[0].emit(asio::cancellation_type::terminal);  // the leader
+    ioc.poll();
+    BOOST_TEST_REQUIRE(got[0].has_value());
+    BOOST_TEST((got[0]->ec == asio::error::operation_aborted), got[0]->diagnostic);
+    BOOST_TEST(!got[1].has_value());
+    BOOST_TEST(driver.held_requests() == 1u);  // its request goes on
+
+    driver.release();
+    ioc.run();
+    BOOST_TEST_REQUIRE(got[1].has_value());
+    BOOST_TEST_REQUIRE(got[1]->found());
+    BOOST_TEST(got[1]->app->id == "a");
+    BOOST_TEST(apps.policy().requests_in_flight() == 0u);
+    BOOST_TEST(driver.calls() == 1);
+    BOOST_TEST(apps.policy().try_get_by_id("a").has_value());  // cached, though its leader left
+
+    // Alone and cancelled: the request still completes and is cached for the next lookup.
+    driver.put(pws::test::make_app("b", "kb"));
+    driver.hold();
+    std::optional<pws::find_result> lone;
+    apps.async_find_by_key("kb", asio::bind_cancellation_slot(sig[0].slot(), [&](pws::find_result r) { lone = std::move(r); }));
+    ioc.restart();
+    ioc.poll();
+    sig[0].emit(asio::cancellation_type::terminal);
+    ioc.poll();
+    BOOST_TEST_REQUIRE(lone.has_value());
+    BOOST_TEST((lone->ec == asio::error::operation_aborted));
+    driver.release();
+    ioc.run();
+    BOOST_TEST(apps.policy().try_get_by_key("kb").has_value());
+    BOOST_TEST(driver.calls() == 2);
+    BOOST_TEST(apps.policy().requests_in_flight() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -86,6 +86,57 @@ BOOST_FIXTURE_TEST_CASE(order_is_the_sdks, fixture) {
     BOOST_TEST(sts.count() == 1u);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_deadline_ends_one_wait_and_the_fetch_goes_on, fixture) {
+    // The container answers in 300 ms. Three requests wait for that one fetch: one with a 50 ms
+    // deadline ends then with pws::error::timeout, one is cancelled, one (deadline 10 s) gets the
+    // credentials when the fetch ends — and its timer does not keep run() going until 10 s.
+    numbered_agent agent(clock);
+    agent.delay_ms = 300;
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
+    pws::aws::credentials_provider p(ioc.get_executor(), cfg);
+    std::vector<std::string> order;
+    std::optional<pws::aws::credentials_result> hasty, cancelled, patient;
+    boost::asio::cancellation_signal sig;
+    const auto t0 = std::chrono::steady_clock::now();
+    p.async_get(t0 + 50ms, [&](pws::aws::credentials_result r) {
+        hasty = std::move(r);
+        order.push_back("hasty");
+    });
+    p.async_get(t0 + 10s, boost::asio::bind_cancellation_slot(sig.slot(), [&](pws::aws::credentials_result r) {
+                    cancelled = std::move(r);
+                    order.push_back("cancelled");
+                }));
+    p.async_get(t0 + 10s, [&](pws::aws::credentials_result r) {
+        patient = std::move(r);
+        order.push_back("patient");
+    });
+    boost::asio::steady_timer at(ioc, 100ms);
+    at.async_wait([&](boost::system::error_code) { sig.emit(boost::asio::cancellation_type::terminal); });
+    ioc.run();
+    const auto took = std::chrono::steady_clock::now() - t0;
+    BOOST_TEST((order == std::vector<std::string>{"hasty", "cancelled", "patient"}));
+    BOOST_TEST_REQUIRE(hasty.has_value());
+    BOOST_TEST((hasty->ec == pws::error::timeout), hasty->ec.message() << ": " << hasty->diagnostic);
+    BOOST_TEST(!hasty->creds);
+    BOOST_TEST_REQUIRE(cancelled.has_value());
+    BOOST_TEST((cancelled->ec == boost::asio::error::operation_aborted), cancelled->diagnostic);
+    BOOST_TEST_REQUIRE(patient.has_value());
+    BOOST_TEST_REQUIRE(!patient->ec, patient->diagnostic);
+    BOOST_TEST(patient->creds->access_key_id == "ASIA1");
+    BOOST_TEST(agent.server.count() == 1u);  // one fetch for the three
+    BOOST_TEST(took < 5s);  // a bound, not a timing: the patient wait's timer was cancelled with it
+    BOOST_TEST(p.stats().abandoned_waits == 2u);
+    // Held now: a deadline already past still gets them, without waiting.
+    auto again = get(ioc, p);
+    BOOST_TEST(!again.ec);
+    std::optional<pws::aws::credentials_result> late;
+    p.async_get(std::chrono::steady_clock::now() - 1s, [&](pws::aws::credentials_result r) { late = std::move(r); });
+    ioc.restart();
+    ioc.run();
+    BOOST_TEST_REQUIRE(late.has_value());
+    BOOST_TEST(!late->ec, late->diagnostic);
+}
+
 BOOST_FIXTURE_TEST_CASE(lazy_and_remembers_the_winner, fixture) {
     numbered_agent agent(clock);
     env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.url("/creds"));
@@ -602,24 +653,36 @@ BOOST_FIXTURE_TEST_CASE(async_find_passes_its_handlers_cancellation_slot_on, mid
     BOOST_TEST(slow.count() == 1u);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_cancelled_cache_miss_leader_runs_on_for_its_waiters, mid_request_fixture) {
-    // Cached: the first lookup of a name leads the request; a second lookup of the same name
-    // waits for it. Cancelling the leader's caller must not hand the waiter an abort: the
-    // request runs to its end and both get its answer, from one request.
+BOOST_FIXTURE_TEST_CASE(a_cancelled_cache_miss_leader_ends_at_once_and_its_request_runs_on, mid_request_fixture) {
+    // Cached: the first lookup of a name sends the request; a second lookup of the same name
+    // waits for it. The first one's caller cancels at 100 ms: it ends then, with
+    // operation_aborted, before the answer (600 ms); the request runs to its end, the second
+    // lookup gets its answer, and the answer is cached — one request in all.
     pws::CacheConfig cache;
     cache.enabled = true;
+    cache.negative_ttl = std::chrono::seconds(60);
     pws::AppManager<pws::Cached<pws::DynamoDbPolicy>> apps(cache, ioc.get_executor(), slow_config());
     std::optional<pws::find_result> second;
+    std::vector<int> order;
     auto leader = cancelled_at_100ms([&](boost::asio::cancellation_slot slot, std::optional<pws::find_result>& out) {
         apps.async_find_by_id("app-id", boost::asio::bind_cancellation_slot(slot, [&](pws::find_result r) {
                                   out = std::move(r);
+                                  order.push_back(1);
                               }));
-        apps.async_find_by_id("app-id", [&](pws::find_result r) { second = std::move(r); });
+        apps.async_find_by_id("app-id", [&](pws::find_result r) {
+            second = std::move(r);
+            order.push_back(2);
+        });
     });
+    BOOST_TEST((leader.ec == boost::asio::error::operation_aborted), leader.ec.message() << ": " << leader.diagnostic);
     BOOST_TEST_REQUIRE(second.has_value());
     BOOST_TEST(second->not_found(), second->ec.message() << ": " << second->diagnostic);
-    BOOST_TEST(leader.not_found(), leader.ec.message() << ": " << leader.diagnostic);
+    BOOST_TEST((order == std::vector<int>{1, 2}));  // the cancelled one did not wait for the answer
     BOOST_TEST(slow.count() == 1u);
+    auto held = apps.policy().try_get_by_id("app-id");  // the answer was cached
+    BOOST_TEST_REQUIRE(held.has_value());
+    BOOST_TEST(held->not_found());
+    BOOST_TEST(apps.policy().requests_in_flight() == 0u);
 }
 
 BOOST_FIXTURE_TEST_CASE(lookups_on_four_threads_share_the_wait_and_its_deadline, client_fixture) {

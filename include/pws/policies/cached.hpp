@@ -9,9 +9,9 @@
 //    a key that moved to another app is never served paired with the old one;
 //  - negative entries ("no such app") with their own, shorter TTL;
 //  - single-flight: concurrent misses of one id or key send one driver request, and every waiter
-//    gets its result or its error; a waiter cancelled meanwhile (any type, through its
-//    coroutine's cancellation state) ends at once with operation_aborted while the request goes
-//    on for the others (the lookup that sent it waits for it: its driver's deadline bounds that);
+//    gets its result or its error; a lookup cancelled meanwhile (any type, through its
+//    coroutine's cancellation state) ends at once with operation_aborted — the one whose miss
+//    sent the request too — while the request goes on for the others and its answer is cached;
 //  - stale-if-error: when reading an expired app again fails, the last good app is served up
 //    to max_stale past its TTL (counted); an error reaches the caller only when there is nothing
 //    to serve;
@@ -27,11 +27,12 @@
 // threads may run the io_context.
 //
 // Lifetime: like any driver, the cache must outlive the lookups (and the preload) it runs.
-// Refreshes run on their own: one still in flight when the cache is destroyed holds only shared
-// state (cache/detail/cache_refresh.hpp) and ends, when it resumes, without touching the cache or
-// calling on_change(). Its driver request must end safely too, and DynamoDbPolicy's client must
-// outlive its requests: destroy such a cache when refreshes_in_flight() is 0, e.g. after the
-// io_context ran out of work, or once lookups have stopped and the count dropped to 0.
+// Driver requests run on their own coroutines (a refresh, and the one request of a miss, which
+// may outlive a cancelled lookup): one still in flight when the cache is destroyed holds only
+// shared state (cache/detail/cache_refresh.hpp) and ends, when it resumes, without touching the
+// cache or calling on_change(). Its driver request must end safely too, and DynamoDbPolicy's
+// client must outlive its requests: destroy such a cache when requests_in_flight() is 0, e.g.
+// after the io_context ran out of work, or once lookups have stopped and the count dropped to 0.
 #pragma once
 
 #include <pws/app_manager.hpp>
@@ -171,9 +172,13 @@ public:
         shared_->on_change = std::move(f);
     }
 
-    /// Refreshes started and not yet ended (queued, or waiting for the driver). Once lookups have
-    /// stopped, 0 means no driver request of this cache is left in flight.
-    std::size_t refreshes_in_flight() const noexcept { return shared_->refreshing.load(); }
+    /// Driver requests started and not yet ended (queued, or waiting for the driver): refreshes,
+    /// and the request each miss sends. Once lookups have stopped, 0 means no driver request of
+    /// this cache is left in flight.
+    std::size_t requests_in_flight() const noexcept { return shared_->refreshing.load(); }
+    /// requests_in_flight(), under its former name (it counted refreshes alone, before misses
+    /// ran their requests on their own).
+    std::size_t refreshes_in_flight() const noexcept { return requests_in_flight(); }
 
     /// Reads the whole table (paginated Scan, following LastEvaluatedKey) into the cache; when the
     /// Scan completes, drops the apps cached before it that it did not cache again (deleted,
@@ -332,22 +337,55 @@ private:
         auto& flights = shared_->flights;
         bool leader = false;
         auto f = flights.join(i, name, leader);
-        if (!leader) {
+        if (leader) {
+            // The request runs on a coroutine of its own, and this lookup waits for it like any
+            // other, so that each of them, this one too, may be cancelled alone (at once, with
+            // operation_aborted) while the request goes on for the others and is cached.
+            requests_.fetch_add(1, std::memory_order_relaxed);
+            const auto ticket = store_.ticket();  // before the request: see cache_store.hpp
+            // Built and spawned in statements without a co_await: GCC 12 destroys a temporary
+            // argument of a coroutine call inside a co_await expression without moving from it.
+            const auto ex = co_await boost::asio::this_coro::executor;
+            led l{detail::refresh_hold(shared_), detail::flight_table::guard(flights, f)};
+            boost::asio::co_spawn(ex, lead(std::move(l), this, i, ticket), boost::asio::detached);
+        } else {
             coalesced_.fetch_add(1, std::memory_order_relaxed);
-            co_return co_await flights.wait(std::move(f));
         }
-        detail::flight_table::guard flight(flights, i, name, std::move(f));
-        const auto ticket = store_.ticket();  // before the request: see cache_store.hpp
-        // The leader's request is not cancelled with the leader's caller: other lookups may be
-        // waiting for its result (a cancelled caller still ends within the driver's deadline).
-        find_result r = co_await boost::asio::co_spawn(
-            co_await boost::asio::this_coro::executor, ask(i, name),
-            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
-        bool stale = false;
-        r = settle(i, name, std::move(r), ticket, stale);
-        const std::size_t waiters = flight.complete(r);
-        if (stale) stale_served_.fetch_add(1 + waiters, std::memory_order_relaxed);
-        co_return r;
+        co_return co_await flights.wait(std::move(f));
+    }
+
+    // What a miss's request holds: the shared part (counted in requests_in_flight()), and the
+    // flight it completes on every path. Members in this order: the flight ends first.
+    struct led {
+        detail::refresh_hold hold;
+        detail::flight_table::guard flight;
+    };
+
+    // A miss's one driver request: asks the driver, stores the answer as the store allows and
+    // completes the flight with it (or with the app memory may still serve on an error). Like a
+    // refresh, it holds `l`, not the cache, across its wait, and touches `self` only under the
+    // shared mutex while the cache is open.
+    static boost::asio::awaitable<void> lead(led l, Cached* self, index i, std::uint64_t ticket) {
+        const std::string_view name = l.flight.name();  // the flight's own copy
+        {
+            std::lock_guard lock(l.hold->mutex);
+            if (!l.hold->open) co_return;  // the guard completes the flight with an error
+        }
+        const auto t0 = Clock::now();
+        find_result r = co_await ask_driver(self->inner_, i, name);
+        std::lock_guard lock(l.hold->mutex);
+        if (!l.hold->open) {
+            l.flight.complete(r);
+            co_return;
+        }
+        self->record_latency(Clock::now() - t0);
+        if (r.failed()) self->errors_.fetch_add(1, std::memory_order_relaxed);
+        try {
+            bool stale = false;
+            const std::size_t waiters = l.flight.complete(self->settle(i, name, std::move(r), ticket, stale));
+            if (stale) self->stale_served_.fetch_add(waiters, std::memory_order_relaxed);
+        } catch (...) {  // out of memory storing the answer: the guard ends the flight with an error
+        }
     }
 
     // Keeps the answer `r` to the request of `ticket` for `name` as the store allows, and returns
@@ -423,7 +461,7 @@ private:
         const auto t0 = Clock::now();
         std::optional<detail::flight_table::guard> flight;  // completes the flight on every path
         if (leader) {
-            flight.emplace(sh->flights, index::id, id, f);
+            flight.emplace(sh->flights, f);
             r = co_await ask_driver(self->inner_, index::id, id);
         } else {
             r = co_await sh->flights.wait(f);

@@ -35,6 +35,9 @@ class flight_table {
 public:
     /// One request in flight and whoever waits for it.
     struct flight {
+        flight(cache_index i, std::string_view n) : index(i), name(n) {}
+        const cache_index index;
+        const std::string name;  // the table's key views it
         bool done = false;   // under the table's mutex
         find_result result;  // set with `done`; immutable after
         waiter_list<find_result> waiters;  // enqueued under the table's mutex while !done
@@ -42,10 +45,12 @@ public:
 
     /// Completes a led flight exactly once: with complete(), or on destruction (the leader's
     /// coroutine was destroyed or threw before it could) with an error, so no waiter hangs.
+    /// Movable, e.g. into the coroutine that runs the flight's request.
     class guard {
     public:
-        guard(flight_table& t, cache_index i, std::string_view name, std::shared_ptr<flight> f)
-            : table_(t), index_(i), name_(name), flight_(std::move(f)) {}
+        guard(flight_table& t, std::shared_ptr<flight> f) noexcept : table_(&t), flight_(std::move(f)) {}
+        guard(guard&& o) noexcept : table_(o.table_), flight_(std::move(o.flight_)) {}
+        guard& operator=(guard&&) = delete;
         guard(const guard&) = delete;
         guard& operator=(const guard&) = delete;
         ~guard() {
@@ -54,14 +59,12 @@ public:
                                               "the lookup leading this one was abandoned"));
         }
         /// Hands `r` to every waiter; returns how many there were.
-        std::size_t complete(const find_result& r) {
-            return table_.complete(index_, name_, std::exchange(flight_, nullptr), r);
-        }
+        std::size_t complete(const find_result& r) { return table_->complete(std::exchange(flight_, nullptr), r); }
+        /// The name the flight is for (valid while the guard holds it).
+        std::string_view name() const noexcept { return flight_->name; }
 
     private:
-        flight_table& table_;
-        cache_index index_;
-        std::string_view name_;
+        flight_table* table_;
         std::shared_ptr<flight> flight_;
     };
 
@@ -75,8 +78,8 @@ public:
             return it->second;
         }
         leader = true;
-        auto f = std::make_shared<flight>();
-        m.emplace(std::string(name), f);
+        auto f = std::make_shared<flight>(i, name);
+        m.emplace(std::string_view(f->name), f);
         return f;
     }
 
@@ -102,12 +105,11 @@ public:
 
     /// Unregisters `f` and posts `r` to each of its waiters still waiting (not cancelled);
     /// returns how many there were.
-    std::size_t complete(cache_index i, std::string_view name, std::shared_ptr<flight> f,
-                         const find_result& r) {
+    std::size_t complete(std::shared_ptr<flight> f, const find_result& r) {
         {
             std::lock_guard lock(mutex_);
-            auto& m = maps_[static_cast<int>(i)];
-            if (auto it = m.find(name); it != m.end() && it->second == f) m.erase(it);
+            auto& m = maps_[static_cast<int>(f->index)];
+            if (auto it = m.find(std::string_view(f->name)); it != m.end() && it->second == f) m.erase(it);
             f->result = r;
             f->done = true;
         }
@@ -126,7 +128,8 @@ private:
     struct name_hash : keyed_hash {
         using is_transparent = void;
     };
-    using map = std::unordered_map<std::string, std::shared_ptr<flight>, name_hash, std::equal_to<>>;
+    // Keyed by a view of the flight's own name: one copy of the name per flight.
+    using map = std::unordered_map<std::string_view, std::shared_ptr<flight>, name_hash, std::equal_to<>>;
 
     mutable std::mutex mutex_;
     map maps_[2];  // by cache_index
