@@ -5,6 +5,7 @@
 
 #include <pws/aws/credentials_provider.hpp>
 #include <pws/aws/detail/credentials_http.hpp>
+#include <pws/detail/http/connect.hpp>
 #include <pws/detail/http/tls_context.hpp>
 #include <pws/policies/cached.hpp>
 
@@ -759,16 +760,25 @@ bool shim_loaded() {
     return false;
 }
 
-// Runs an io_context on a thread of its own while the test thread waits for results: a stuck
-// getaddrinfo counts as the io_context's work, so run() (and the io_context's destructor, which
-// joins its resolver thread) would wait for it. The shim stalls from the start; on destruction it
-// answers the stalled calls (and any that come after, queued behind them), and the thread is
-// joined.
+// Waits (at most 10 s) until no name lookup of this process is left running.
+bool lookups_drained() {
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (pws::detail::http::lookups_in_flight() != 0 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(5ms);
+    return pws::detail::http::lookups_in_flight() == 0;
+}
+
+// Runs an io_context on a thread of its own while the test thread waits for results: a lookup
+// still waited for counts as the io_context's work, so run() would wait for it. The shim stalls
+// from the start; on destruction it answers the stalled calls (and any that come after), the
+// thread is joined, and the lookups' own threads are waited for: the next case arms the shim
+// again, and must not find a lookup of the same name still in flight to join.
 struct background_run {
     explicit background_run(asio::io_context& ioc) : thread((shim().arm(), [&ioc] { ioc.run(); })) {}
     ~background_run() {
         shim().release();
         thread.join();
+        BOOST_TEST(lookups_drained(), "a name lookup was still running 10 s after the shim answered");
     }
     std::thread thread;
 };
@@ -977,17 +987,17 @@ BOOST_AUTO_TEST_CASE(names_not_stalled_resolve_through_the_shim) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// A known bug, in a suite of its own so that stalled_dns does not run it: its CTest entry
-// (hardening.stalled_dns_holds_up_other_names) is WILL_FAIL while the bug is there, as the
-// README's fixed cases first were. Boost 1.81's resolver runs getaddrinfo on one thread per
-// io_context, one lookup after another, so a name that never resolves holds up every other name
-// on that io_context until getaddrinfo gives up (glibc: 5 s a server and try, by default): a
-// lookup of a healthy name (a failover replica's, the credentials endpoint's) started after the
-// stalled lookup has already timed out still ends in "name resolution timed out".
+// Other names while one stalls, in a suite of its own (CTest: hardening.stalled_dns_other_names,
+// which stalls more names). Boost 1.81's resolver ran getaddrinfo on one thread per io_context,
+// one lookup after another, so a name that never resolved held up every other name on that
+// io_context until getaddrinfo gave up (glibc: 5 s a server and try, by default). Each lookup now
+// runs on a thread of its own, shared by the lookups of its name meanwhile, 32 at most.
 BOOST_AUTO_TEST_SUITE(stalled_dns_open)
 
 namespace {
 using stalled_dns::background_run;
+using stalled_dns::lookups_drained;
+using stalled_dns::shim;
 using stalled_dns::shim_loaded;
 using stalled_dns::stall_host;
 using stalled_dns::wait;
@@ -1017,6 +1027,71 @@ BOOST_AUTO_TEST_CASE(a_stalled_name_does_not_hold_up_other_names) {
     BOOST_TEST((first.ec == pws::error::timeout), first.ec.message() << ": " << first.diagnostic);
     BOOST_TEST(!second.ec, second.ec.message() << ": " << second.diagnostic);
     BOOST_TEST(second.found());
+}
+
+BOOST_AUTO_TEST_CASE(lookups_of_one_stalled_name_share_one_getaddrinfo) {
+    if (!shim_loaded()) return;
+    BOOST_TEST_REQUIRE(lookups_drained());
+    const long calls_before = shim().calls();
+    asio::io_context ioc;
+    std::vector<std::future<pws::detail::http::resolved_host>> futures;
+    const auto deadline = std::chrono::steady_clock::now() + 300ms;
+    for (int i = 0; i < 20; ++i)
+        futures.push_back(asio::co_spawn(
+            ioc, pws::detail::http::resolve_host(ioc.get_executor(), "stall-share.pws.test", 8000, deadline),
+            asio::use_future));
+    {
+        background_run bg(ioc);
+        for (auto& f : futures) {
+            auto r = wait(f);
+            BOOST_TEST((r.ec == pws::error::timeout), r.ec.message() << ": " << r.diagnostic);
+        }
+        BOOST_TEST(shim().calls() - calls_before == 1);  // one getaddrinfo for the 20
+        BOOST_TEST(pws::detail::http::lookups_in_flight() == 1u);
+    }  // the shim answers: the lookup's thread ends
+    BOOST_TEST(lookups_drained());
+}
+
+BOOST_AUTO_TEST_CASE(at_most_32_lookups_run_at_once_and_the_next_is_refused_at_once) {
+    if (!shim_loaded()) return;
+    BOOST_TEST_REQUIRE(lookups_drained());
+    asio::io_context ioc;
+    std::vector<std::future<pws::detail::http::resolved_host>> futures;
+    const auto deadline = std::chrono::steady_clock::now() + 300ms;
+    for (int i = 0; i < 33; ++i)
+        futures.push_back(asio::co_spawn(ioc,
+                                         pws::detail::http::resolve_host(ioc.get_executor(),
+                                                                         "stall-cap-" + std::to_string(i) + ".pws.test",
+                                                                         8000, deadline),
+                                         asio::use_future));
+    {
+        background_run bg(ioc);
+        int timeouts = 0, refused = 0;
+        for (auto& f : futures) {
+            auto r = wait(f);
+            if (r.ec == pws::error::timeout) {
+                ++timeouts;
+            } else {
+                BOOST_TEST((r.ec == pws::error::connection_failed), r.ec.message());
+                BOOST_TEST(r.diagnostic.find("32 name lookups are already in flight") != std::string::npos, r.diagnostic);
+                ++refused;
+            }
+        }
+        BOOST_TEST(timeouts == 32);
+        BOOST_TEST(refused == 1);
+        BOOST_TEST(pws::detail::http::lookups_in_flight() == 32u);
+    }
+    BOOST_TEST(lookups_drained());  // every thread ended once getaddrinfo answered
+    // And resolution works again: a name the shim passes through.
+    asio::io_context again;
+    auto f = asio::co_spawn(again,
+                            pws::detail::http::resolve_host(again.get_executor(), "localhost", 8000,
+                                                            std::chrono::steady_clock::now() + 5s),
+                            asio::use_future);
+    again.run();
+    auto r = f.get();
+    BOOST_TEST(!r.ec, r.diagnostic);
+    BOOST_TEST(!r.endpoints.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ struct resolved_host {
 PWS_DECL boost::asio::awaitable<resolved_host> resolve_host(boost::asio::any_io_executor ex, std::string host,
                                                             std::uint16_t port,
                                                             std::chrono::steady_clock::time_point deadline);
+
+/// Name lookups whose getaddrinfo is still running, process-wide (each on a thread of its own,
+/// shared by every resolve_host of its name and port meanwhile; at most 32).
+PWS_DECL std::size_t lookups_in_flight();
 
 /// Where to connect, and how to check who answers.
 struct connect_target {
