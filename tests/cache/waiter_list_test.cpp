@@ -383,25 +383,39 @@ BOOST_AUTO_TEST_CASE(threads_racing_notify_one_and_cancellation_lose_and_duplica
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// The end-to-end case: one miss, three lookups, the middle one cancelled while the driver holds.
+// The end-to-end cases: one miss, lookups of it cancelled while the driver holds its answer.
 BOOST_AUTO_TEST_SUITE(cache)
 
-BOOST_AUTO_TEST_CASE(a_cancelled_coalesced_lookup_ends_at_once_and_the_miss_goes_on) {
+namespace {
+// N lookups of app "a" at once on a Cached fake driver that holds its answers, each bound to a
+// cancellation signal of its own; started and polled until the driver holds the one request.
+template <int N>
+struct held_miss {
     using cache_t = pws::Cached<pws::test::fake_policy, pws::test::manual_clock>;
     asio::io_context ioc;
-    pws::CacheConfig cfg;
-    cfg.enabled = true;
-    pws::AppManager<cache_t> apps(cfg, ioc.get_executor());
-    auto& driver = apps.policy().inner();
-    driver.put(pws::test::make_app("a", "ka"));
-    driver.hold();
-    std::array<asio::cancellation_signal, 3> sig;
-    std::array<std::optional<pws::find_result>, 3> got;
-    for (int i = 0; i < 3; ++i)
-        apps.async_find_by_id("a", asio::bind_cancellation_slot(sig[i].slot(), [&got, i](pws::find_result r) {
-            got[i] = std::move(r);
-        }));
-    ioc.poll();
+    pws::AppManager<cache_t> apps{[] {
+                                      pws::CacheConfig cfg;
+                                      cfg.enabled = true;
+                                      return cfg;
+                                  }(),
+                                  ioc.get_executor()};
+    pws::test::fake_policy& driver = apps.policy().inner();
+    std::array<asio::cancellation_signal, N> sig;
+    std::array<std::optional<pws::find_result>, N> got;
+
+    held_miss() {
+        driver.put(pws::test::make_app("a", "ka"));
+        driver.hold();
+        for (int i = 0; i < N; ++i)
+            apps.async_find_by_id("a", asio::bind_cancellation_slot(sig[i].slot(), [this, i](pws::find_result r) {
+                got[i] = std::move(r);
+            }));
+        ioc.poll();
+    }
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_cancelled_coalesced_lookup_ends_at_once_and_the_miss_goes_on, held_miss<3>) {
     BOOST_TEST(driver.calls() == 1);  // one miss led, two joined it
     BOOST_TEST(driver.held_requests() == 1u);
 
@@ -429,24 +443,9 @@ BOOST_AUTO_TEST_CASE(a_cancelled_coalesced_lookup_ends_at_once_and_the_miss_goes
     BOOST_TEST(apps.policy().try_get_by_id("a").has_value());  // and the answer was cached
 }
 
-BOOST_AUTO_TEST_CASE(a_cancelled_leading_lookup_ends_at_once_and_its_request_is_cached) {
+BOOST_FIXTURE_TEST_CASE(a_cancelled_leading_lookup_ends_at_once_and_its_request_is_cached, held_miss<2>) {
     // The lookup whose miss sent the request is cancelled: it ends at once too, the request goes
     // on for the lookup that joined it, and its answer is cached (the driver is asked once).
-    using cache_t = pws::Cached<pws::test::fake_policy, pws::test::manual_clock>;
-    asio::io_context ioc;
-    pws::CacheConfig cfg;
-    cfg.enabled = true;
-    pws::AppManager<cache_t> apps(cfg, ioc.get_executor());
-    auto& driver = apps.policy().inner();
-    driver.put(pws::test::make_app("a", "ka"));
-    driver.hold();
-    std::array<asio::cancellation_signal, 2> sig;
-    std::array<std::optional<pws::find_result>, 2> got;
-    for (int i = 0; i < 2; ++i)
-        apps.async_find_by_id("a", asio::bind_cancellation_slot(sig[i].slot(), [&got, i](pws::find_result r) {
-            got[i] = std::move(r);
-        }));
-    ioc.poll();
     BOOST_TEST(driver.held_requests() == 1u);
     BOOST_TEST(apps.policy().requests_in_flight() == 1u);
 
