@@ -154,7 +154,7 @@ BOOST_AUTO_TEST_CASE(pool_is_bounded_first_come_first_served_and_reuses_the_late
     b.release(nullptr, t0, dropped);  // a closed connection frees its slot...
     BOOST_TEST(b.open() == 1u);
     // ...which a newcomer does not take while others wait for one (they are handed slots first).
-    BOOST_TEST((b.acquire(t0, c, expired, /*others_wait=*/true) == grant::wait));
+    BOOST_TEST((b.acquire(t0, c, expired, [] { return true; }) == grant::wait));
     BOOST_TEST((b.acquire(t0, c, expired) == grant::open));
 
     b.release(std::make_unique<fake_conn>(fake_conn{7}), t0, dropped);

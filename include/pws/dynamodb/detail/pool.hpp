@@ -35,10 +35,11 @@ public:
         : limit_(limit), max_idle_(max_idle), idle_timeout_(idle_timeout) {}
 
     /// Takes a slot: the most recently used idle connection (into `out`), else a permit to open
-    /// one unless `others_wait` (first come, first served), else grant::wait. Idle connections
-    /// unused for idle_timeout are moved to `expired`.
+    /// one unless `others_wait()` (first come, first served: asked only then), else grant::wait.
+    /// Idle connections unused for idle_timeout are moved to `expired`.
+    template <class OthersWait>
     grant acquire(clock::time_point now, std::unique_ptr<Conn>& out,
-                  std::vector<std::unique_ptr<Conn>>& expired, bool others_wait = false) {
+                  std::vector<std::unique_ptr<Conn>>& expired, OthersWait others_wait) {
         // Oldest first: the server may have closed them already (dynalite after 5 s, AWS later).
         while (!idle_.empty() && now - idle_.front().since >= idle_timeout_) {
             expired.push_back(std::move(idle_.front().conn));
@@ -50,11 +51,16 @@ public:
             idle_.pop_back();
             return grant::idle;
         }
-        if (open_ < limit_ && !others_wait) {
+        if (open_ < limit_ && !others_wait()) {
             if (++open_ > peak_) peak_ = open_;
             return grant::open;
         }
         return grant::wait;
+    }
+
+    /// acquire() when nobody waits.
+    grant acquire(clock::time_point now, std::unique_ptr<Conn>& out, std::vector<std::unique_ptr<Conn>>& expired) {
+        return acquire(now, out, expired, [] { return false; });
     }
 
     /// Gives a slot back: `c` is a healthy keep-alive connection, or null when the connection

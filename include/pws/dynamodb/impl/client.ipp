@@ -152,7 +152,10 @@ PWS_DECL aws::credentials_provider_stats client::credentials_stats() const { ret
 
 PWS_DECL bool client::take_slot(lease& l, std::vector<std::unique_ptr<connection>>& expired) {
     std::unique_ptr<connection> idle;
-    switch (pool_.acquire(std::chrono::steady_clock::now(), idle, expired, slot_waiters_.size() != 0)) {
+    // The waiters are counted (under the list's own lock) only when a new connection would be
+    // opened: an idle one is handed out without asking.
+    switch (pool_.acquire(std::chrono::steady_clock::now(), idle, expired,
+                          [this] { return slot_waiters_.size() != 0; })) {
     case decltype(pool_)::grant::idle:
         l.conn = std::move(idle);
         l.reused = l.held = true;
