@@ -379,11 +379,14 @@ BOOST_FIXTURE_TEST_CASE(waiters_get_the_connection_in_turn, front_fixture) {
 BOOST_FIXTURE_TEST_CASE(waiting_for_a_connection_respects_the_deadline, front_fixture) {
     // One connection, held by a stalled lookup until its deadline; six more queue behind it.
     // Each must end in a timeout within its own deadline, whether its wait for the pool ran out
-    // ("timed out waiting for a free connection") or the slot came too late to use.
+    // ("timed out waiting for a free connection") or the slot came too late to use. Every
+    // request stalls: a waiter that started a little later than the first (a slow machine, a
+    // sanitizer) gets the freed slot with time left, and its request must time out as well
+    // rather than find the app by luck of timing.
     cfg.pool_size = 1;
     cfg.max_attempts = 1;
     cfg.attempt_timeout = cfg.total_timeout = 800ms;
-    front.push(fault::stall);
+    front.push(fault::stall, 7);
     auto& c = client();
     std::vector<std::future<outcome>> calls;
     for (int i = 0; i < 7; ++i) calls.push_back(asio::co_spawn(ioc, get_app(c, "app-id"), asio::use_future));
@@ -403,6 +406,7 @@ BOOST_FIXTURE_TEST_CASE(waiting_for_a_connection_respects_the_deadline, front_fi
     BOOST_TEST_MESSAGE("pool timeouts: " << s.pool_timeouts << " of 6 waiters");
     BOOST_TEST(s.open_connections == s.idle_connections);  // no slot leaked
 
+    front.reset();  // the stalls no waiter reached
     auto o = lookup();  // the pool still works
     BOOST_TEST(o.found(), o.result.diagnostic);
     BOOST_TEST(c.stats().open_connections <= 1u);
