@@ -22,29 +22,66 @@
 
 namespace pws::detail {
 
-/// SipHash-1-3 of `s` under the key (k0, k1).
-inline std::uint64_t siphash13(std::uint64_t k0, std::uint64_t k1, std::string_view s) noexcept {
-    std::uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-    std::uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-    auto rotl = [](std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); };
-    auto round = [&] {
+#if defined(__GNUC__)
+#define PWS_DETAIL_ALWAYS_INLINE [[gnu::always_inline]] inline
+#else
+#define PWS_DETAIL_ALWAYS_INLINE inline
+#endif
+
+/// SipHash's state and its round (forced inline: called five times for a short name, a lambda or
+/// a plain function was left out of line by GCC -O2, and the calls cost more than the hash).
+struct siphash_state {
+    std::uint64_t v0, v1, v2, v3;
+
+    static constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
+    PWS_DETAIL_ALWAYS_INLINE void round() noexcept {
         v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32);
         v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;
         v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;
         v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32);
-    };
+    }
+    PWS_DETAIL_ALWAYS_INLINE void absorb(std::uint64_t m) noexcept { v3 ^= m, round(), v0 ^= m; }
+};
+
+/// Up to 7 bytes at `p` as the low bytes of a word (little-endian order, as SipHash reads them).
+PWS_DETAIL_ALWAYS_INLINE std::uint64_t load_tail(const unsigned char* p, std::size_t n) noexcept {
+    std::uint64_t b = 0;
+    for (std::size_t i = 0; i < n; ++i) b |= std::uint64_t(p[i]) << (8 * i);
+    return b;
+}
+
+/// SipHash-1-3 of `s` under the key (k0, k1).
+inline std::uint64_t siphash13(std::uint64_t k0, std::uint64_t k1, std::string_view s) noexcept {
+    siphash_state st{0x736f6d6570736575ULL ^ k0, 0x646f72616e646f6dULL ^ k1, 0x6c7967656e657261ULL ^ k0,
+                     0x7465646279746573ULL ^ k1};
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const std::size_t n = s.size();
     for (const auto* end = p + (n & ~std::size_t(7)); p != end; p += 8) {
         std::uint64_t m;
         std::memcpy(&m, p, 8);  // native order: the hash only has to be a good one, not portable
-        v3 ^= m, round(), v0 ^= m;
+        st.absorb(m);
     }
-    std::uint64_t b = std::uint64_t(n) << 56;
-    for (std::size_t i = 0; i < (n & 7); ++i) b |= std::uint64_t(p[i]) << (8 * i);
-    v3 ^= b, round(), v0 ^= b;
-    v2 ^= 0xff, round(), round(), round();
-    return v0 ^ v1 ^ v2 ^ v3;
+    st.absorb((std::uint64_t(n) << 56) | load_tail(p, n & 7));
+    st.v2 ^= 0xff;
+    st.round(), st.round(), st.round();
+    return st.v0 ^ st.v1 ^ st.v2 ^ st.v3;
+}
+
+/// Whether two names are equal: word compares, inline (names are short; a call to memcmp cost
+/// more than comparing them).
+inline bool same_name(std::string_view a, std::string_view b) noexcept {
+    const std::size_t n = a.size();
+    if (n != b.size()) return false;
+    const auto* p = reinterpret_cast<const unsigned char*>(a.data());
+    const auto* q = reinterpret_cast<const unsigned char*>(b.data());
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t x, y;
+        std::memcpy(&x, p + i, 8);
+        std::memcpy(&y, q + i, 8);
+        if (x != y) return false;
+    }
+    return load_tail(p + i, n - i) == load_tail(q + i, n - i);
 }
 
 /// SipHash-1-3 under a key drawn at construction, for names that come from clients.
@@ -104,7 +141,7 @@ public:
     /// The record named `name`, or nullptr. Readers: inside an rcu_domain::reader.
     const Record* find(std::uint64_t h, std::string_view name) const noexcept {
         for (const node* n = bucket(h).load(std::memory_order_acquire); n; n = n->next)
-            if (n->hash == h && n->name == name) return n->rec;
+            if (n->hash == h && same_name(n->name, name)) return n->rec;
         return nullptr;
     }
 
@@ -150,3 +187,5 @@ private:
 };
 
 }  // namespace pws::detail
+
+#undef PWS_DETAIL_ALWAYS_INLINE
