@@ -33,6 +33,8 @@ struct CacheConfig {
     /// Off: every lookup goes to the driver (soketi's default).
     bool enabled = false;
     /// A found app is served from memory this long; <= 0: until evicted (soketi's default, -1).
+    /// Hits check it (and the other durations here) on a coarse clock: an entry may expire up to
+    /// two kernel ticks (1-10 ms each) early, not late (cache/detail/cache_clock.hpp).
     std::chrono::seconds ttl{-1};
     /// Refresh-ahead: a lookup that finds an app read longer ago than this is answered from
     /// memory at once, and starts one background re-read of the app by id, whose answer replaces

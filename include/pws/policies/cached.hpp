@@ -37,6 +37,7 @@
 
 #include <pws/app_manager.hpp>
 #include <pws/cache_config.hpp>
+#include <pws/cache/detail/cache_clock.hpp>
 #include <pws/cache/detail/cache_flight.hpp>
 #include <pws/cache/detail/cache_preload.hpp>
 #include <pws/cache/detail/cache_refresh.hpp>
@@ -307,26 +308,36 @@ private:
                 c.max_negative_entries};
     }
 
-    // What memory says; with `refresh`, a fresh hit may claim the entry's refresh (find starts it).
-    std::optional<find_result> try_get(index i, std::string_view name, bool* refresh = nullptr) noexcept {
-        if (!cfg_.enabled) return std::nullopt;
-        app_ptr app;
-        switch (store_.lookup(i, name, Clock::now(), app, refresh)) {
+    // What memory says, written into `out` (true: an app to serve, or a fresh negative entry;
+    // false: ask the driver). With `refresh`, a fresh hit may claim the entry's refresh (find
+    // starts it). The time is hit_clock's: for steady_clock, a coarse upper bound of it
+    // (cache/detail/cache_clock.hpp).
+    bool answer(index i, std::string_view name, find_result& out, bool* refresh = nullptr) noexcept {
+        if (!cfg_.enabled) return false;
+        switch (store_.lookup(i, name, detail::hit_clock<Clock>::now(), out.app, refresh)) {
         case detail::cache_outcome::hit:
-        case detail::cache_outcome::stale: return find_result::of(std::move(app));
-        case detail::cache_outcome::negative_hit: return find_result::none();
+        case detail::cache_outcome::stale:
+        case detail::cache_outcome::negative_hit: return true;
         case detail::cache_outcome::miss: break;
         }
-        return std::nullopt;
+        return false;
+    }
+
+    std::optional<find_result> try_get(index i, std::string_view name) noexcept {
+        std::optional<find_result> r(std::in_place);
+        if (!answer(i, name, *r)) r.reset();
+        return r;
     }
 
     // The one coroutine frame of a hit: the miss path below is only entered on a miss, and the
-    // refresh is spawned only by the hit that claimed it.
+    // refresh is spawned only by the hit that claimed it. The answer is built in place, in the
+    // frame, and moved once into the awaitable's result.
     boost::asio::awaitable<find_result> find(index i, std::string_view name) {
+        find_result r;
         bool refresh = false;
-        if (auto r = try_get(i, name, &refresh)) {
-            if (refresh) start_refresh(r->app, co_await boost::asio::this_coro::executor);
-            co_return std::move(*r);
+        if (answer(i, name, r, &refresh)) {
+            if (refresh) start_refresh(r.app, co_await boost::asio::this_coro::executor);
+            co_return std::move(r);
         }
         co_return co_await miss(i, name);
     }
