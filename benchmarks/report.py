@@ -23,6 +23,7 @@ def load(name, default=None):
 
 machine = load("machine.json", {})
 micro = load("micro.json", {"benchmarks": []})
+micro_ab = load("micro_ab.json")
 sign = load("sign_peers.json", {"peers": []})
 runs = load("load.json", [])
 footprint = load("footprint.json", {})
@@ -191,6 +192,45 @@ p("")
 p("`decode_seed_item`: `decode_app` on the parsed seed item; `parse_*_response`: the whole answer "
   "(JSON parse, decode, shared `App`), as the driver does per lookup.")
 p("")
+
+# ---- the cache hit, before and after (micro_ab.json: benchmarks/run --micro-only --baseline REV) ----
+if micro_ab and micro_ab.get("runs"):
+    base = micro_ab["baseline"]
+    p("## The cache hit before and after (issue 16, target 7)")
+    p("")
+    p(f"The same program (`pws-bench-micro --benchmark_filter=^cache_hit`, this tree's benchmarks/) built against "
+      f"the library of the baseline, `{base['commit'][:12]}` ({base['commit_subject']}), and against the current "
+      f"tree, `{micro_ab['commit'][:12]}`{' (with uncommitted changes)' if micro_ab.get('worktree_dirty') else ''}, "
+      f"run interleaved {max(r['rep'] for r in micro_ab['runs'])} times each on the client CPU, "
+      f"{micro_ab['date_utc']}; the median of the runs' CPU time per hit.")
+    p("")
+    p("| benchmark | baseline CPU ns | current CPU ns | current / baseline | runs' spread (current) | allocations (current) |")
+    p("|---|---:|---:|---:|---:|---:|")
+    names = []
+    for r in micro_ab["runs"]:
+        for b in r["benchmarks"]:
+            if b.get("run_type", "iteration") == "iteration" and b["name"] not in names:
+                names.append(b["name"])
+    for name in names:
+        side = {}
+        allocs = {}
+        for r in micro_ab["runs"]:
+            for b in r["benchmarks"]:
+                if b["name"] == name and b.get("run_type", "iteration") == "iteration":
+                    side.setdefault(r["side"], []).append(ns(b)[0])
+                    allocs[r["side"]] = max(allocs.get(r["side"], 0), b.get("allocs", 0))
+        if "baseline" not in side or "current" not in side:
+            continue
+        b0, b1 = statistics.median(side["baseline"]), statistics.median(side["current"])
+        spread = (max(side["current"]) - min(side["current"])) / b1 if b1 else 0
+        p(f"| `{name}` | {fmt(b0)} | {fmt(b1)} | {b1 / b0:.2f} | {spread * 100:.0f} % | {allocs.get('current', 0):g} |")
+    p("")
+    p("What changed on the hit path: the time compared with the entry's deadlines is the coarse monotonic clock "
+      "plus two ticks (an upper bound: an entry may be taken for expired up to two ticks early, not served late; "
+      "cache/detail/cache_clock.hpp) instead of `steady_clock::now()`; SipHash's rounds and the name compare are "
+      "inline; the answer is built in the coroutine's frame and moved once. Left: the rcu section's two "
+      "read-modify-writes and the hit counter's, and the `shared_ptr` copy the result holds.")
+    p("")
 
 
 # ---- load ----
