@@ -136,11 +136,17 @@ if sign_ratios:
     worst = min(sign_ratios)
     p(f"| signing ≥ 10× faster than both peers | {', '.join(f'{r:.0f}× vs {n}' for r, n in sign_ratios)} (CPU time) | "
       + ("met" if worst[0] >= 10 else f"missed vs {worst[1]}") + " |")
-def ab_median(name):  # the median of the current side's runs in micro_ab.json, or None
-    if not micro_ab:
-        return None
-    xs = [ns(b)[0] for r in micro_ab.get("runs", []) if r["side"] == "current"
-          for b in r["benchmarks"] if b["name"] == name and b.get("run_type", "iteration") == "iteration"]
+def ab_runs(name):  # micro_ab.json's iterations of benchmark `name`: {side: [(CPU ns, allocations), ...]}
+    sides = {}
+    for r in (micro_ab or {}).get("runs", []):
+        for b in r["benchmarks"]:
+            if b["name"] == name and b.get("run_type", "iteration") == "iteration":
+                sides.setdefault(r["side"], []).append((ns(b)[0], b.get("allocs", 0)))
+    return sides
+
+
+def ab_median(name, side="current"):  # the median CPU ns of that side's runs, or None
+    xs = [t for t, _ in ab_runs(name).get(side, [])]
     return statistics.median(xs) if xs else None
 
 
@@ -225,18 +231,14 @@ if micro_ab and micro_ab.get("runs"):
             if b.get("run_type", "iteration") == "iteration" and b["name"] not in names:
                 names.append(b["name"])
     for name in names:
-        side = {}
-        allocs = {}
-        for r in micro_ab["runs"]:
-            for b in r["benchmarks"]:
-                if b["name"] == name and b.get("run_type", "iteration") == "iteration":
-                    side.setdefault(r["side"], []).append(ns(b)[0])
-                    allocs[r["side"]] = max(allocs.get(r["side"], 0), b.get("allocs", 0))
-        if "baseline" not in side or "current" not in side:
+        b0, b1 = ab_median(name, "baseline"), ab_median(name)
+        if b0 is None or b1 is None:
             continue
-        b0, b1 = statistics.median(side["baseline"]), statistics.median(side["current"])
-        spread = (max(side["current"]) - min(side["current"])) / b1 if b1 else 0
-        p(f"| `{name}` | {fmt(b0)} | {fmt(b1)} | {b1 / b0:.2f} | {spread * 100:.0f} % | {allocs.get('current', 0):g} |")
+        current = ab_runs(name)["current"]
+        times = [t for t, _ in current]
+        spread = (max(times) - min(times)) / b1 if b1 else 0
+        allocs = max(a for _, a in current)
+        p(f"| `{name}` | {fmt(b0)} | {fmt(b1)} | {b1 / b0:.2f} | {spread * 100:.0f} % | {allocs:g} |")
     p("")
     p("What changed on the hit path: the time compared with the entry's deadlines is the coarse monotonic clock "
       "plus two ticks (an upper bound: an entry may be taken for expired up to two ticks early, not served late; "
