@@ -313,14 +313,9 @@ private:
     // starts it). The time is hit_clock's: for steady_clock, a coarse upper bound of it
     // (cache/detail/cache_clock.hpp).
     bool answer(index i, std::string_view name, find_result& out, bool* refresh = nullptr) noexcept {
-        if (!cfg_.enabled) return false;
-        switch (store_.lookup(i, name, detail::hit_clock<Clock>::now(), out.app, refresh)) {
-        case detail::cache_outcome::hit:
-        case detail::cache_outcome::stale:
-        case detail::cache_outcome::negative_hit: return true;
-        case detail::cache_outcome::miss: break;
-        }
-        return false;
+        // hit and stale set out.app; a negative hit leaves it empty (not found).
+        return cfg_.enabled && store_.lookup(i, name, detail::hit_clock<Clock>::now(), out.app, refresh) !=
+                                   detail::cache_outcome::miss;
     }
 
     std::optional<find_result> try_get(index i, std::string_view name) noexcept {

@@ -1,15 +1,15 @@
 // The time a cache hit compares its entry's deadlines with.
 //
-// Reading std::chrono::steady_clock costs more than the rest of a hit (about 30 ns on a virtual
-// machine, where the clock source has to be read and scaled). Linux keeps a coarse copy of the
+// Reading std::chrono::steady_clock costs more than the rest of a hit (about 30 ns on a cloud
+// guest, where the clock source has to be read and scaled). Linux keeps a coarse copy of the
 // same clock, CLOCK_MONOTONIC_COARSE, read in a few nanoseconds: the monotonic time the kernel
 // last published. It is never ahead of steady_clock, and behind it by less than two ticks (its
 // resolution, 1-10 ms): the kernel publishes once a tick, a time it accumulates in whole tick
 // intervals, so the value may already trail by up to a tick when published. A hit uses that time
 // plus two ticks: an upper bound of the real time, so an entry is served before its deadline
 // only; it may be taken for expired (or due for its refresh) up to two ticks early, which costs
-// one driver request. (Only if the kernel's timekeeping itself stalls — a virtual CPU held by
-// the host — may the coarse time lag by more, and an entry then be served late by that much;
+// one driver request. (Only if the kernel's timekeeping itself stalls — a guest CPU held by
+// the hypervisor — may the coarse time lag by more, and an entry then be served late by that much;
 // Linux forces an update after 5 stalled ticks.)
 //
 // Every other clock (a test clock, a user's clock) is read as it is, and writes (put_app,
