@@ -88,7 +88,7 @@ tsan_stage() {
   (cd build/tsan &&
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/sanitizers/tsan.supp" "${no_aslr[@]}" \
     ctest --output-on-failure -j2 --timeout 900 \
-      -R '^(integration\.dynamodb|hardening\.(hostile_server|hostile_input|secrets|stalled_dns)|transport\.(faults|pool)|credentials\.credentials_(chain|sources|client))$')
+      -R '^(integration\.dynamodb|hardening\.(hostile_server|hostile_input|secrets|stalled_dns)|transport\.(faults|pool|deadline)|credentials\.credentials_(chain|sources|client))$')
 }
 
 # The benchmarks are not tests: benchmarks/run builds them (in Release), no stage does.

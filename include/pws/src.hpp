@@ -15,6 +15,7 @@
 #include <pws/impl/app_json.ipp>
 #include <pws/dynamodb/impl/protocol.ipp>
 #include <pws/detail/http/impl/stream.ipp>
+#include <pws/detail/http/impl/deadline.ipp>
 #include <pws/detail/http/impl/tls_context.ipp>
 #include <pws/detail/http/impl/error.ipp>
 #include <pws/detail/http/impl/connect.ipp>

@@ -7,6 +7,9 @@
 #include <pws/policies/cached.hpp>
 
 #include <boost/asio/detached.hpp>
+#include <boost/asio/local/connect_pair.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <pws/detail/http/deadline.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
@@ -721,6 +724,147 @@ BOOST_AUTO_TEST_CASE(configuration) {
         BOOST_TEST(what.find("invalid region") == what.rfind("invalid region"), what);  // said once
         BOOST_TEST(what.find(e.code().message()) == what.rfind(e.code().message()), what);
     }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The deadline watch (detail/http/deadline.hpp) on its own, over socket pairs: no server. Each
+// guarded read waits for bytes that never come; only the deadline can end it (the watch's thread
+// shuts the socket down). Bounds of seconds only catch a deadline that never fires.
+BOOST_AUTO_TEST_SUITE(deadline)
+
+namespace {
+
+namespace asio = boost::asio;
+using local_socket = asio::local::stream_protocol::socket;
+using steady = std::chrono::steady_clock;
+
+struct guarded_read {
+    bool fired = false;
+    boost::system::error_code ec;
+    steady::duration took{};
+};
+
+// Reads one byte from `s` under a deadline `after` from now.
+asio::awaitable<void> read_under_deadline(local_socket& s, steady::duration after, guarded_read& out) {
+    const auto start = steady::now();
+    {
+        const pws::detail::http::deadline_guard guard(s.get_executor(), s.native_handle(), start + after);
+        char byte;
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(&byte, 1), asio::as_tuple(asio::use_awaitable));
+        out.ec = ec;
+        out.fired = guard.fired();
+    }
+    out.took = steady::now() - start;
+}
+
+// The same on a socket pair of its own, which lives in this coroutine's frame.
+asio::awaitable<void> own_a_pair_and_read(asio::any_io_executor ex, steady::duration after, guarded_read& out) {
+    local_socket a(ex), b(ex);
+    asio::local::connect_pair(a, b);
+    co_await read_under_deadline(a, after, out);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_read_that_gets_nothing_ends_at_its_deadline_not_before) {
+    asio::io_context ctx;
+    local_socket a(ctx), b(ctx);
+    asio::local::connect_pair(a, b);
+    guarded_read r;
+    asio::co_spawn(ctx, read_under_deadline(a, std::chrono::milliseconds(150), r), asio::detached);
+    ctx.run();
+    BOOST_TEST(r.fired);
+    BOOST_TEST(r.ec.failed());
+    BOOST_TEST((r.took >= std::chrono::milliseconds(150)));
+    BOOST_TEST((r.took < std::chrono::seconds(20)));
+}
+
+BOOST_AUTO_TEST_CASE(an_earlier_deadline_after_a_later_one_still_fires_on_time) {
+    // The watch sleeps until the earliest deadline it knows: a later one first, then an earlier
+    // one, which must wake it.
+    asio::io_context ctx;
+    local_socket a(ctx), a_peer(ctx), b(ctx), b_peer(ctx);
+    asio::local::connect_pair(a, a_peer);
+    asio::local::connect_pair(b, b_peer);
+    guarded_read late, early;
+    asio::co_spawn(ctx, read_under_deadline(a, std::chrono::seconds(60), late), asio::detached);
+    ctx.poll();  // the 60 s deadline is registered, its read pending
+    asio::co_spawn(ctx, read_under_deadline(b, std::chrono::milliseconds(100), early), asio::detached);
+    while (early.took == steady::duration{} && ctx.run_one()) {
+    }
+    BOOST_TEST(early.fired);
+    BOOST_TEST((early.took >= std::chrono::milliseconds(100)));
+    BOOST_TEST((early.took < std::chrono::seconds(20)));
+    a.cancel();  // ends the 60 s read before its deadline
+    ctx.run();
+    BOOST_TEST(!late.fired);
+    BOOST_TEST(late.ec == asio::error::operation_aborted);
+}
+
+BOOST_AUTO_TEST_CASE(a_watched_deadline_does_not_keep_run_from_returning) {
+    // A read answered at once under a deadline of a minute: run() returns when the work is done,
+    // not when the deadline passes (the watch is not an Asio operation).
+    asio::io_context ctx;
+    local_socket a(ctx), b(ctx);
+    asio::local::connect_pair(a, b);
+    guarded_read r;
+    asio::write(b, asio::buffer("x", 1));
+    asio::co_spawn(ctx, read_under_deadline(a, std::chrono::seconds(60), r), asio::detached);
+    const auto start = steady::now();
+    ctx.run();
+    BOOST_TEST(!r.fired);
+    BOOST_TEST(!r.ec.failed());
+    BOOST_TEST((steady::now() - start < std::chrono::seconds(20)));
+}
+
+BOOST_AUTO_TEST_CASE(many_deadlines_in_any_order_on_two_threads_each_fire_once_at_its_time) {
+    // 64 reads with deadlines from 50 to 450 ms, registered in a shuffled order, on a context run
+    // by two threads; 16 more are answered and must not fire.
+    asio::io_context ctx;
+    constexpr int n = 80, answered = 16;
+    std::vector<std::unique_ptr<local_socket>> ours, peers;
+    std::vector<guarded_read> reads(n);
+    std::vector<std::chrono::milliseconds> after(n);
+    for (int i = 0; i < n; ++i) {
+        ours.push_back(std::make_unique<local_socket>(ctx));
+        peers.push_back(std::make_unique<local_socket>(ctx));
+        asio::local::connect_pair(*ours.back(), *peers.back());
+        after[i] = std::chrono::milliseconds(i < answered ? 60'000 : 50 + (i * 37) % 400);
+        if (i < answered) asio::write(*peers.back(), asio::buffer("x", 1));
+    }
+    std::vector<int> order(n);
+    for (int i = 0; i < n; ++i) order[i] = (i * 29) % n;  // 29 is prime to 80: a permutation
+    for (int i : order) asio::co_spawn(ctx, read_under_deadline(*ours[i], after[i], reads[i]), asio::detached);
+    std::thread other([&] { ctx.run(); });
+    ctx.run();
+    other.join();
+    for (int i = 0; i < n; ++i) {
+        BOOST_TEST_CONTEXT("read " << i << " with a deadline of " << after[i].count() << " ms") {
+            BOOST_TEST(reads[i].fired == (i >= answered));
+            BOOST_TEST(reads[i].ec.failed() == (i >= answered));
+            if (i >= answered) BOOST_TEST((reads[i].took >= after[i]));
+            BOOST_TEST((reads[i].took < std::chrono::seconds(20)));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_context_destroyed_with_deadlines_pending_stops_the_watch) {
+    // Each coroutine owns its socket pair, as a server's would. The context goes with one of them
+    // still waiting under a minute's deadline: its watch stops (the thread is joined) before the
+    // frames are destroyed, each guard before its socket; nothing touches either afterwards
+    // (ASan, TSan).
+    guarded_read waiting, ended;
+    {
+        asio::io_context ctx;
+        asio::co_spawn(ctx, own_a_pair_and_read(ctx.get_executor(), std::chrono::seconds(60), waiting), asio::detached);
+        asio::co_spawn(ctx, own_a_pair_and_read(ctx.get_executor(), std::chrono::milliseconds(1), ended), asio::detached);
+        while (ended.took == steady::duration{} && ctx.run_one()) {
+        }
+        BOOST_TEST(ended.fired);
+    }
+    BOOST_TEST(!waiting.fired);
+    BOOST_TEST((waiting.took == steady::duration{}));  // never ended: destroyed with the context
 }
 
 BOOST_AUTO_TEST_SUITE_END()
