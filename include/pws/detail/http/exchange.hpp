@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace pws::detail::http {
 
@@ -99,8 +100,19 @@ boost::asio::awaitable<response_read> read_final_response(Stream& stream, boost:
         parser->body_limit(l.body);
         parser->header_limit(l.header);
         while (!parser->is_done()) {
-            auto [ec, n] = co_await boost::beast::http::async_read_some(stream, buffer, *parser,
-                                                                         asio::as_tuple(asio::use_awaitable));
+            // What is already in the buffer (the body, after a read that ended the header) is
+            // parsed here, an element at a time as Beast's read_some does: an async_read_some
+            // with nothing to read would complete through the scheduler.
+            std::size_t n = 0;
+            boost::system::error_code ec;
+            if (buffer.size() != 0) {
+                n = parser->put(buffer.data(), ec);
+                buffer.consume(n);
+                if (ec == boost::beast::http::error::need_more) ec = {};
+            }
+            if (n == 0 && !ec)
+                std::tie(ec, n) = co_await boost::beast::http::async_read_some(stream, buffer, *parser,
+                                                                                asio::as_tuple(asio::use_awaitable));
             wire += n;
             if (ec) {
                 out.ec = ec;
@@ -150,8 +162,17 @@ boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buf
     bool late = false;
     {
         const deadline_guard guard(s.get_executor(), s.native_socket(), deadline);
-        auto [wec, written] = co_await asio::async_write(s, asio::buffer(request.data(), request.size()),
-                                                         asio::as_tuple(asio::use_awaitable));
+        // What the socket takes at once (all of a request, usually) is written without an Asio
+        // operation, whose completion would go through the scheduler; the rest, if any, by one.
+        boost::system::error_code wec;
+        std::size_t sent = 0;
+        if constexpr (requires { s.write_now(asio::const_buffer(), wec); })
+            sent = s.write_now(asio::buffer(request.data(), request.size()), wec);
+        if (!wec && sent < request.size()) {
+            auto [ec, n] = co_await asio::async_write(s, asio::buffer(request.data() + sent, request.size() - sent),
+                                                      asio::as_tuple(asio::use_awaitable));
+            wec = ec;
+        }
         if (wec) {
             out.sending = true;
             read.ec = wec;

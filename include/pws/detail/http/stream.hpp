@@ -7,6 +7,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -52,6 +53,12 @@ public:
     /// Whether this idle connection may carry another request: nothing is readable on it (bytes
     /// never asked for, EOF, or a TLS record OpenSSL already holds). Consumes nothing.
     PWS_DECL bool clean_when_idle() noexcept;
+
+    /// Writes what the socket takes of `b` now, without waiting and without an Asio operation
+    /// (a small request fits whole in an idle connection's send buffer); returns the bytes
+    /// written. With TLS it writes nothing (the TLS layer writes) and returns 0, as when the
+    /// socket takes nothing now. On a socket error, sets `ec` and returns 0.
+    PWS_DECL std::size_t write_now(boost::asio::const_buffer b, boost::system::error_code& ec) noexcept;
 
     template <class MutableBufferSequence, class Token>
     auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {

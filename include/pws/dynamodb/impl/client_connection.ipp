@@ -30,7 +30,9 @@ struct client::connection {
     detail::http::stream stream;
     boost::beast::flat_buffer buffer{detail::http::max_unparsed_bytes};
 
-    connection(const executor_type& ex, boost::asio::ssl::context* tls) : stream(ex, tls) {}
+    // Room for a whole typical answer (an item of a few kB with its headers) in one read: Beast
+    // reads at most the buffer's free capacity, and from 512 bytes a 600-byte answer takes two.
+    connection(const executor_type& ex, boost::asio::ssl::context* tls) : stream(ex, tls) { buffer.reserve(4096); }
     // Whether this idle connection may carry the next request (http::stream::clean_when_idle).
     bool clean_for_reuse();
 };

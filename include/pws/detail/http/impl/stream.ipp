@@ -19,4 +19,15 @@ PWS_DECL bool stream::clean_when_idle() noexcept {
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+PWS_DECL std::size_t stream::write_now(boost::asio::const_buffer b, boost::system::error_code& ec) noexcept {
+    if (tls_ || b.size() == 0) return 0;
+    for (;;) {
+        const auto n = ::send(native_socket(), b.data(), b.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
+        return 0;
+    }
+}
+
 }  // namespace pws::detail::http
