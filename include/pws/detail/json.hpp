@@ -29,8 +29,9 @@ PWS_DECL const boost::json::object* json_object(const boost::json::object& o, st
 /// The text of the S attribute `attr` of a DynamoDB item ({"attr": {"S": "..."}}); "" otherwise.
 PWS_DECL std::string_view s_attribute(const boost::json::object& item, std::string_view attr) noexcept;
 
-/// Parses a response body that must be a JSON object into `out`. On failure returns false with
-/// `diagnostic` = "<what> is not valid JSON (<why>)" or "<what> is not a JSON object".
+/// Parses a response body that must be a JSON object into `out`, with `out`'s memory resource
+/// (a lookup's is a stack arena). On failure returns false with `diagnostic` = "<what> is not
+/// valid JSON (<why>)" or "<what> is not a JSON object".
 PWS_DECL bool parse_json_object(std::string_view body, boost::json::object& out, std::string& diagnostic,
                                 std::string_view what = "the response body");
 

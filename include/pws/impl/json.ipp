@@ -35,7 +35,7 @@ PWS_DECL std::string_view s_attribute(const boost::json::object& item, std::stri
 PWS_DECL bool parse_json_object(std::string_view body, boost::json::object& out, std::string& diagnostic,
                                 std::string_view what) {
     boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
+    auto v = boost::json::parse(body, ec, out.storage());
     if (ec || !v.is_object()) {
         diagnostic.assign(what);
         diagnostic += ec ? " is not valid JSON (" + ec.message() + ")" : std::string(" is not a JSON object");

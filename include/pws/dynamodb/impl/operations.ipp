@@ -5,9 +5,11 @@
 #include <pws/detail/json.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <utility>
 
@@ -35,6 +37,16 @@ inline bool valid_utf8(std::string_view s) noexcept {
     }
     return true;
 }
+
+// The JSON of one lookup, its request body or its answer, lives in this arena on the caller's
+// stack: an item of a few kB with its envelope fits (nothing is allocated for it); a larger one
+// goes on in blocks from the heap, freed with the arena. Nothing built from the JSON (the App,
+// the diagnostic) refers to it.
+struct json_arena {
+    alignas(std::max_align_t) unsigned char bytes[8192];
+    boost::json::monotonic_resource resource{bytes, sizeof bytes};
+    boost::json::storage_ptr storage() noexcept { return boost::json::storage_ptr(&resource); }
+};
 
 // The one item of a lookup's answer, checked to be the app asked for (its `check_attr` is
 // `expected`) before it is decoded.
@@ -89,14 +101,16 @@ PWS_DECL boost::system::error_code validate_key_value(std::string_view what, std
 // GetItem
 
 PWS_DECL std::string get_item::body() const {
-    boost::json::object body;
+    operations_impl::json_arena arena;
+    boost::json::object body(arena.storage());
     body["TableName"] = table;
     body["Key"] = {{"AppId", {{"S", id}}}};
     return boost::json::serialize(body);
 }
 
 PWS_DECL find_result get_item::parse(std::string_view body, const AppDefaults& defaults) const {
-    boost::json::object o;
+    operations_impl::json_arena arena;
+    boost::json::object o(arena.storage());
     std::string diag;
     if (!detail::parse_json_object(body, o, diag)) return find_result::failure(error::malformed_response, std::move(diag));
     const auto* item = o.if_contains("Item");
@@ -107,7 +121,8 @@ PWS_DECL find_result get_item::parse(std::string_view body, const AppDefaults& d
 // Query by key
 
 PWS_DECL std::string query_by_key::body() const {
-    boost::json::object body;
+    operations_impl::json_arena arena;
+    boost::json::object body(arena.storage());
     body["TableName"] = table;
     body["IndexName"] = index;
     body["KeyConditionExpression"] = "AppKey = :app_key";
@@ -117,7 +132,8 @@ PWS_DECL std::string query_by_key::body() const {
 }
 
 PWS_DECL find_result query_by_key::parse(std::string_view body, const AppDefaults& defaults) const {
-    boost::json::object o;
+    operations_impl::json_arena arena;
+    boost::json::object o(arena.storage());
     std::string diag;
     if (!detail::parse_json_object(body, o, diag)) return find_result::failure(error::malformed_response, std::move(diag));
     const auto* items = detail::json_array(o, "Items");
