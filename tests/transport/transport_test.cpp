@@ -849,6 +849,31 @@ BOOST_AUTO_TEST_CASE(many_deadlines_in_any_order_on_two_threads_each_fire_once_a
     }
 }
 
+BOOST_AUTO_TEST_CASE(release_says_whether_the_socket_was_shut_down_even_with_nothing_pending) {
+    // The watch's thread does not wait for an operation to fail: a deadline that passes just after
+    // one succeeded shuts the socket down all the same, and release() is how the caller learns it
+    // must not use that socket again. Released in time, a socket is never touched afterwards.
+    asio::io_context ctx;
+    local_socket a(ctx), a_peer(ctx), b(ctx), b_peer(ctx);
+    asio::local::connect_pair(a, a_peer);
+    asio::local::connect_pair(b, b_peer);
+    pws::detail::http::deadline_guard passed(ctx.get_executor(), a.native_handle(),
+                                             steady::now() + std::chrono::milliseconds(20));
+    pws::detail::http::deadline_guard in_time(ctx.get_executor(), b.native_handle(),
+                                              steady::now() + std::chrono::milliseconds(40));
+    BOOST_TEST(!in_time.release());
+    const auto until = steady::now() + std::chrono::seconds(20);
+    while (!passed.fired() && steady::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // past the released one's deadline too
+    BOOST_TEST(passed.release());
+    BOOST_TEST(passed.release());  // asked again: the same answer, no second lookup
+    boost::system::error_code ec;
+    asio::write(a, asio::buffer("x", 1), ec);
+    BOOST_TEST(ec == asio::error::broken_pipe, ec.message());  // shut down
+    asio::write(b, asio::buffer("x", 1), ec);
+    BOOST_TEST(!ec.failed(), ec.message());  // untouched
+}
+
 BOOST_AUTO_TEST_CASE(a_context_destroyed_with_deadlines_pending_stops_the_watch) {
     // Each coroutine owns its socket pair, as a server's would. The context goes with one of them
     // still waiting under a minute's deadline: its watch stops (the thread is joined) before the

@@ -77,6 +77,10 @@ private:
 /// through its file descriptor, from the watch's thread, under the watch's mutex the destructor
 /// also takes: the executor need not be a strand. Destroy it before the socket is closed: from
 /// then on it never touches it. A deadline of time_point::max() is no deadline.
+///
+/// The watch runs on a thread of its own, so the deadline may pass — and the socket be shut
+/// down — just after an operation succeeded: ask release() (or fired()) after every guarded
+/// operation, not only after one that failed, and do not use the socket again when it says so.
 class deadline_guard {
 public:
     deadline_guard(const boost::asio::any_io_executor& ex, int socket_fd,
@@ -89,18 +93,27 @@ public:
         entry_.fd = socket_fd;
         if (watch_) watch_->add(entry_);
     }
-    ~deadline_guard() {
-        if (watch_) watch_->remove(entry_);
-    }
+    ~deadline_guard() { release(); }
     deadline_guard(const deadline_guard&) = delete;
     deadline_guard& operator=(const deadline_guard&) = delete;
 
     /// Whether the deadline passed and the socket was shut down.
     bool fired() const { return watch_ && watch_->fired(entry_); }
 
+    /// Stops watching (from then on the socket is never touched) and returns whether the
+    /// deadline had passed and the socket was shut down. One lock, where fired() and the
+    /// destructor take two.
+    bool release() noexcept {
+        if (!watch_) return released_fired_;
+        released_fired_ = watch_->remove(entry_);
+        watch_ = nullptr;
+        return released_fired_;
+    }
+
 private:
     deadline_watch* watch_;
     deadline_watch::entry entry_;
+    bool released_fired_ = false;
 };
 
 }  // namespace pws::detail::http

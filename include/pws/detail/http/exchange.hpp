@@ -159,9 +159,9 @@ boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buf
     reply out;
     std::optional<response_parser> parser;
     response_read read;
-    bool late = false;
+    bool late = false, shut_down = false;
     {
-        const deadline_guard guard(s.get_executor(), s.native_socket(), deadline);
+        deadline_guard guard(s.get_executor(), s.native_socket(), deadline);
         // What the socket takes at once (all of a request, usually) is written without an Asio
         // operation, whose completion would go through the scheduler; the rest, if any, by one.
         boost::system::error_code wec;
@@ -179,7 +179,9 @@ boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buf
         } else {
             read = co_await read_final_response(s, buffer, parser, l);
         }
-        late = read.ec && guard.fired();
+        // The deadline may also pass just after the answer was read: it is used, the connection not.
+        shut_down = guard.release();
+        late = read.ec && shut_down;
     }
     out.interim = read.interim;
     if (late) {
@@ -205,7 +207,7 @@ boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buf
         out.status = out.message.result_int();
         // Nothing was pipelined: bytes after the response were not asked for, and must not
         // answer the next request, so the connection is not reused.
-        out.keep_alive = out.message.keep_alive() && buffer.size() == 0;
+        out.keep_alive = out.message.keep_alive() && buffer.size() == 0 && !shut_down;
     }
     if (out.ec) s.close();
     co_return out;

@@ -290,9 +290,10 @@ PWS_DECL boost::asio::awaitable<connect_result> connect(stream& s, const connect
         if (cec) break;  // out of descriptors: no other address does better
         bool late = false;
         {
-            const deadline_guard guard(s.get_executor(), socket.native_handle(), connect_deadline);
+            deadline_guard guard(s.get_executor(), socket.native_handle(), connect_deadline);
             std::tie(cec) = co_await socket.async_connect(endpoint, token);
-            late = cec && guard.fired();
+            // Also after a connect that succeeded as the deadline passed: the socket is shut down.
+            late = guard.release();
         }
         if (late) {
             s.close();
@@ -318,11 +319,11 @@ PWS_DECL boost::asio::awaitable<connect_result> connect(stream& s, const connect
         bool late = false;
         {
             // The guard bounds the handshake, however the server trickles it.
-            const deadline_guard guard(s.get_executor(), s.native_socket(), connect_deadline);
+            deadline_guard guard(s.get_executor(), s.native_socket(), connect_deadline);
             std::tie(hec) = co_await tls->async_handshake(asio::ssl::stream_base::client, token);
-            late = hec && guard.fired();
+            late = guard.release();  // a handshake done as the deadline passed left the socket shut down
         }
-        if (hec) {
+        if (hec || late) {
             s.close();
             if (late || hec == boost::beast::error::timeout)
                 co_return std::move(failed(out, error::timeout, connect_step::tls, "TLS handshake timed out"));
