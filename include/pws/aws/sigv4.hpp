@@ -47,6 +47,9 @@ struct signing_input {
 /// "20150830T123600Z" (UTC, whole seconds) for a time point.
 PWS_DECL std::string format_amz_date(std::chrono::system_clock::time_point t);
 
+/// The same 16 characters written into `out`, without allocating.
+PWS_DECL void format_amz_date(std::chrono::system_clock::time_point t, std::span<char, 16> out) noexcept;
+
 /// Signs requests with SigV4. Holds a signing-key cache and scratch buffers, so one signer
 /// serves one strand (or sits behind the caller's mutex); it is cheap to have one per connection.
 class sigv4_signer {

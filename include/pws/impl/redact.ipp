@@ -58,6 +58,7 @@ inline std::vector<std::string> secret_forms(std::string_view secret) {
 }  // namespace detail::redact_impl
 
 PWS_DECL void scrub(std::string& text, std::string_view s1, std::string_view s2, std::string_view s3) {
+    if (text.empty()) return;  // a call that succeeded: no diagnostic, no secret forms to build
     std::vector<bool> hidden(text.size(), false);
     for (std::string_view secret : {s1, s2, s3}) {
         if (secret.empty()) continue;

@@ -238,6 +238,12 @@ inline void build_string_to_sign(std::string& out, std::string_view amz_date, st
 namespace pws::aws {
 
 PWS_DECL std::string format_amz_date(std::chrono::system_clock::time_point t) {
+    char buf[16];
+    format_amz_date(t, buf);
+    return std::string(buf, sizeof buf);
+}
+
+PWS_DECL void format_amz_date(std::chrono::system_clock::time_point t, std::span<char, 16> out) noexcept {
     using namespace std::chrono;
     const auto secs = floor<seconds>(t);
     const auto day = floor<days>(secs);
@@ -248,15 +254,13 @@ PWS_DECL std::string format_amz_date(std::chrono::system_clock::time_point t) {
                                unsigned(ymd.month()),           unsigned(ymd.day()),
                                unsigned(hms.hours().count()),   unsigned(hms.minutes().count()),
                                unsigned(hms.seconds().count())};
-    char buf[16];
-    char* p = buf;
+    char* p = out.data();
     for (std::size_t i = 0; i < std::size(fields); ++i) {
         if (i == 4) *p++ = 'T';
         *p++ = char('0' + fields[i] / 10);
         *p++ = char('0' + fields[i] % 10);
     }
     *p = 'Z';
-    return std::string(buf, sizeof buf);
 }
 
 PWS_DECL sigv4_signer::key_cache::~key_cache() {

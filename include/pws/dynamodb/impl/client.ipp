@@ -17,6 +17,8 @@
 #include <boost/system/system_error.hpp>
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <optional>
 #include <random>
@@ -257,9 +259,21 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
                                            const aws::credentials& creds, std::string_view invocation_id,
                                            unsigned attempt,
                                            std::chrono::system_clock::time_point signing_time) {
-    std::string target = "DynamoDB_20120810.";
-    target += operation;
-    std::string date = aws::format_amz_date(signing_time);
+    // X-Amz-Target and X-Amz-Date in buffers on the stack (the operation names are short).
+    constexpr std::string_view prefix = "DynamoDB_20120810.";
+    char target_buf[64];
+    std::string target_long;
+    std::string_view target;
+    if (prefix.size() + operation.size() <= sizeof target_buf) {
+        std::copy(prefix.begin(), prefix.end(), target_buf);
+        std::copy(operation.begin(), operation.end(), target_buf + prefix.size());
+        target = std::string_view(target_buf, prefix.size() + operation.size());
+    } else {
+        target = target_long = std::string(prefix) + std::string(operation);
+    }
+    char date_buf[16];
+    aws::format_amz_date(signing_time, date_buf);
+    const std::string_view date(date_buf, sizeof date_buf);
     aws::header headers[5] = {
         {"content-type", "application/x-amz-json-1.0"},
         {"host", ep_.host_header},
@@ -307,10 +321,11 @@ inline std::uint64_t random64() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     return rng();
 }
-inline std::string invocation_id() {
+inline std::array<char, 36> invocation_id() {
     static constexpr char hex[] = "0123456789abcdef";
     std::uint64_t a = random64(), b = random64();
-    std::string id(36, '-');
+    std::array<char, 36> id;
+    id.fill('-');
     int bit = 0;
     for (std::size_t i = 0; i < id.size(); ++i) {
         if (i == 8 || i == 13 || i == 18 || i == 23) continue;
@@ -462,7 +477,8 @@ PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation
     limits.fail_fast = fail_fast;
     detail::call_fsm fsm(limits, deadline, quota_, skew_, {creds.secret_access_key, creds.session_token},
                          &client_impl::random64);
-    const std::string invocation = client_impl::invocation_id();
+    const std::array<char, 36> invocation_id = client_impl::invocation_id();
+    const std::string_view invocation(invocation_id.data(), invocation_id.size());
 
     // This coroutine checks its cancellation itself: an operation started after a cancellation
     // must not throw out of it. The setting belongs to the caller's whole coroutine stack, so it
