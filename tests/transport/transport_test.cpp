@@ -877,6 +877,8 @@ BOOST_AUTO_TEST_CASE(release_says_whether_the_socket_was_shut_down_even_with_not
     std::this_thread::sleep_for(std::chrono::milliseconds(60));  // past the released one's deadline too
     BOOST_TEST(passed.release());
     BOOST_TEST(passed.release());  // asked again: the same answer, no second lookup
+    BOOST_TEST(passed.fired());    // and fired() keeps it once released
+    BOOST_TEST(!in_time.fired());
     boost::system::error_code ec;
     asio::write(a, asio::buffer("x", 1), ec);
     BOOST_TEST(ec == asio::error::broken_pipe, ec.message());  // shut down

@@ -98,7 +98,7 @@ public:
     deadline_guard& operator=(const deadline_guard&) = delete;
 
     /// Whether the deadline passed and the socket was shut down.
-    bool fired() const { return watch_ && watch_->fired(entry_); }
+    bool fired() const { return watch_ ? watch_->fired(entry_) : released_fired_; }
 
     /// Stops watching (from then on the socket is never touched) and returns whether the
     /// deadline had passed and the socket was shut down. One lock, where fired() and the
