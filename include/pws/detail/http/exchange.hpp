@@ -29,10 +29,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 namespace pws::detail::http {
 
@@ -71,8 +74,36 @@ std::string refused_coding(const Fields& headers) {
            ", which this client does not decode (it never asks for one)";
 }
 
+/// The allocator of a response's header fields: a memory resource the caller lends (a buffer of
+/// the connection's, for the DynamoDB client), so that the header of a typical answer costs no
+/// allocation. Unlike std::pmr::polymorphic_allocator it is assignable, as Beast's fields need,
+/// and it moves with the fields it allocated.
+template <class T>
+struct fields_allocator {
+    using value_type = T;
+    using propagate_on_container_copy_assignment = std::true_type;
+    using propagate_on_container_move_assignment = std::true_type;
+    using propagate_on_container_swap = std::true_type;
+
+    std::pmr::memory_resource* memory = std::pmr::new_delete_resource();
+
+    fields_allocator() noexcept = default;
+    explicit fields_allocator(std::pmr::memory_resource* m) noexcept : memory(m) {}
+    template <class U>
+    fields_allocator(const fields_allocator<U>& other) noexcept : memory(other.memory) {}
+
+    T* allocate(std::size_t n) { return static_cast<T*>(memory->allocate(n * sizeof(T), alignof(T))); }
+    void deallocate(T* p, std::size_t n) noexcept { memory->deallocate(p, n * sizeof(T), alignof(T)); }
+    template <class U>
+    bool operator==(const fields_allocator<U>& other) const noexcept { return memory == other.memory; }
+};
+
+/// One response, its header in lent memory (fields_allocator) and its body a std::string.
+using response = boost::beast::http::response<boost::beast::http::string_body,
+                                              boost::beast::http::basic_fields<fields_allocator<char>>>;
+
 /// The parser of one response.
-using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body, fields_allocator<char>>;
 
 /// What reading one answer to a request came to.
 struct response_read {
@@ -88,15 +119,18 @@ struct response_read {
 /// `buffer` keeps what was read past the response (the caller decides what that means for the
 /// connection); its capacity should be max_unparsed_bytes. Each response gets a fresh parser
 /// with `l`'s body and header limits, and all of them together at most max_wire_bytes(l.body).
+/// Each parser's header fields are allocated from `fields_memory`.
 template <class Stream>
 boost::asio::awaitable<response_read> read_final_response(Stream& stream, boost::beast::flat_buffer& buffer,
-                                                          std::optional<response_parser>& parser, const limits& l) {
+                                                          std::optional<response_parser>& parser, const limits& l,
+                                                          std::pmr::memory_resource* fields_memory) {
     namespace asio = boost::asio;
     response_read out;
     const std::size_t wire_limit = max_wire_bytes(l.body);
     std::size_t wire = 0;  // bytes the parsers consumed; what they have not is in `buffer`
     for (;; ++out.interim) {
-        parser.emplace();
+        parser.emplace(std::piecewise_construct, std::make_tuple(),
+                       std::make_tuple(fields_allocator<char>(fields_memory)));
         parser->body_limit(l.body);
         parser->header_limit(l.header);
         while (!parser->is_done()) {
@@ -144,17 +178,20 @@ struct reply {
     int interim = 0;                 ///< interim (1xx) responses dropped
     unsigned status = 0;             ///< the status of `message`, 0 when none was read
     /// The final response; on a refused one (error::malformed_response without `cause`), its header.
-    boost::beast::http::response<boost::beast::http::string_body> message;
+    /// Its header fields are in the memory exchange() was given: they must not outlive it.
+    response message;
 };
 
 /// Writes `request` (a whole HTTP/1.1 request) on `s` and reads its final response into
 /// `buffer` (capacity max_unparsed_bytes; what follows the response stays in it) within `l`, by
 /// `deadline`. On any error the connection is closed. `Stream` is an AsyncReadStream and
 /// AsyncWriteStream with native_socket() (the descriptor the deadline shuts down) and close():
-/// stream.hpp's in production, a scripted one in the fuzzer.
+/// stream.hpp's in production, a scripted one in the fuzzer. The response's header fields are
+/// allocated from `fields_memory` (the heap by default); the reply must not outlive it.
 template <class Stream>
 boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buffer, std::string_view request,
-                                       const limits& l, std::chrono::steady_clock::time_point deadline) {
+                                       const limits& l, std::chrono::steady_clock::time_point deadline,
+                                       std::pmr::memory_resource* fields_memory = std::pmr::new_delete_resource()) {
     namespace asio = boost::asio;
     reply out;
     std::optional<response_parser> parser;
@@ -177,7 +214,7 @@ boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buf
             out.sending = true;
             read.ec = wec;
         } else {
-            read = co_await read_final_response(s, buffer, parser, l);
+            read = co_await read_final_response(s, buffer, parser, l, fields_memory);
         }
         // The deadline may also pass just after the answer was read: it is used, the connection not.
         shut_down = guard.release();

@@ -17,8 +17,11 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
 
@@ -29,6 +32,9 @@ namespace pws::dynamodb {
 struct client::connection {
     detail::http::stream stream;
     boost::beast::flat_buffer buffer{detail::http::max_unparsed_bytes};
+    // The header fields of the answer being read (a DynamoDB answer's seven take about 600
+    // bytes): allocated here, not from the heap; a larger header spills over to the heap.
+    alignas(std::max_align_t) std::array<std::byte, 2048> header_space;
 
     // Room for a whole typical answer (an item of a few kB with its headers) in one read: Beast
     // reads at most the buffer's free capacity, and from 512 bytes a 600-byte answer takes two.
@@ -82,7 +88,9 @@ PWS_DECL boost::asio::awaitable<void> client::exchange(connection& c, const std:
         ++stats_.requests;
     }
     const detail::http::limits limits{cfg_.max_response_bytes, 64 * 1024, "DynamoDbConfig::max_response_bytes"};
-    auto r = co_await detail::http::exchange(c.stream, c.buffer, request_bytes, limits, deadline);
+    // Declared before the reply, whose header it holds, and so destroyed after it.
+    std::pmr::monotonic_buffer_resource header_memory(c.header_space.data(), c.header_space.size());
+    auto r = co_await detail::http::exchange(c.stream, c.buffer, request_bytes, limits, deadline, &header_memory);
     if (r.ec) {
         out.ec = r.ec;
         out.diagnostic = std::string(r.sending ? "sending to " : "reading the response from ") + ep_.host_header +
