@@ -158,6 +158,34 @@ BOOST_AUTO_TEST_CASE(crypto_known_answers) {
                "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+// The signer hashes through SHA256_Init/Update/Final where OpenSSL has them and through EVP
+// otherwise (crypto.hpp): both paths must give the same digests and MACs, at every length around
+// the 64-byte block, fed whole or in pieces, with keys shorter and longer than the block.
+BOOST_AUTO_TEST_CASE(both_sha256_paths_agree) {
+    using pws::detail::basic_hmac_sha256;
+    using pws::detail::evp_sha256_hasher;
+    using pws::detail::sha256_hasher;
+    std::mt19937 gen(16);
+    std::string data(300, '\0');
+    for (auto& c : data) c = static_cast<char>(gen());
+    for (std::size_t len = 0; len <= data.size(); ++len) {
+        const std::string_view msg(data.data(), len);
+        const auto evp = evp_sha256_hasher().update(msg).finish();
+        BOOST_TEST(hex(sha256_hasher().update(msg).finish()) == hex(evp), "length " << len);
+        const std::size_t cut = len / 3;
+        BOOST_TEST(hex(sha256_hasher().update(msg.substr(0, cut)).update(msg.substr(cut)).finish()) == hex(evp),
+                   "length " << len << " in two pieces");
+        const std::vector<unsigned char> key(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(len % 131));
+        BOOST_TEST(hex(basic_hmac_sha256<sha256_hasher>(key, msg)) == hex(basic_hmac_sha256<evp_sha256_hasher>(key, msg)),
+                   "length " << len << ", key of " << key.size());
+    }
+#ifdef PWS_DETAIL_SHA256_LOW_LEVEL
+    BOOST_TEST_MESSAGE("the signer hashes with SHA256_Init/Update/Final");
+#else
+    BOOST_TEST_MESSAGE("the signer hashes with EVP (PWS_SHA256_EVP or no deprecated OpenSSL API)");
+#endif
+}
+
 BOOST_AUTO_TEST_CASE(format_amz_date) {
     BOOST_TEST(aws::format_amz_date(sys_days(2015y / 8 / 30) + 12h + 36min) == "20150830T123600Z");
     BOOST_TEST(aws::format_amz_date(system_clock::time_point{}) == "19700101T000000Z");

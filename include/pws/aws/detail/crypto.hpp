@@ -5,11 +5,24 @@
 // costs more than hashing a DynamoDB request. Measured on OpenSSL 3.0 (300-byte input):
 // SHA256() 700 ns, HMAC() 2000 ns, EVP_Q_mac() 1960 ns; with an EVP_MD fetched once and one
 // EVP_MD_CTX reused per thread: SHA-256 280 ns, HMAC (RFC 2104 over that context) 510 ns.
-// Everything used here is non-deprecated OpenSSL 3 API.
+//
+// Even a reused EVP_MD_CTX allocates: OpenSSL 3.0's EVP_DigestInit_ex2 frees and re-creates the
+// provider's context on every init (3 allocations per signature). So by default the hashing is
+// OpenSSL's SHA256_Init/Update/Final over a SHA256_CTX on the stack: the same assembly, no
+// provider dispatch, no allocation. Those functions are deprecated in OpenSSL 3 (not removed);
+// an OpenSSL built without them (OPENSSL_NO_DEPRECATED_3_0), or a build defining PWS_SHA256_EVP
+// (e.g. to hash through the FIPS provider), uses the EVP path instead. Both are always
+// compiled and tested against each other (tests/unit/sigv4_test.cpp).
 #pragma once
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/opensslconf.h>
+
+#if !defined(PWS_SHA256_EVP) && !defined(OPENSSL_NO_DEPRECATED_3_0)
+#define PWS_DETAIL_SHA256_LOW_LEVEL 1
+#include <openssl/sha.h>
+#endif
 
 #include <array>
 #include <cstddef>
@@ -51,22 +64,22 @@ inline EVP_MD_CTX* thread_sha256_ctx() {
     return h.ctx;
 }
 
-/// Incremental SHA-256 over this thread's context. Not re-entrant: finish one hasher before
-/// constructing the next on the same thread (they share the context).
-class sha256_hasher {
+/// Incremental SHA-256 through EVP over this thread's context. Not re-entrant: finish one
+/// hasher before constructing the next on the same thread (they share the context).
+class evp_sha256_hasher {
 public:
-    sha256_hasher() : ctx_(thread_sha256_ctx()) {
+    evp_sha256_hasher() : ctx_(thread_sha256_ctx()) {
         if (EVP_DigestInit_ex2(ctx_, sha256_md(), nullptr) != 1) throw_sha256_failure();
     }
-    sha256_hasher(const sha256_hasher&) = delete;
-    sha256_hasher& operator=(const sha256_hasher&) = delete;
+    evp_sha256_hasher(const evp_sha256_hasher&) = delete;
+    evp_sha256_hasher& operator=(const evp_sha256_hasher&) = delete;
 
-    sha256_hasher& update(const void* data, std::size_t size) {
+    evp_sha256_hasher& update(const void* data, std::size_t size) {
         if (size != 0 && EVP_DigestUpdate(ctx_, data, size) != 1) throw_sha256_failure();
         return *this;
     }
-    sha256_hasher& update(std::string_view s) { return update(s.data(), s.size()); }
-    sha256_hasher& update(std::span<const unsigned char> b) { return update(b.data(), b.size()); }
+    evp_sha256_hasher& update(std::string_view s) { return update(s.data(), s.size()); }
+    evp_sha256_hasher& update(std::span<const unsigned char> b) { return update(b.data(), b.size()); }
 
     sha256_digest finish() {
         sha256_digest out;
@@ -79,26 +92,75 @@ private:
     EVP_MD_CTX* ctx_;
 };
 
+#ifdef PWS_DETAIL_SHA256_LOW_LEVEL
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+/// Incremental SHA-256 over a SHA256_CTX of its own: no allocation, re-entrant. The state is
+/// wiped when the hasher goes (it may hold key material: HMAC pads, "AWS4" + secret).
+class low_level_sha256_hasher {
+public:
+    low_level_sha256_hasher() {
+        if (SHA256_Init(&ctx_) != 1) throw_sha256_failure();
+    }
+    low_level_sha256_hasher(const low_level_sha256_hasher&) = delete;
+    low_level_sha256_hasher& operator=(const low_level_sha256_hasher&) = delete;
+    ~low_level_sha256_hasher() { OPENSSL_cleanse(&ctx_, sizeof ctx_); }
+
+    low_level_sha256_hasher& update(const void* data, std::size_t size) {
+        if (size != 0 && SHA256_Update(&ctx_, data, size) != 1) throw_sha256_failure();
+        return *this;
+    }
+    low_level_sha256_hasher& update(std::string_view s) { return update(s.data(), s.size()); }
+    low_level_sha256_hasher& update(std::span<const unsigned char> b) { return update(b.data(), b.size()); }
+
+    sha256_digest finish() {
+        sha256_digest out;
+        if (SHA256_Final(out.data(), &ctx_) != 1) throw_sha256_failure();
+        return out;
+    }
+
+private:
+    SHA256_CTX ctx_;
+};
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+/// The hasher the signer uses (see the top of this file).
+using sha256_hasher = low_level_sha256_hasher;
+#else
+using sha256_hasher = evp_sha256_hasher;
+#endif
+
 /// SHA-256 of `data`.
 inline sha256_digest sha256(std::string_view data) { return sha256_hasher().update(data).finish(); }
 
-/// HMAC-SHA256 (RFC 2104) of `msg` under `key`. The padded key block is wiped before returning.
-inline sha256_digest hmac_sha256(std::span<const unsigned char> key, std::string_view msg) {
+/// HMAC-SHA256 (RFC 2104) of `msg` under `key`, over `Hasher`. The padded key block is wiped
+/// before returning.
+template <class Hasher>
+sha256_digest basic_hmac_sha256(std::span<const unsigned char> key, std::string_view msg) {
     constexpr std::size_t block = 64;
     std::array<unsigned char, block> pad{};
     if (key.size() > block) {
-        auto k = sha256_hasher().update(key).finish();  // RFC 2104: long keys are hashed first
+        auto k = Hasher().update(key).finish();  // RFC 2104: long keys are hashed first
         std::memcpy(pad.data(), k.data(), k.size());
         OPENSSL_cleanse(k.data(), k.size());
     } else if (!key.empty()) {
         std::memcpy(pad.data(), key.data(), key.size());
     }
     for (auto& b : pad) b ^= 0x36;
-    const auto inner = sha256_hasher().update(pad).update(msg).finish();
+    const auto inner = Hasher().update(pad).update(msg).finish();
     for (auto& b : pad) b ^= 0x36 ^ 0x5c;
-    auto out = sha256_hasher().update(pad).update(inner).finish();
+    auto out = Hasher().update(pad).update(inner).finish();
     OPENSSL_cleanse(pad.data(), pad.size());
     return out;
+}
+
+/// HMAC-SHA256 (RFC 2104) of `msg` under `key`.
+inline sha256_digest hmac_sha256(std::span<const unsigned char> key, std::string_view msg) {
+    return basic_hmac_sha256<sha256_hasher>(key, msg);
 }
 
 /// Appends `bytes` as lowercase hex (two characters per byte).
