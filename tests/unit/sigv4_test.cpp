@@ -137,6 +137,9 @@ BOOST_AUTO_TEST_CASE(official_suite) {
             BOOST_TEST(aws::sigv4_signer::string_to_sign(amz_date, scope, creq) == slurp(base + ".sts"));
             const std::string authz = slurp(base + ".authz");
             BOOST_TEST(signer.authorization(in, suite_creds, "us-east-1", "service", amz_date) == authz);
+            std::string appended = "Authorization: ";
+            signer.append_authorization(appended, in, suite_creds, "us-east-1", "service", amz_date);
+            BOOST_TEST(appended == "Authorization: " + authz);
             BOOST_TEST(authz.find("SignedHeaders=" + signed_headers + ",") != std::string::npos);
             ++ran;
         }
@@ -281,6 +284,10 @@ BOOST_AUTO_TEST_CASE(bad_amz_date_throws_without_the_secret) {
         } catch (const std::invalid_argument& e) {
             BOOST_TEST(std::string(e.what()).find(suite_creds.secret_access_key) == std::string::npos);
         }
+        std::string out = "kept";
+        BOOST_CHECK_THROW(signer.append_authorization(out, r.input(), suite_creds, "us-east-1", "service", bad),
+                          std::invalid_argument);
+        BOOST_TEST(out == "kept");
     }
 }
 

@@ -62,6 +62,12 @@ public:
                                        std::string_view region, std::string_view service,
                                        std::string_view amz_date);
 
+    /// The same value appended to `out` (e.g. straight into a request being written: no
+    /// string of its own). On an exception `out` is left as it was.
+    PWS_DECL void append_authorization(std::string& out, const signing_input& req, const credentials& creds,
+                                       std::string_view region, std::string_view service,
+                                       std::string_view amz_date);
+
     /// The canonical request (step 1); `signed_headers` receives "host;x-amz-date;...".
     PWS_DECL static std::string canonical_request(const signing_input& req,
                                                   std::string* signed_headers = nullptr);

@@ -309,6 +309,14 @@ PWS_DECL const std::array<unsigned char, 32>& sigv4_signer::signing_key(std::str
 PWS_DECL std::string sigv4_signer::authorization(const signing_input& req, const credentials& creds,
                                                  std::string_view region, std::string_view service,
                                                  std::string_view amz_date) {
+    std::string out;
+    append_authorization(out, req, creds, region, service, amz_date);
+    return out;
+}
+
+PWS_DECL void sigv4_signer::append_authorization(std::string& out, const signing_input& req,
+                                                 const credentials& creds, std::string_view region,
+                                                 std::string_view service, std::string_view amz_date) {
     namespace sv = pws::detail::sigv4;
     // The message names the parameter only: nothing of the credentials reaches an exception.
     if (!sv::is_amz_date(amz_date))
@@ -323,13 +331,11 @@ PWS_DECL std::string sigv4_signer::authorization(const signing_input& req, const
     const auto signature = pws::detail::hmac_sha256(key, sts_);
 
     constexpr std::string_view credential = " Credential=", names = ", SignedHeaders=", sig = ", Signature=";
-    std::string out;
-    out.reserve(sv::algorithm.size() + credential.size() + creds.access_key_id.size() + 1 + scope_.size() +
-                names.size() + signed_headers_.size() + sig.size() + 2 * signature.size());
+    out.reserve(out.size() + sv::algorithm.size() + credential.size() + creds.access_key_id.size() + 1 +
+                scope_.size() + names.size() + signed_headers_.size() + sig.size() + 2 * signature.size());
     out.append(sv::algorithm).append(credential).append(creds.access_key_id).append(1, '/');
     out.append(scope_).append(names).append(signed_headers_).append(sig);
     pws::detail::append_hex(out, signature);
-    return out;
 }
 
 PWS_DECL std::string sigv4_signer::canonical_request(const signing_input& req, std::string* signed_headers) {

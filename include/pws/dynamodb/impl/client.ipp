@@ -283,11 +283,6 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
     };
     aws::signing_input in{"POST", "/", "",
                           std::span<const aws::header>(headers, creds.session_token.empty() ? 4 : 5), body};
-    std::string authorization;
-    {
-        std::lock_guard lock(sign_mutex_);  // the signer's key cache and buffers are shared
-        authorization = signer_.authorization(in, creds, cfg_.region, "dynamodb", date);
-    }
     std::string req;
     req.reserve(640 + body.size() + creds.session_token.size());
     req += "POST / HTTP/1.1\r\nHost: ";
@@ -301,7 +296,10 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
         req += creds.session_token;
     }
     req += "\r\nAuthorization: ";
-    req += authorization;
+    {
+        std::lock_guard lock(sign_mutex_);  // the signer's key cache and buffers are shared
+        signer_.append_authorization(req, in, creds, cfg_.region, "dynamodb", date);
+    }
     req += "\r\namz-sdk-invocation-id: ";
     req += invocation_id;
     req += "\r\namz-sdk-request: attempt=";
