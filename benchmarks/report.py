@@ -874,6 +874,61 @@ if peak:
 p("")
 
 # ---- profile ----
+# What each kind of sample is (benchmarks/run sorts every symbol of the profile into one), and why
+# it is still there: issue 16, target 9.
+PROFILE_KINDS = {
+    "kernel": "the system calls and loopback TCP: sending the request, the wake-up from `epoll_wait`, "
+              "receiving the answer, and (loopback delivers in the sender's context) part of the server's "
+              "side. The floors pay the same; what pws adds is its extra system calls per lookup (the "
+              "floor section counts them), not time inside each",
+    "json": "Boost.JSON: writing the request body and parsing the answer (a `monotonic_resource` over the "
+            "connection's buffer); the micro-benchmarks' `parse_get_item_response` is this alone. Needed work: "
+            "a hand-written parser of exactly DynamoDB's item shape could halve it, not attempted",
+    "signing": "SigV4: SHA-256 of the body and of the canonical request and one HMAC-SHA256 (the signing key "
+               "is derived once a day), OpenSSL's EVP calls and their context set-up; needed work",
+    "crc32": "the `X-Amz-Crc32` check of every answer (the SDKs check it too), table-driven slicing-by-8; a "
+             "carry-less-multiply CRC would take it to a fraction, not attempted",
+    "http": "Beast's HTTP parser and serializer: the answer's head, its fields into the connection's arena, "
+            "Content-Length framing",
+    "allocator": "malloc and free of the allocations still made per lookup (the call-path section counts "
+                 "them: the `App` and its strings, which the caller keeps; Asio's coroutine frames larger "
+                 "than its recycling cache holds; OpenSSL's digest contexts)",
+    "clock": "`clock_gettime` (vDSO): the deadline of each exchange, the signing date, and pws-bench's own "
+             "latency record of each lookup",
+    "memory": "libc's `memcpy`/`memcmp`/`memmove`: copying the request into the send buffer and the answer out "
+              "of the read buffer, comparing names (fields, attributes, cache keys)",
+    "asio": "Asio's scheduler, reactor and coroutine machinery (resuming frames, dispatching completions); "
+            "the Asio floor shows what a bare Asio + Beast client pays for it",
+    "pws": "pws's own code: the call's state machine, the pool, request building, the retry and error checks, "
+           "decoding the item into an `App`",
+    "other": "everything else: libstdc++ and what the rules above do not name",
+}
+
+
+def profile_remains(profile):
+    with_kinds = [pr for pr in profile if pr.get("by_kind")]
+    if not with_kinds:
+        return
+    floor_rows = {(r["placement"], r["mode"], r["concurrency"]): r
+                  for r in (floor or {}).get("runs", []) if r["client"] == "pws"} if floor else {}
+    p("What remains, by kind of work (every sampled symbol of each profile sorted by a rule of `benchmarks/run`; "
+      "µs: the share times the total CPU per lookup of the floor section's pws row of the same mode, concurrency "
+      "and placement, client on CPU 0 and server on CPU 1 — a different run, so an estimate):")
+    p("")
+    head = "| kind | " + " | ".join(f"C={pr['concurrency']} share | C={pr['concurrency']} ≈ µs" for pr in with_kinds) + " | what it is, and why it remains |"
+    p(head)
+    p("|---|" + "---:|---:|" * len(with_kinds) + "---|")
+    order = [k for _, k in with_kinds[0]["by_kind"]]
+    for kind in order:
+        cells = []
+        for pr in with_kinds:
+            share = dict((k, v) for v, k in pr["by_kind"]).get(kind, 0.0)
+            fr = floor_rows.get(("split", "id", pr["concurrency"]))
+            us = f"{share / 100 * fr['cpu_us_per_lookup']:.2f}" if fr else "–"
+            cells.append(f"{share:.1f}% | {us}")
+        p(f"| {kind} | " + " | ".join(cells) + f" | {PROFILE_KINDS.get(kind, '')} |")
+    p("")
+
 if isinstance(profile, dict):  # results of an older run: one profile
     profile = [profile]
 if profile:
@@ -901,5 +956,6 @@ if profile:
             name = name.replace("|", "\\|")
             p(f"| {share:.1f}% | `{name}` |")
         p("")
+    profile_remains(profile)
 
 print("\n".join(out))
