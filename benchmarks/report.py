@@ -130,8 +130,8 @@ if go_ratios:
       + ("met" if lo[0] >= 10 else f"missed: {lo[0]:.1f}× at worst, {10 / lo[0]:.1f}× short of 10×; "
          f"below 10× in {len(short)} of {len(go_ratios)} runs") + " |")
 else:
-    p("| issue 16, target 4: client CPU per uncached lookup ≥ 10× less than the Go SDK's | not measured: no go-v2 "
-      "run against the canned server in load.json | – |")
+    p("| issue 16, target 4: client CPU per uncached lookup ≥ 10× less than the Go SDK's | no go-v2 run against the "
+      "canned server in load.json: see the floor section's targets, measured there in one run | – |")
 if sign_ratios:
     worst = min(sign_ratios)
     p(f"| signing ≥ 10× faster than both peers | {', '.join(f'{r:.0f}× vs {n}' for r, n in sign_ratios)} (CPU time) | "
@@ -171,7 +171,8 @@ if pws_tp:
     # only when nothing else runs there, and the wall-clock rate says how much of it it got.
     cap = [(1e6 / cpu(run_of("pws", "canned", m, c)), m, c) for m, c in canned_pairs if run_of("pws", "canned", m, c)]
     best, best_wall = max(cap), max(pws_tp)
-    p(f"| ≥ 50,000 uncached lookups/s against the canned server on one core | {best[0]:,.0f}/s of CPU time at best "
+    p(f"| ≥ 50,000 uncached lookups/s against the canned server on one core (load run; the floor section judges "
+      f"it again in its own run) | {best[0]:,.0f}/s of CPU time at best "
       f"(1e6 / CPU µs per lookup, mode {best[1]}, concurrency {best[2]}); measured by the wall clock on the "
       f"shared CPU: {best_wall[0]:,.0f}/s at best | "
       + ("met" if best[0] >= 50000 else f"missed by {50000 / best[0]:.1f}× (CPU time)") + " |")
@@ -728,6 +729,14 @@ def floor_targets(get, keys):  # issue 16, targets 2 to 4, judged on this run's 
         p(f"| 4. ≥ 10× less total CPU per lookup than the Go SDK (aws-sdk-go-v2), every mode and concurrency | "
           f"go-v2 uses {span([x for x, _, _, _ in go])}× the CPU of pws | "
           + ("met" if least[0] >= 10 else f"missed: {least[0]:.1f}× ({least[1]}, mode {least[2]}, C={least[3]})") + " |")
+    tp = [(1e6 / r["cpu_us_per_lookup"], r["lookups_per_s"], pl, m) for pl, m, c, r in rows if c == 16]
+    if tp:
+        # Target 6: what one core does, 1e6 / (client CPU µs per lookup), every placement and mode.
+        least = min(tp)
+        p(f"| 6. ≥ 50,000 uncached lookups/s of client CPU time on one core at C=16 | "
+          f"{least[0]:,.0f}–{max(tp)[0]:,.0f}/s (1e6 / CPU µs per lookup; by the wall clock "
+          f"{min(x for _, x, _, _ in tp):,.0f}–{max(x for _, x, _, _ in tp):,.0f}/s) | "
+          + ("met" if least[0] >= 50000 else f"missed: {least[0]:,.0f}/s ({least[2]}, mode {least[3]})") + " |")
     p("")
 
 
@@ -885,14 +894,17 @@ PROFILE_KINDS = {
             "connection's buffer); the micro-benchmarks' `parse_get_item_response` is this alone. Needed work: "
             "a hand-written parser of exactly DynamoDB's item shape could halve it, not attempted",
     "signing": "SigV4: SHA-256 of the body and of the canonical request and one HMAC-SHA256 (the signing key "
-               "is derived once a day), OpenSSL's EVP calls and their context set-up; needed work",
-    "crc32": "the `X-Amz-Crc32` check of every answer (the SDKs check it too), table-driven slicing-by-8; a "
-             "carry-less-multiply CRC would take it to a fraction, not attempted",
+               "is derived once a day; OpenSSL's SHA-256 on a stack context, crypto.hpp), and building the "
+               "canonical request; needed work",
+    "crc32": "the `X-Amz-Crc32` check of every answer (the SDKs check it too), table-driven slicing-by-8. "
+             "With no sample of its own it is inlined into its caller, and counts under pws",
     "http": "Beast's HTTP parser and serializer: the answer's head, its fields into the connection's arena, "
             "Content-Length framing",
     "allocator": "malloc and free of the allocations still made per lookup (the call-path section counts "
-                 "them: the `App` and its strings, which the caller keeps; Asio's coroutine frames larger "
-                 "than its recycling cache holds; OpenSSL's digest contexts)",
+                 "them; heaptrack names them: the request body and the signed request strings, the answer's "
+                 "body string, the `App` the caller keeps, and five Asio coroutine frames (`call_region`, `run`, "
+                 "the two `exchange`s, `read_final_response`), which Asio's per-thread frame cache (two "
+                 "slots, frames of up to 1,020 bytes) does not keep)",
     "clock": "`clock_gettime` (vDSO): the deadline of each exchange, the signing date, and pws-bench's own "
              "latency record of each lookup",
     "memory": "libc's `memcpy`/`memcmp`/`memmove`: copying the request into the send buffer and the answer out "
