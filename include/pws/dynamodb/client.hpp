@@ -132,10 +132,6 @@ private:
     PWS_DECL boost::asio::awaitable<response> run(std::string_view operation, std::string body,
                                                   std::shared_ptr<const aws::credentials> creds, time_point deadline,
                                                   bool fail_fast);
-    // One exchange on `c`, its outcome written into `out` (the one result the call's state
-    // machine judges; its body becomes the call's response body, moved).
-    PWS_DECL boost::asio::awaitable<void> exchange(connection& c, const std::string& request_bytes,
-                                                   time_point deadline, detail::attempt_result& out);
     PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, detail::attempt_result& out,
                                                                        time_point deadline);
     PWS_DECL bool take_slot(lease& l, std::vector<std::unique_ptr<connection>>& expired); // mutex_ held

@@ -113,59 +113,92 @@ struct response_read {
     int interim = 0;               ///< interim responses read and dropped before it ended
 };
 
-/// Reads the answer to a request just written on `stream` into `parser`, holding the server to
-/// the rules above: interim (1xx) responses are read and dropped (at most max_interim_responses,
-/// a 101 is refused), and a final response in an encoding neither client decodes is refused.
+/// Reads the answer to a request just written into `parser`, holding the server to the rules
+/// above: interim (1xx) responses are read and dropped (at most max_interim_responses, a 101 is
+/// refused), and a final response in an encoding neither client decodes is refused. Sans-io: the
+/// caller owns the reads, so reading an answer costs no coroutine frame of its own:
+///
+///     for (bool more = reader.parse(buffer); more;) {
+///         auto [ec, n] = co_await http::async_read_some(stream, buffer, *parser, ...);
+///         more = reader.read(ec, n, buffer);
+///     }
+///
 /// `buffer` keeps what was read past the response (the caller decides what that means for the
 /// connection); its capacity should be max_unparsed_bytes. Each response gets a fresh parser
 /// with `l`'s body and header limits, and all of them together at most max_wire_bytes(l.body).
 /// Each parser's header fields are allocated from `fields_memory`.
-template <class Stream>
-boost::asio::awaitable<response_read> read_final_response(Stream& stream, boost::beast::flat_buffer& buffer,
-                                                          std::optional<response_parser>& parser, const limits& l,
-                                                          std::pmr::memory_resource* fields_memory) {
-    namespace asio = boost::asio;
-    response_read out;
-    const std::size_t wire_limit = max_wire_bytes(l.body);
-    std::size_t wire = 0;  // bytes the parsers consumed; what they have not is in `buffer`
-    for (;; ++out.interim) {
-        parser.emplace(std::piecewise_construct, std::make_tuple(),
-                       std::make_tuple(fields_allocator<char>(fields_memory)));
-        parser->body_limit(l.body);
-        parser->header_limit(l.header);
-        while (!parser->is_done()) {
-            // What is already in the buffer (the body, after a read that ended the header) is
-            // parsed here, an element at a time as Beast's read_some does: an async_read_some
-            // with nothing to read would complete through the scheduler.
-            std::size_t n = 0;
-            boost::system::error_code ec;
-            if (buffer.size() != 0) {
-                n = parser->put(buffer.data(), ec);
-                buffer.consume(n);
-                if (ec == boost::beast::http::error::need_more) ec = {};
-            }
-            if (n == 0 && !ec)
-                std::tie(ec, n) = co_await boost::beast::http::async_read_some(stream, buffer, *parser,
-                                                                                asio::as_tuple(asio::use_awaitable));
-            wire += n;
-            if (ec) {
-                out.ec = ec;
-                co_return out;
-            }
-            if (wire > wire_limit) {
-                out.too_large = "the response took more than " + std::to_string(wire_limit) +
-                                " bytes on the wire (headers, chunk framing and body)";
-                co_return out;
-            }
-        }
-        const unsigned status = parser->get().result_int();
-        if (status >= 200 || status < 100) break;
-        out.refused = refused_interim(status, out.interim);
-        if (!out.refused.empty()) co_return out;
+class final_response_reader {
+public:
+    final_response_reader(std::optional<response_parser>& parser, const limits& l,
+                          std::pmr::memory_resource* fields_memory)
+        : parser_(parser), limits_(l), fields_memory_(fields_memory), wire_limit_(max_wire_bytes(l.body)) {
+        start();
     }
-    out.refused = refused_coding(parser->get());
-    co_return out;
-}
+
+    /// Parses what `buffer` holds (the body after a read that ended the header, an element at a
+    /// time as Beast's read_some does: an async_read_some with nothing to read would complete
+    /// through the scheduler). True: more bytes are needed, read some into the parser; false:
+    /// the answer is read, or refused, and result() says which.
+    bool parse(boost::beast::flat_buffer& buffer) {
+        for (;;) {
+            if (parser_->is_done()) {
+                const unsigned status = parser_->get().result_int();
+                if (status >= 200 || status < 100) {
+                    out_.refused = refused_coding(parser_->get());
+                    return false;
+                }
+                out_.refused = refused_interim(status, out_.interim);
+                if (!out_.refused.empty()) return false;
+                ++out_.interim;
+                start();
+                continue;
+            }
+            if (buffer.size() == 0) return true;
+            boost::system::error_code ec;
+            const std::size_t n = parser_->put(buffer.data(), ec);
+            buffer.consume(n);
+            if (ec == boost::beast::http::error::need_more) ec = {};
+            if (n == 0 && !ec) return true;
+            if (failed(ec, n)) return false;
+        }
+    }
+
+    /// What the read parse() asked for came to: `ec` and the bytes it parsed. True: read more.
+    bool read(boost::system::error_code ec, std::size_t n, boost::beast::flat_buffer& buffer) {
+        return !failed(ec, n) && parse(buffer);
+    }
+
+    /// How reading the answer ended, once parse() or read() said false.
+    response_read& result() { return out_; }
+
+private:
+    void start() {
+        parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                        std::make_tuple(fields_allocator<char>(fields_memory_)));
+        parser_->body_limit(limits_.body);
+        parser_->header_limit(limits_.header);
+    }
+    bool failed(boost::system::error_code ec, std::size_t n) {
+        wire_ += n;  // bytes the parsers consumed; what they have not is in the buffer
+        if (ec) {
+            out_.ec = ec;
+            return true;
+        }
+        if (wire_ > wire_limit_) {
+            out_.too_large = "the response took more than " + std::to_string(wire_limit_) +
+                             " bytes on the wire (headers, chunk framing and body)";
+            return true;
+        }
+        return false;
+    }
+
+    std::optional<response_parser>& parser_;
+    const limits& limits_;
+    std::pmr::memory_resource* fields_memory_;
+    const std::size_t wire_limit_;
+    std::size_t wire_ = 0;
+    response_read out_;
+};
 
 /// How one exchange ended.
 struct reply {
@@ -214,7 +247,13 @@ boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buf
             out.sending = true;
             read.ec = wec;
         } else {
-            read = co_await read_final_response(s, buffer, parser, l, fields_memory);
+            final_response_reader reader(parser, l, fields_memory);
+            for (bool more = reader.parse(buffer); more;) {
+                auto [ec, n] = co_await boost::beast::http::async_read_some(s, buffer, *parser,
+                                                                             asio::as_tuple(asio::use_awaitable));
+                more = reader.read(ec, n, buffer);
+            }
+            read = std::move(reader.result());
         }
         // The deadline may also pass just after the answer was read: it is used, the connection not.
         shut_down = guard.release();

@@ -518,11 +518,21 @@ PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation
                 slot->conn = std::move(fresh);
             break;
         }
-        case detail::call_step::exchange:
+        case detail::call_step::exchange: {
             result = {};
-            co_await exchange(*slot->conn, request, a.until, result);
+            {
+                std::lock_guard lock(mutex_);
+                ++stats_.requests;
+            }
+            connection& c = *slot->conn;
+            const detail::http::limits limits{cfg_.max_response_bytes, 64 * 1024, "DynamoDbConfig::max_response_bytes"};
+            // Declared before the reply, whose header it holds, and so destroyed after it.
+            std::pmr::monotonic_buffer_resource header_memory(c.header_space.data(), c.header_space.size());
+            auto r = co_await detail::http::exchange(c.stream, c.buffer, request, limits, a.until, &header_memory);
+            client_impl::take_reply(ep_.host_header, r, result);
             ev.result = &result;
             break;
+        }
         case detail::call_step::release:
             if (!a.keep && slot) slot->conn.reset();
             slot.reset();  // the slot goes back, with its connection when kept

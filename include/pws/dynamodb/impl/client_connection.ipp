@@ -79,26 +79,20 @@ PWS_DECL boost::asio::awaitable<boost::system::error_code> client::connect(
     co_return r.ec;
 }
 
-PWS_DECL boost::asio::awaitable<void> client::exchange(connection& c, const std::string& request_bytes,
-                                                      std::chrono::steady_clock::time_point deadline,
-                                                      detail::attempt_result& out) {
+namespace client_impl {
+// What the reply to one exchange with `host` means for the attempt, written into `out` (the one
+// result the call's state machine judges; its body becomes the call's response body, moved).
+// client::run makes the exchange itself: a coroutine of its own here would cost a frame.
+inline void take_reply(std::string_view host, detail::http::reply& r, detail::attempt_result& out) {
     namespace bhttp = boost::beast::http;
-    {
-        std::lock_guard lock(mutex_);
-        ++stats_.requests;
-    }
-    const detail::http::limits limits{cfg_.max_response_bytes, 64 * 1024, "DynamoDbConfig::max_response_bytes"};
-    // Declared before the reply, whose header it holds, and so destroyed after it.
-    std::pmr::monotonic_buffer_resource header_memory(c.header_space.data(), c.header_space.size());
-    auto r = co_await detail::http::exchange(c.stream, c.buffer, request_bytes, limits, deadline, &header_memory);
     if (r.ec) {
         out.ec = r.ec;
-        out.diagnostic = std::string(r.sending ? "sending to " : "reading the response from ") + ep_.host_header +
+        out.diagnostic = std::string(r.sending ? "sending to " : "reading the response from ") + std::string(host) +
                          ": " + (r.ec == error::timeout ? "the attempt's deadline passed" : r.why);
         out.nothing_received = r.nothing_received;
         // A refused final response keeps its status, as any other answer does.
         if (r.status >= 200) out.status = r.status;
-        co_return;
+        return;
     }
     auto& res = r.message;
     out.status = res.result_int();
@@ -114,5 +108,6 @@ PWS_DECL boost::asio::awaitable<void> client::exchange(connection& c, const std:
         out.diagnostic = "the response body does not match its x-amz-crc32 header";
     }
 }
+}  // namespace client_impl
 
 }  // namespace pws::dynamodb
