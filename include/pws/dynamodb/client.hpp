@@ -26,6 +26,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -158,6 +159,7 @@ private:
     mutable std::mutex mutex_;  // guards the three below; held only for a few pointer moves, never across I/O
     detail::pool_book<connection> pool_;
     client_stats stats_;
+    std::atomic<std::uint64_t> requests_{0};  // stats_.requests, counted per exchange without mutex_
     // Calls waiting for a slot, every connection being busy; release() hands its slot to the
     // oldest, with the connection or, when it was closed, as a permit to open one. Enqueued and
     // taken under mutex_ (the list's own lock comes after it), cancelled without it.

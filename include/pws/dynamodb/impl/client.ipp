@@ -120,6 +120,7 @@ PWS_DECL client_stats client::stats() const {
     {
         std::lock_guard lock(mutex_);
         s = stats_;
+        s.requests = requests_.load(std::memory_order_relaxed);
         s.open_connections = pool_.open();
         s.idle_connections = pool_.idle();
         s.peak_connections = pool_.peak();
@@ -520,10 +521,7 @@ PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation
         }
         case detail::call_step::exchange: {
             result = {};
-            {
-                std::lock_guard lock(mutex_);
-                ++stats_.requests;
-            }
+            requests_.fetch_add(1, std::memory_order_relaxed);
             connection& c = *slot->conn;
             const detail::http::limits limits{cfg_.max_response_bytes, 64 * 1024, "DynamoDbConfig::max_response_bytes"};
             // Declared before the reply, whose header it holds, and so destroyed after it.
