@@ -902,9 +902,9 @@ PROFILE_KINDS = {
             "Content-Length framing",
     "allocator": "malloc and free of the allocations still made per lookup (the call-path section counts "
                  "them; heaptrack names them: the request body and the signed request strings, the answer's "
-                 "body string, the `App` the caller keeps, and five Asio coroutine frames (`call_region`, `run`, "
-                 "the two `exchange`s, `read_final_response`), which Asio's per-thread frame cache (two "
-                 "slots, frames of up to 1,020 bytes) does not keep)",
+                 "body string, the `App` the caller keeps, and the Asio coroutine frames of the call "
+                 "(`call_region`, `run`, `http::exchange`, ...) that Asio's per-thread frame cache (two slots, "
+                 "frames of up to 1,020 bytes) does not keep while they nest)",
     "clock": "`clock_gettime` (vDSO): the deadline of each exchange, the signing date, and pws-bench's own "
              "latency record of each lookup",
     "memory": "libc's `memcpy`/`memcmp`/`memmove`: copying the request into the send buffer and the answer out "
