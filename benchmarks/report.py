@@ -922,13 +922,13 @@ def profile_remains(profile):
     if not with_kinds:
         return
     floor_rows = {(r["placement"], r["mode"], r["concurrency"]): r
-                  for r in (floor or {}).get("runs", []) if r["client"] == "pws"} if floor else {}
+                  for r in (floor or {}).get("runs", []) if r["client"] == "pws"}
     p("What remains, by kind of work (every sampled symbol of each profile sorted by a rule of `benchmarks/run`; "
       "µs: the share times the total CPU per lookup of the floor section's pws row of the same mode, concurrency "
       "and placement, client on CPU 0 and server on CPU 1 — a different run, so an estimate):")
     p("")
-    head = "| kind | " + " | ".join(f"C={pr['concurrency']} share | C={pr['concurrency']} ≈ µs" for pr in with_kinds) + " | what it is, and why it remains |"
-    p(head)
+    p("| kind | " + " | ".join(f"C={pr['concurrency']} share | C={pr['concurrency']} ≈ µs" for pr in with_kinds)
+      + " | what it is, and why it remains |")
     p("|---|" + "---:|---:|" * len(with_kinds) + "---|")
     order = [k for _, k in with_kinds[0]["by_kind"]]
     for kind in order:

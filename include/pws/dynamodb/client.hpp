@@ -152,14 +152,14 @@ private:
 
     detail::retry_quota quota_; // thread-safe on its own
     detail::clock_skew skew_;   // an atomic
+    std::atomic<std::uint64_t> requests_{0};  // HTTP requests written, counted without mutex_
 
     std::mutex sign_mutex_;     // guards the signer (its key cache and scratch buffers)
     aws::sigv4_signer signer_;
 
     mutable std::mutex mutex_;  // guards the three below; held only for a few pointer moves, never across I/O
     detail::pool_book<connection> pool_;
-    client_stats stats_;
-    std::atomic<std::uint64_t> requests_{0};  // stats_.requests, counted per exchange without mutex_
+    client_stats stats_;        // but `requests`, which stats() takes from requests_
     // Calls waiting for a slot, every connection being busy; release() hands its slot to the
     // oldest, with the connection or, when it was closed, as a permit to open one. Enqueued and
     // taken under mutex_ (the list's own lock comes after it), cancelled without it.
