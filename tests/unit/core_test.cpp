@@ -314,6 +314,21 @@ BOOST_AUTO_TEST_CASE(request_bodies_escape_input) {
     BOOST_TEST(q.at("ExpressionAttributeValues").at(":app_key").at("S").as_string() == ":app_key } OR 1=1");
 }
 
+// The policies write a lookup's body into the call's recycled buffer: what was there goes, and
+// a body longer than the serializer's 512-byte chunks (a 2,048-byte id of quotes, escaped) is whole.
+BOOST_AUTO_TEST_CASE(request_bodies_written_into_a_buffer_replace_it) {
+    std::string out(3000, 'x');
+    const std::string long_id(2048, '"');
+    const pws::dynamodb::get_item get{"apps", long_id};
+    get.write_body(out);
+    BOOST_TEST(out == get.body());
+    BOOST_TEST(boost::json::parse(out).at("Key").at("AppId").at("S").as_string() == long_id);
+    const pws::dynamodb::query_by_key q{"apps", "AppKeyIndex", "k"};
+    q.write_body(out);
+    BOOST_TEST(out == q.body());
+    BOOST_TEST(boost::json::parse(out).at("ExpressionAttributeValues").at(":app_key").at("S").as_string() == "k");
+}
+
 BOOST_AUTO_TEST_CASE(key_values_are_validated) {
     std::string diag;
     BOOST_TEST(!pws::dynamodb::validate_key_value("app id", "app-id", diag));

@@ -2,11 +2,15 @@
 //
 // One call = one HTTP/1.1 POST to "/", signed with SigV4, over a keep-alive connection from a
 // bounded pool (TLS for https endpoints). A call runs on its caller's coroutine, its I/O on the
-// executor given at construction; the only thread is the credentials provider's, started on
-// first use when the chain reaches the shared files or credential_process (they block). It is
-// safe to share between coroutines, including on a multi-threaded io_context: the shared state (the pool's book, the
-// signer's key cache, the counters) sits behind mutexes held for a few pointer moves, never
-// across I/O; a call that finds every connection busy waits for one, within its deadline.
+// executor given at construction; the threads are the deadline watch's (one per execution
+// context, detail/http/deadline.hpp) and the credentials provider's, started on first use when
+// the chain reaches the shared files or credential_process (they block). It is safe to share
+// between coroutines, including on a multi-threaded io_context: the shared state (the pool's
+// book, the signer's key cache, the counters) sits behind mutexes held for a few pointer moves,
+// never across I/O; a call that finds every connection busy waits for one, within its deadline.
+// A call's state (its state machine, request and body buffers) comes from a per-thread cache of
+// up to 32, kept for the thread's next calls and freed when the thread exits: in the steady
+// state a lookup allocates only the answer's body and the App it returns.
 #pragma once
 
 #include <pws/aws/credentials.hpp>
@@ -110,6 +114,14 @@ public:
     /// empty `ec` and the body; anything else with `ec` and a diagnostic.
     PWS_DECL boost::asio::awaitable<response> call(std::string_view operation, std::string body);
 
+    /// Writes a request body into `out` (which it replaces), from `context`.
+    using body_writer = void (*)(const void* context, std::string& out);
+
+    /// As call(), with the body written by `write(context, out)` into a buffer of the call's own,
+    /// which keeps its capacity from call to call: no allocation for the body in the steady
+    /// state. `context` must stay valid until the call completes (write may run more than once).
+    PWS_DECL boost::asio::awaitable<response> call(std::string_view operation, body_writer write, const void* context);
+
     /// A snapshot of the counters, summed over the replicas.
     PWS_DECL client_stats stats() const;
 
@@ -125,23 +137,32 @@ private:
     struct slot_wait;
     using time_point = std::chrono::steady_clock::time_point;
     struct replica; // one of failover_: its client, its cool-down, its counters
+    struct call_state;  // what one call_region() holds besides its frame, recycled per thread
+    struct call_state_recycler;
+    struct body_source {       // a call's body: owned, or written into the call's buffer
+        std::string owned;
+        body_writer write = nullptr;
+        const void* context = nullptr;
+    };
+    enum class call_wait { slot, connect, write, read, backoff, done }; // what call_region awaits next
 
     PWS_DECL boost::asio::awaitable<response> call_replicas(std::string_view operation, std::string body,
                                                             time_point deadline);
-    PWS_DECL boost::asio::awaitable<response> call_region(std::string_view operation, std::string body,
+    PWS_DECL boost::asio::awaitable<response> call_region(std::string_view operation, body_source body,
                                                           time_point deadline, bool fail_fast);
-    PWS_DECL boost::asio::awaitable<response> run(std::string_view operation, std::string body,
-                                                  std::shared_ptr<const aws::credentials> creds, time_point deadline,
-                                                  bool fail_fast);
     PWS_DECL boost::asio::awaitable<boost::system::error_code> connect(connection& c, detail::attempt_result& out,
                                                                        time_point deadline);
+    PWS_DECL boost::asio::awaitable<std::shared_ptr<const aws::credentials>> wait_credentials(time_point deadline,
+                                                                                             response& failure);
+    PWS_DECL call_wait advance(call_state& st);
+    PWS_DECL call_wait exchanged(call_state& st);
     PWS_DECL bool take_slot(lease& l, std::vector<std::unique_ptr<connection>>& expired); // mutex_ held
     PWS_DECL bool try_acquire(lease& l);
     PWS_DECL boost::asio::awaitable<bool> wait_for_slot(lease& l, detail::attempt_result& out, time_point deadline);
     PWS_DECL void release(std::unique_ptr<connection> c);
-    PWS_DECL std::string build_request(std::string_view operation, const std::string& body,
-                                       const aws::credentials& creds, std::string_view invocation_id,
-                                       unsigned attempt, std::chrono::system_clock::time_point signing_time);
+    PWS_DECL void build_request(std::string& req, std::string_view operation, const std::string& body,
+                                const aws::credentials& creds, std::string_view invocation_id, unsigned attempt,
+                                std::chrono::system_clock::time_point signing_time);
 
     executor_type ex_;
     DynamoDbConfig cfg_;

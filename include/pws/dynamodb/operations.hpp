@@ -52,6 +52,8 @@ struct get_item {
 
     /// {"TableName": table, "Key": {"AppId": {"S": id}}}.
     PWS_DECL std::string body() const;
+    /// The same, written into `out` (replacing what it held, its capacity kept).
+    PWS_DECL void write_body(std::string& out) const;
 
     /// Interprets a success body: no `Item` = not found; an item whose AppId is not `id` is an
     /// error (a server must never make us return another app). Limits the item leaves out take
@@ -70,6 +72,8 @@ struct query_by_key {
     /// The Query body, with the key passed as an expression attribute value (never spliced into
     /// the expression) and Limit 2 so that a duplicated key is seen.
     PWS_DECL std::string body() const;
+    /// The same, written into `out` (replacing what it held, its capacity kept).
+    PWS_DECL void write_body(std::string& out) const;
 
     /// Interprets a success body: no items = not found; more than one = error::ambiguous_key; an
     /// item whose AppKey is not `key` is an error. Limits left out take `defaults`.

@@ -33,7 +33,7 @@ public:
         std::string diag;
         if (auto ec = dynamodb::validate_key_value("app id", id, diag)) co_return find_result::failure(ec, std::move(diag));
         const dynamodb::get_item op{client_.config().table, id};
-        auto r = co_await client_.call(op.operation_name, op.body());
+        auto r = co_await client_.call(op.operation_name, &write_body<dynamodb::get_item>, &op);
         if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
         co_return op.parse(r.body, client_.config().defaults);
     }
@@ -44,7 +44,7 @@ public:
         if (auto ec = dynamodb::validate_key_value("app key", key, diag)) co_return find_result::failure(ec, std::move(diag));
         const auto& cfg = client_.config();
         const dynamodb::query_by_key op{cfg.table, cfg.key_index, key};
-        auto r = co_await client_.call(op.operation_name, op.body());
+        auto r = co_await client_.call(op.operation_name, &write_body<dynamodb::query_by_key>, &op);
         if (r.ec) co_return find_result::failure(r.ec, std::move(r.diagnostic));
         co_return op.parse(r.body, cfg.defaults);
     }
@@ -64,6 +64,12 @@ public:
     dynamodb::client& client() noexcept { return client_; }
 
 private:
+    // The body of `op` (a get_item or query_by_key), written into the call's own buffer.
+    template <class Op>
+    static void write_body(const void* op, std::string& out) {
+        static_cast<const Op*>(op)->write_body(out);
+    }
+
     dynamodb::client client_;
 };
 

@@ -13,7 +13,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -215,6 +215,121 @@ struct reply {
     response message;
 };
 
+/// One exchange, sans-io: the deadline, the write of `request` and the read of its final
+/// response into `buffer`, for a caller that drives the I/O on its own coroutine (the DynamoDB
+/// client: no coroutine frame of its own per exchange). Construction arms the deadline and
+/// writes what the socket takes at once (all of a request, usually) without an Asio operation,
+/// whose completion would go through the scheduler; next() then says what the driver does,
+/// until finish() says how it ended. exchange() below is the reference driver:
+///
+///     exchanger<Stream> x(s, buffer, request, l, deadline, fields_memory);
+///     for (auto w = x.next(); w != want::done; w = x.next()) {
+///         if (w == want::write) { auto [ec, n] = co_await asio::async_write(s, x.unsent(), tok); x.wrote(ec); }
+///         else { auto [ec, n] = co_await beast::http::async_read_some(s, buffer, x.parser(), tok); x.read(ec, n); }
+///     }
+///     reply r = x.finish();
+///
+/// Not movable (the deadline's entry is watched in place).
+enum class want { write, read, done };
+
+template <class Stream>
+class exchanger {
+public:
+    exchanger(Stream& s, boost::beast::flat_buffer& buffer, std::string_view request, const limits& l,
+              std::chrono::steady_clock::time_point deadline, std::pmr::memory_resource* fields_memory)
+        : s_(s), buffer_(buffer), request_(request), limits_(l), fields_memory_(fields_memory),
+          guard_(s.get_executor(), s.native_socket(), deadline) {
+        boost::system::error_code ec;
+        if constexpr (requires { s.write_now(boost::asio::const_buffer(), ec); })
+            sent_ = s.write_now(boost::asio::buffer(request.data(), request.size()), ec);
+        if (ec)
+            wrote(ec);
+        else if (sent_ == request.size())
+            start_reading();
+    }
+    exchanger(const exchanger&) = delete;
+    exchanger& operator=(const exchanger&) = delete;
+
+    /// What the driver does next: write unsent(), read some into parser(), or call finish().
+    want next() const noexcept { return want_; }
+
+    /// The bytes of the request the socket has not taken yet (want::write).
+    boost::asio::const_buffer unsent() const noexcept {
+        return boost::asio::buffer(request_.data() + sent_, request_.size() - sent_);
+    }
+    /// How writing unsent() ended.
+    void wrote(boost::system::error_code ec) {
+        if (!ec) return start_reading();
+        sending_ = true;
+        send_failure_.ec = ec;
+        want_ = want::done;
+    }
+
+    /// The parser to read some into (want::read).
+    response_parser& parser() noexcept { return *parser_; }
+    /// What that read came to: `ec` and the bytes it parsed.
+    void read(boost::system::error_code ec, std::size_t n) {
+        if (!reader_->read(ec, n, buffer_)) want_ = want::done;
+    }
+
+    /// Once next() is want::done: stops the deadline and says how the exchange ended. On any
+    /// error the connection is closed. Call it once.
+    reply finish() {
+        reply out;
+        // The deadline may also pass just after the answer was read: it is used, the connection not.
+        const bool shut_down = guard_.release();
+        response_read& read = reader_ ? reader_->result() : send_failure_;
+        out.sending = sending_;
+        out.interim = read.interim;
+        if (read.ec && shut_down) {
+            out.ec = error::timeout;
+            out.cause = read.ec;
+            out.why = "the deadline passed";
+        } else if (read.ec) {
+            out.ec = classify(read.ec);
+            out.cause = read.ec;
+            out.why = describe(read.ec, limits_);
+            out.nothing_received = out.sending || (read.interim == 0 && !parser_->got_some() &&
+                                                   out.ec == error::connection_closed);
+        } else if (!read.too_large.empty()) {
+            out.ec = error::response_too_large;
+            out.why = std::move(read.too_large);
+        } else if (!read.refused.empty()) {
+            out.ec = error::malformed_response;
+            out.why = std::move(read.refused);
+            out.message = parser_->release();
+            out.status = out.message.result_int();
+        } else {
+            out.message = parser_->release();
+            out.status = out.message.result_int();
+            // Nothing was pipelined: bytes after the response were not asked for, and must not
+            // answer the next request, so the connection is not reused.
+            out.keep_alive = out.message.keep_alive() && buffer_.size() == 0 && !shut_down;
+        }
+        if (out.ec) s_.close();
+        return out;
+    }
+
+private:
+    void start_reading() {
+        reader_.emplace(parser_, limits_, fields_memory_);
+        want_ = reader_->parse(buffer_) ? want::read : want::done;
+    }
+
+    Stream& s_;
+    boost::beast::flat_buffer& buffer_;
+    std::string_view request_;
+    const limits& limits_;
+    std::pmr::memory_resource* fields_memory_;
+    deadline_guard guard_;
+    std::size_t sent_ = 0;
+    bool sending_ = false;
+    want want_ = want::write;
+    std::optional<response_parser> parser_;
+    std::optional<final_response_reader> reader_;
+    response_read send_failure_;
+};
+
 /// Writes `request` (a whole HTTP/1.1 request) on `s` and reads its final response into
 /// `buffer` (capacity max_unparsed_bytes; what follows the response stays in it) within `l`, by
 /// `deadline`. On any error the connection is closed. `Stream` is an AsyncReadStream and
@@ -226,67 +341,18 @@ boost::asio::awaitable<reply> exchange(Stream& s, boost::beast::flat_buffer& buf
                                        const limits& l, std::chrono::steady_clock::time_point deadline,
                                        std::pmr::memory_resource* fields_memory = std::pmr::new_delete_resource()) {
     namespace asio = boost::asio;
-    reply out;
-    std::optional<response_parser> parser;
-    response_read read;
-    bool late = false, shut_down = false;
-    {
-        deadline_guard guard(s.get_executor(), s.native_socket(), deadline);
-        // What the socket takes at once (all of a request, usually) is written without an Asio
-        // operation, whose completion would go through the scheduler; the rest, if any, by one.
-        boost::system::error_code wec;
-        std::size_t sent = 0;
-        if constexpr (requires { s.write_now(asio::const_buffer(), wec); })
-            sent = s.write_now(asio::buffer(request.data(), request.size()), wec);
-        if (!wec && sent < request.size()) {
-            auto [ec, n] = co_await asio::async_write(s, asio::buffer(request.data() + sent, request.size() - sent),
-                                                      asio::as_tuple(asio::use_awaitable));
-            wec = ec;
-        }
-        if (wec) {
-            out.sending = true;
-            read.ec = wec;
+    exchanger<Stream> x(s, buffer, request, l, deadline, fields_memory);
+    for (want w = x.next(); w != want::done; w = x.next()) {
+        if (w == want::write) {
+            auto [ec, n] = co_await asio::async_write(s, x.unsent(), asio::as_tuple(asio::deferred));
+            x.wrote(ec);
         } else {
-            final_response_reader reader(parser, l, fields_memory);
-            for (bool more = reader.parse(buffer); more;) {
-                auto [ec, n] = co_await boost::beast::http::async_read_some(s, buffer, *parser,
-                                                                             asio::as_tuple(asio::use_awaitable));
-                more = reader.read(ec, n, buffer);
-            }
-            read = std::move(reader.result());
+            auto [ec, n] = co_await boost::beast::http::async_read_some(s, buffer, x.parser(),
+                                                                         asio::as_tuple(asio::deferred));
+            x.read(ec, n);
         }
-        // The deadline may also pass just after the answer was read: it is used, the connection not.
-        shut_down = guard.release();
-        late = read.ec && shut_down;
     }
-    out.interim = read.interim;
-    if (late) {
-        out.ec = error::timeout;
-        out.cause = read.ec;
-        out.why = "the deadline passed";
-    } else if (read.ec) {
-        out.ec = classify(read.ec);
-        out.cause = read.ec;
-        out.why = describe(read.ec, l);
-        out.nothing_received = out.sending || (read.interim == 0 && !parser->got_some() &&
-                                               out.ec == error::connection_closed);
-    } else if (!read.too_large.empty()) {
-        out.ec = error::response_too_large;
-        out.why = std::move(read.too_large);
-    } else if (!read.refused.empty()) {
-        out.ec = error::malformed_response;
-        out.why = std::move(read.refused);
-        out.message = parser->release();
-        out.status = out.message.result_int();
-    } else {
-        out.message = parser->release();
-        out.status = out.message.result_int();
-        // Nothing was pipelined: bytes after the response were not asked for, and must not
-        // answer the next request, so the connection is not reused.
-        out.keep_alive = out.message.keep_alive() && buffer.size() == 0 && !shut_down;
-    }
-    if (out.ec) s.close();
-    co_return out;
+    co_return x.finish();
 }
 
 }  // namespace pws::detail::http

@@ -1,7 +1,7 @@
 // The decisions of one DynamoDB call at one replica, sans-io: which step comes next (take a pooled
 // connection, sign, connect, exchange, give the connection back, wait to retry, end), when each
 // step must be over, and what the call comes to. No socket, no timer, no clock of its own: the
-// driver (dynamodb::client::run, one coroutine) carries out each action and resumes the machine
+// driver (dynamodb::client::call_region, one coroutine) carries out each action and resumes the machine
 // with what happened and the time it is now, as Boost.Redis's exec_fsm and Boost.MySQL's sansio
 // algorithms do. The unit tests drive it through every path the same way, without I/O or sleeps.
 //

@@ -10,6 +10,9 @@
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -256,10 +259,9 @@ PWS_DECL void client::release(std::unique_ptr<connection> c) {
     if (!next.empty()) next.complete(std::move(c));
 }
 
-PWS_DECL std::string client::build_request(std::string_view operation, const std::string& body,
-                                           const aws::credentials& creds, std::string_view invocation_id,
-                                           unsigned attempt,
-                                           std::chrono::system_clock::time_point signing_time) {
+PWS_DECL void client::build_request(std::string& req, std::string_view operation, const std::string& body,
+                                    const aws::credentials& creds, std::string_view invocation_id, unsigned attempt,
+                                    std::chrono::system_clock::time_point signing_time) {
     // X-Amz-Target and X-Amz-Date in buffers on the stack (the operation names are short).
     constexpr std::string_view prefix = "DynamoDB_20120810.";
     char target_buf[64];
@@ -284,7 +286,7 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
     };
     aws::signing_input in{"POST", "/", "",
                           std::span<const aws::header>(headers, creds.session_token.empty() ? 4 : 5), body};
-    std::string req;
+    req.clear();  // a recycled buffer: its capacity is kept
     req.reserve(640 + body.size() + creds.session_token.size());
     req += "POST / HTTP/1.1\r\nHost: ";
     req += ep_.host_header;
@@ -311,7 +313,6 @@ PWS_DECL std::string client::build_request(std::string_view operation, const std
     req += std::to_string(body.size());
     req += "\r\nConnection: keep-alive\r\n\r\n";
     req += body;
-    return req;
 }
 
 namespace client_impl {
@@ -350,7 +351,16 @@ PWS_DECL boost::asio::awaitable<response> client::call(std::string_view operatio
     // One deadline over the whole call, the wait for credentials and every replica included.
     // Not a coroutine itself: it hands out the one that does the work, a frame fewer per call.
     const auto deadline = std::chrono::steady_clock::now() + cfg_.total_timeout;
-    if (replicas_.empty()) return call_region(operation, std::move(body), deadline, false);
+    if (replicas_.empty()) return call_region(operation, body_source{std::move(body)}, deadline, false);
+    return call_replicas(operation, std::move(body), deadline);
+}
+
+PWS_DECL boost::asio::awaitable<response> client::call(std::string_view operation, body_writer write,
+                                                       const void* context) {
+    const auto deadline = std::chrono::steady_clock::now() + cfg_.total_timeout;
+    if (replicas_.empty()) return call_region(operation, body_source{{}, write, context}, deadline, false);
+    std::string body;  // failover: each replica's call_region gets a copy
+    write(context, body);
     return call_replicas(operation, std::move(body), deadline);
 }
 
@@ -384,8 +394,10 @@ PWS_DECL boost::asio::awaitable<response> client::call_replicas(std::string_view
         // last healthy one retries as usual before the ones cooling down are asked.
         const bool fail_fast = k + 1 < healthy || (k >= healthy && more);
         r.calls.fetch_add(1, std::memory_order_relaxed);
-        std::string b = more ? std::string(body) : std::move(body);
-        out = co_await c.call_region(operation, std::move(b), deadline, fail_fast);
+        // Named, not a temporary of the co_await's expression: g++ 12 destroys an aggregate
+        // temporary there twice (a double free of its string).
+        body_source src{more ? std::string(body) : std::move(body)};
+        out = co_await c.call_region(operation, std::move(src), deadline, fail_fast);
         out.replica = order[k];
         if (!out.ec) {
             r.skip_until.store(0, std::memory_order_relaxed);
@@ -410,138 +422,195 @@ PWS_DECL boost::asio::awaitable<response> client::call_replicas(std::string_view
     co_return out;
 }
 
-PWS_DECL boost::asio::awaitable<response> client::call_region(std::string_view operation, std::string body,
-                                                       time_point deadline, bool fail_fast) {
-    response out;
-    // Held credentials without a hop; otherwise wait for the chain (the first call resolves it,
-    // concurrent calls share that fetch), at most until the deadline: a source can take longer
-    // (credential_process may run for a minute), and the fetch goes on for later calls. A
-    // credentials failure is this call's error.
-    // A cancelled call ends with operation_aborted. Here, on the caller's coroutine, that is
-    // checked before each co_await: Asio throws when a coroutine already cancelled starts an
-    // operation (unless the caller turned throw_if_cancelled off: that choice is theirs).
-    auto cancel_state = co_await boost::asio::this_coro::cancellation_state;
-    std::shared_ptr<const aws::credentials> held = creds_->try_get();
-    if (!held) {
-        if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
-            co_return std::move(client_impl::aborted(out, "before it began"));
-        // On this coroutine: the wait keeps its cancellation slot, and ends at the deadline.
-        aws::credentials_result cr = co_await creds_->async_get(deadline, boost::asio::use_awaitable);
-        // Cancelled while waiting, whichever of the wait and the check saw it first.
-        if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
-            co_return std::move(client_impl::aborted(out, "while it waited for AWS credentials"));
-        if (cr.ec == error::timeout) {
-            out.ec = error::timeout;
-            out.diagnostic = "no AWS credentials within the call's total_timeout (" +
-                             std::to_string(cfg_.total_timeout.count()) + " ms): the credentials chain is still "
-                             "fetching them";
-            co_return out;
-        }
-        if (cr.ec) {
-            out.ec = cr.ec;
-            out.diagnostic = std::move(cr.diagnostic);
-            co_return out;
-        }
-        held = std::move(cr.creds);
-    }
-    for (std::string_view v : {std::string_view(held->access_key_id), std::string_view(held->session_token)})
-        for (char ch : v)
-            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
-                out.ec = error::invalid_config;
-                out.diagnostic = "the AWS access key id or session token holds a control character";
-                co_return out;
-            }
+// What one call_region() holds across its steps besides its coroutine frame: the call's state
+// machine, its last action and event, the pool slot, the signed request, the exchange under
+// way. Asio keeps two coroutine frames of up to 1,020 bytes per thread for reuse; with this
+// state in it the frame would be larger than that, so it lives here, and each thread keeps up
+// to max_kept of these for its next calls (a few kB each, freed when the thread exits): a call
+// in the steady state allocates neither its frame nor this, and the request's buffer keeps its
+// capacity from call to call.
+struct client::call_state {
+    static constexpr std::size_t max_kept = 32;           // per thread
+    static constexpr std::size_t max_kept_request = 16384; // a larger request buffer is not kept
 
-    // On the caller's coroutine, without a strand: nothing the call does needs one. Every
-    // deadline is a deadline_guard (a timer that shuts the socket down under its own mutex) or a
-    // timer that cancels one wait of a waiter_list (a free connection, credentials), and the
-    // resolver's wait has a strand of its own.
+    // The call's own, set when it starts.
+    std::string_view operation;
+    const std::string* body = nullptr;
+    std::shared_ptr<const aws::credentials> held; // signs the call: shared with the chain's cache, not copied
+    std::array<char, 36> invocation_id{};
+    boost::asio::cancellation_state cancel;
+
+    std::optional<detail::call_fsm> fsm;
+    detail::call_action action;            // the step under way
+    detail::call_event event;              // what the last one came to
+    std::optional<lease> slot;             // the pool slot of the attempt under way
+    std::unique_ptr<connection> fresh;     // being connected
+    std::string request;                   // the attempt's signed bytes
+    std::string body_buffer;               // the body, when a body_writer writes it
+    detail::attempt_result result;         // what the step under way came to
+    detail::http::limits limits;           // the exchange's
+    std::optional<std::pmr::monotonic_buffer_resource> header_memory; // over the connection's header_space
+    std::optional<detail::http::exchanger<detail::http::stream>> exchange;
+    std::optional<boost::asio::steady_timer> backoff;
+    response failure;                      // a call that ends before its state machine starts
+
+    // Back to the state of a new one, the buffers' capacity kept: the exchange first (it reads
+    // into the connection, its header into header_memory), then the slot (the connection goes back).
+    void reset() noexcept {
+        backoff.reset();
+        exchange.reset();
+        header_memory.reset();
+        fresh.reset();
+        slot.reset();
+        fsm.reset();
+        cancel = {};
+        held.reset();
+        body = nullptr;
+        result = {};
+        failure = {};
+        for (std::string* b : {&request, &body_buffer}) {
+            if (b->capacity() > max_kept_request) std::string().swap(*b);
+            b->clear();
+        }
+    }
+
+    // The time it is now and whether the caller cancelled, after a step.
+    void stamp() {
+        event.now = std::chrono::steady_clock::now();
+        event.wall = std::chrono::system_clock::now();
+        event.cancelled = cancel.cancelled() != boost::asio::cancellation_type::none;
+    }
+
+    // The thread's cache: trivially destructible, so that a call ending on this thread after
+    // its thread-local objects were destroyed (a frame destroyed at static destruction) still
+    // finds it, closed, and deletes its state instead of keeping it.
+    struct cache {
+        std::array<call_state*, max_kept> kept;
+        std::size_t n;
+        bool closed;
+    };
+    static cache& local() noexcept {
+        thread_local cache c{};
+        return c;
+    }
+    struct cache_closer {
+        ~cache_closer() {
+            auto& c = local();
+            while (c.n) delete c.kept[--c.n];
+            c.closed = true;
+        }
+    };
+    static call_state* take() {
+        auto& c = local();
+        return c.n ? c.kept[--c.n] : new call_state;
+    }
+    static void give(call_state* st) noexcept {
+        auto& c = local();
+        if (!c.closed && c.n < max_kept) {
+            thread_local cache_closer closer;  // frees what the thread kept when it exits
+            (void)closer;
+            c.kept[c.n++] = st;
+        } else {
+            delete st;
+        }
+    }
+};
+
+struct client::call_state_recycler {
+    void operator()(call_state* st) const noexcept {
+        st->reset();
+        call_state::give(st);
+    }
+};
+
+namespace client_impl {
+// A response that failed with `ec` and `why`.
+inline response& failed(response& out, boost::system::error_code ec, std::string why) {
+    out.ec = ec;
+    out.diagnostic = std::move(why);
+    return out;
+}
+// Whether the access key id or session token holds a control character (never sent).
+inline bool has_control_character(const aws::credentials& c) {
+    for (std::string_view v : {std::string_view(c.access_key_id), std::string_view(c.session_token)})
+        for (char ch : v)
+            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) return true;
+    return false;
+}
+}  // namespace client_impl
+
+PWS_DECL boost::asio::awaitable<std::shared_ptr<const aws::credentials>> client::wait_credentials(
+    time_point deadline, response& failure) {
+    // On the call's coroutine: the wait keeps its cancellation slot, and ends at the deadline.
+    auto cancel_state = co_await boost::asio::this_coro::cancellation_state;
+    if (cancel_state.cancelled() != boost::asio::cancellation_type::none) {
+        client_impl::aborted(failure, "before it began");
+        co_return nullptr;
+    }
+    aws::credentials_result cr = co_await creds_->async_get(deadline, boost::asio::use_awaitable);
+    // Cancelled while waiting, whichever of the wait and the check saw it first.
     if (cancel_state.cancelled() != boost::asio::cancellation_type::none)
-        co_return std::move(client_impl::aborted(out, "before its request"));
-    co_return co_await run(operation, std::move(body), std::move(held), deadline, fail_fast);
+        client_impl::aborted(failure, "while it waited for AWS credentials");
+    else if (cr.ec == error::timeout)
+        client_impl::failed(failure, error::timeout,
+                            "no AWS credentials within the call's total_timeout (" +
+                                std::to_string(cfg_.total_timeout.count()) +
+                                " ms): the credentials chain is still fetching them");
+    else if (cr.ec)
+        client_impl::failed(failure, cr.ec, std::move(cr.diagnostic));
+    else
+        co_return std::move(cr.creds);
+    co_return nullptr;
 }
 
-PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation, std::string body,
-                                               std::shared_ptr<const aws::credentials> held, time_point deadline,
-                                               bool fail_fast) {
-    const aws::credentials& creds = *held;  // shared with the chain's cache, not copied per call
-    // The decisions are the state machine's (dynamodb/detail/call_fsm.hpp); this coroutine only
-    // carries out its actions and tells it what happened, and when.
-    detail::call_limits limits;
-    limits.max_attempts = cfg_.max_attempts;
-    limits.attempt_timeout = cfg_.attempt_timeout;
-    limits.retry_base_delay = cfg_.retry_base_delay;
-    limits.throttling_base_delay = cfg_.throttling_base_delay;
-    limits.max_backoff = cfg_.max_backoff;
-    limits.fail_fast = fail_fast;
-    detail::call_fsm fsm(limits, deadline, quota_, skew_, {creds.secret_access_key, creds.session_token},
-                         &client_impl::random64);
-    const std::array<char, 36> invocation_id = client_impl::invocation_id();
-    const std::string_view invocation(invocation_id.data(), invocation_id.size());
-
-    // This coroutine checks its cancellation itself: an operation started after a cancellation
-    // must not throw out of it. The setting belongs to the caller's whole coroutine stack, so it
-    // is put back as it was when the call ends.
-    const bool throwing = co_await boost::asio::this_coro::throw_if_cancelled();
-    co_await boost::asio::this_coro::throw_if_cancelled(false);
-    auto cancel_state = co_await boost::asio::this_coro::cancellation_state;
-    std::optional<lease> slot;       // the pool slot of the attempt under way
-    std::string request;             // its signed bytes
-    detail::attempt_result result;   // what the step under way came to
-    detail::call_event ev{std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
+// Carries out the state machine's actions that need no wait (a free slot, signing, giving the
+// slot back, the counters at the end) until one does, and says which. Not a coroutine: what it
+// holds is on the stack, not in the call's frame.
+PWS_DECL client::call_wait client::advance(call_state& st) {
     for (;;) {
-        const detail::call_action a = fsm.resume(ev);
-        ev = {};
+        st.action = st.fsm->resume(st.event);
+        st.event = {};
+        const detail::call_action& a = st.action;
         switch (a.step) {
         case detail::call_step::acquire:
-            slot.emplace(*this);
-            result = {};
-            // A free slot without a coroutine frame; wait_for_slot only when all are busy.
-            if (try_acquire(*slot) || co_await wait_for_slot(*slot, result, a.until)) {
-                ev.has_connection = slot->conn != nullptr;
-                ev.clean = ev.has_connection && slot->conn->clean_for_reuse();
-            } else {
-                ev.result = &result;
-            }
+            st.slot.emplace(*this);
+            st.result = {};
+            // A free slot without a wait; wait_for_slot only when all are busy.
+            if (!try_acquire(*st.slot)) return call_wait::slot;
+            st.event.has_connection = st.slot->conn != nullptr;
+            st.event.clean = st.event.has_connection && st.slot->conn->clean_for_reuse();
             break;
         case detail::call_step::sign:
-            if (a.drop_connection) slot->conn.reset();
-            request = build_request(operation, body, creds, invocation, a.attempt,
-                                    std::chrono::system_clock::now() + a.signing_offset);
+            if (a.drop_connection) st.slot->conn.reset();
+            build_request(st.request, st.operation, *st.body, *st.held,
+                          std::string_view(st.invocation_id.data(), st.invocation_id.size()), a.attempt,
+                          std::chrono::system_clock::now() + a.signing_offset);
             break;
-        case detail::call_step::connect: {
-            if (a.drop_connection) slot->conn.reset();
-            auto fresh = std::make_unique<connection>(ex_, tls_.get());
-            result = {};
-            if (co_await connect(*fresh, result, a.until))
-                ev.result = &result;
-            else
-                slot->conn = std::move(fresh);
-            break;
-        }
+        case detail::call_step::connect:
+            if (a.drop_connection) st.slot->conn.reset();
+            st.fresh = std::make_unique<connection>(ex_, tls_.get());
+            st.result = {};
+            return call_wait::connect;
         case detail::call_step::exchange: {
-            result = {};
+            // Driven on the call's coroutine (detail/http/exchange.hpp's exchanger): an exchange
+            // coroutine would cost a frame per call, and so would use_awaitable's initiation of
+            // each read (call_region's operations complete through `deferred`).
+            st.result = {};
             requests_.fetch_add(1, std::memory_order_relaxed);
-            connection& c = *slot->conn;
-            const detail::http::limits limits{cfg_.max_response_bytes, 64 * 1024, "DynamoDbConfig::max_response_bytes"};
-            // Declared before the reply, whose header it holds, and so destroyed after it.
-            std::pmr::monotonic_buffer_resource header_memory(c.header_space.data(), c.header_space.size());
-            auto r = co_await detail::http::exchange(c.stream, c.buffer, request, limits, a.until, &header_memory);
-            client_impl::take_reply(ep_.host_header, r, result);
-            ev.result = &result;
-            break;
+            connection& c = *st.slot->conn;
+            st.header_memory.emplace(c.header_space.data(), c.header_space.size());
+            st.exchange.emplace(c.stream, c.buffer, st.request, st.limits, a.until, &*st.header_memory);
+            return exchanged(st);
         }
         case detail::call_step::release:
-            if (!a.keep && slot) slot->conn.reset();
-            slot.reset();  // the slot goes back, with its connection when kept
+            if (!a.keep && st.slot) st.slot->conn.reset();
+            st.slot.reset();  // the slot goes back, with its connection when kept
             break;
-        case detail::call_step::wait: {
-            boost::asio::steady_timer timer(ex_, a.until);
-            co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-            break;
-        }
+        case detail::call_step::wait:
+            st.backoff.emplace(ex_, a.until);
+            return call_wait::backoff;
         case detail::call_step::done: {
-            const auto& n = fsm.counters();
+            const auto& n = st.fsm->counters();
             if (n.retries | n.quota_refusals | n.skew_corrections | n.throttles | n.stale_retries | n.idle_discards) {
                 std::lock_guard lock(mutex_);
                 stats_.retries += n.retries;
@@ -551,14 +620,120 @@ PWS_DECL boost::asio::awaitable<response> client::run(std::string_view operation
                 stats_.stale_retries += n.stale_retries;
                 stats_.idle_discards += n.idle_discards;
             }
-            co_await boost::asio::this_coro::throw_if_cancelled(throwing);
-            co_return fsm.take_response();
+            return call_wait::done;
         }
         }
-        ev.now = std::chrono::steady_clock::now();
-        ev.wall = std::chrono::system_clock::now();
-        ev.cancelled = cancel_state.cancelled() != boost::asio::cancellation_type::none;
+        st.stamp();
     }
+}
+
+// After the exchange under way made progress: the next write or read it needs, or, once it is
+// over, what the reply means for the attempt, and the machine's next wait.
+PWS_DECL client::call_wait client::exchanged(call_state& st) {
+    switch (st.exchange->next()) {
+    case detail::http::want::write: return call_wait::write;
+    case detail::http::want::read: return call_wait::read;
+    case detail::http::want::done: break;
+    }
+    client_impl::take_reply(ep_.host_header, *st.exchange, st.result);
+    st.exchange.reset();
+    st.header_memory.reset();
+    st.event.result = &st.result;
+    st.stamp();
+    return advance(st);
+}
+
+PWS_DECL boost::asio::awaitable<response> client::call_region(std::string_view operation, body_source body,
+                                                       time_point deadline, bool fail_fast) {
+    namespace asio = boost::asio;
+    // The call's state off its frame (call_state), so that the frame is one Asio recycles.
+    std::unique_ptr<call_state, call_state_recycler> st(call_state::take());
+    // A cancelled call ends with operation_aborted. Here, on the caller's coroutine, that is
+    // checked before each co_await: Asio throws when a coroutine already cancelled starts an
+    // operation (unless the caller turned throw_if_cancelled off: that choice is theirs).
+    st->cancel = co_await asio::this_coro::cancellation_state;
+    // Held credentials without a hop; otherwise wait for the chain (the first call resolves it,
+    // concurrent calls share that fetch), at most until the deadline: a source can take longer
+    // (credential_process may run for a minute), and the fetch goes on for later calls. A
+    // credentials failure is this call's error.
+    st->held = creds_->try_get();
+    if (!st->held && !(st->held = co_await wait_credentials(deadline, st->failure))) co_return std::move(st->failure);
+    if (client_impl::has_control_character(*st->held))
+        co_return std::move(client_impl::failed(st->failure, error::invalid_config,
+                                                "the AWS access key id or session token holds a control character"));
+
+    // On the caller's coroutine, without a strand: nothing the call does needs one. Every
+    // deadline is a deadline_guard (the deadline watch shuts the socket down under its own mutex)
+    // or a timer that cancels one wait of a waiter_list (a free connection, credentials), and the
+    // resolver's wait has a strand of its own.
+    if (st->cancel.cancelled() != asio::cancellation_type::none)
+        co_return std::move(client_impl::aborted(st->failure, "before its request"));
+
+    // The decisions are the state machine's (dynamodb/detail/call_fsm.hpp); advance() carries out
+    // its actions that need no wait, and this coroutine the waits.
+    st->operation = operation;
+    if (body.write) {
+        body.write(body.context, st->body_buffer);
+        st->body = &st->body_buffer;
+    } else {
+        st->body = &body.owned;
+    }
+    st->invocation_id = client_impl::invocation_id();
+    st->limits = {cfg_.max_response_bytes, 64 * 1024, "DynamoDbConfig::max_response_bytes"};
+    st->fsm.emplace(detail::call_limits{cfg_.max_attempts, cfg_.attempt_timeout, cfg_.retry_base_delay,
+                                        cfg_.throttling_base_delay, cfg_.max_backoff, fail_fast},
+                    deadline, quota_, skew_, detail::call_secrets{st->held->secret_access_key, st->held->session_token},
+                    &client_impl::random64);
+
+    // This coroutine checks its cancellation itself: an operation started after a cancellation
+    // must not throw out of it. The setting belongs to the caller's whole coroutine stack, so it
+    // is put back as it was when the call ends.
+    const bool throwing = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    st->event = {std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
+    for (call_wait w = advance(*st); w != call_wait::done;) {
+        call_state& s = *st;
+        switch (w) {
+        case call_wait::slot:
+            if (co_await wait_for_slot(*s.slot, s.result, s.action.until)) {
+                s.event.has_connection = s.slot->conn != nullptr;
+                s.event.clean = s.event.has_connection && s.slot->conn->clean_for_reuse();
+            } else {
+                s.event.result = &s.result;
+            }
+            break;
+        case call_wait::connect:
+            if (co_await connect(*s.fresh, s.result, s.action.until))
+                s.event.result = &s.result;
+            else
+                s.slot->conn = std::move(s.fresh);
+            s.fresh.reset();
+            break;
+        case call_wait::write: {
+            auto [ec, n] = co_await asio::async_write(s.slot->conn->stream, s.exchange->unsent(), asio::as_tuple(asio::deferred));
+            s.exchange->wrote(ec);
+            w = exchanged(s);
+            continue;
+        }
+        case call_wait::read: {
+            auto [ec, n] = co_await boost::beast::http::async_read_some(s.slot->conn->stream, s.slot->conn->buffer,
+                                                                         s.exchange->parser(), asio::as_tuple(asio::deferred));
+            s.exchange->read(ec, n);
+            w = exchanged(s);
+            continue;
+        }
+        case call_wait::backoff:
+            co_await s.backoff->async_wait(asio::as_tuple(asio::deferred));
+            s.backoff.reset();
+            break;
+        case call_wait::done:
+            break;
+        }
+        s.stamp();
+        w = advance(s);
+    }
+    co_await asio::this_coro::throw_if_cancelled(throwing);
+    co_return st->fsm->take_response();
 }
 
 }  // namespace pws::dynamodb

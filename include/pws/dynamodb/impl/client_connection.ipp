@@ -80,11 +80,14 @@ PWS_DECL boost::asio::awaitable<boost::system::error_code> client::connect(
 }
 
 namespace client_impl {
-// What the reply to one exchange with `host` means for the attempt, written into `out` (the one
-// result the call's state machine judges; its body becomes the call's response body, moved).
-// client::run makes the exchange itself: a coroutine of its own here would cost a frame.
-inline void take_reply(std::string_view host, detail::http::reply& r, detail::attempt_result& out) {
+// What the exchange with `host` that `x` made (next() is want::done) means for the attempt,
+// written into `out` (the one result the call's state machine judges; its body becomes the
+// call's response body, moved). client::call_region drives the exchange itself: a coroutine of
+// its own would cost a frame. Not a coroutine: the reply is on the stack, not in a frame.
+inline void take_reply(std::string_view host, detail::http::exchanger<detail::http::stream>& x,
+                       detail::attempt_result& out) {
     namespace bhttp = boost::beast::http;
+    detail::http::reply r = x.finish();
     if (r.ec) {
         out.ec = r.ec;
         out.diagnostic = std::string(r.sending ? "sending to " : "reading the response from ") + std::string(host) +

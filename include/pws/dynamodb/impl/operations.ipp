@@ -7,6 +7,7 @@
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
@@ -47,6 +48,19 @@ struct json_arena {
     boost::json::monotonic_resource resource{bytes, sizeof bytes};
     boost::json::storage_ptr storage() noexcept { return boost::json::storage_ptr(&resource); }
 };
+
+// `v` as JSON text in `out`, replacing what it held: into its capacity (a recycled buffer costs
+// no allocation), as boost::json::serialize does it into a new string.
+inline void serialize_into(const boost::json::object& v, std::string& out) {
+    boost::json::serializer sr;
+    sr.reset(&v);
+    out.clear();
+    char chunk[512];
+    while (!sr.done()) {
+        const auto sv = sr.read(chunk, sizeof chunk);
+        out.append(sv.data(), sv.size());
+    }
+}
 
 // The one item of a lookup's answer, checked to be the app asked for (its `check_attr` is
 // `expected`) before it is decoded.
@@ -100,12 +114,18 @@ PWS_DECL boost::system::error_code validate_key_value(std::string_view what, std
 
 // GetItem
 
-PWS_DECL std::string get_item::body() const {
+PWS_DECL void get_item::write_body(std::string& out) const {
     operations_impl::json_arena arena;
     boost::json::object body(arena.storage());
     body["TableName"] = table;
     body["Key"] = {{"AppId", {{"S", id}}}};
-    return boost::json::serialize(body);
+    operations_impl::serialize_into(body, out);
+}
+
+PWS_DECL std::string get_item::body() const {
+    std::string out;
+    write_body(out);
+    return out;
 }
 
 PWS_DECL find_result get_item::parse(std::string_view body, const AppDefaults& defaults) const {
@@ -121,6 +141,12 @@ PWS_DECL find_result get_item::parse(std::string_view body, const AppDefaults& d
 // Query by key
 
 PWS_DECL std::string query_by_key::body() const {
+    std::string out;
+    write_body(out);
+    return out;
+}
+
+PWS_DECL void query_by_key::write_body(std::string& out) const {
     operations_impl::json_arena arena;
     boost::json::object body(arena.storage());
     body["TableName"] = table;
@@ -128,7 +154,7 @@ PWS_DECL std::string query_by_key::body() const {
     body["KeyConditionExpression"] = "AppKey = :app_key";
     body["ExpressionAttributeValues"] = {{":app_key", {{"S", key}}}};
     body["Limit"] = 2;
-    return boost::json::serialize(body);
+    operations_impl::serialize_into(body, out);
 }
 
 PWS_DECL find_result query_by_key::parse(std::string_view body, const AppDefaults& defaults) const {
