@@ -901,10 +901,11 @@ PROFILE_KINDS = {
     "http": "Beast's HTTP parser and serializer: the answer's head, its fields into the connection's arena, "
             "Content-Length framing",
     "allocator": "malloc and free of the allocations still made per lookup (the call-path section counts "
-                 "them; heaptrack names them: the request body and the signed request strings, the answer's "
-                 "body string, the `App` the caller keeps, and the Asio coroutine frames of the call "
-                 "(`call_region`, `run`, `http::exchange`, ...) that Asio's per-thread frame cache (two slots, "
-                 "frames of up to 1,020 bytes) does not keep while they nest)",
+                 "them; heaptrack names them: the answer's body string, which the caller parses after the "
+                 "connection went back to the pool, and the `App` the caller keeps; the two coroutine frames of "
+                 "the call, `find_by_id`/`find_by_key` and `call_region`, come from Asio's per-thread frame cache "
+                 "(two slots, frames of up to 1,020 bytes), and the call's state, request and body buffers from "
+                 "the client's per-thread cache of call states)",
     "clock": "`clock_gettime` (vDSO): the deadline of each exchange, the signing date, and pws-bench's own "
              "latency record of each lookup",
     "memory": "libc's `memcpy`/`memcmp`/`memmove`: copying the request into the send buffer and the answer out "
