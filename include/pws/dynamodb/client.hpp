@@ -146,6 +146,7 @@ private:
     };
     enum class call_wait { slot, connect, write, read, backoff, done }; // what call_region awaits next
 
+    PWS_DECL boost::asio::awaitable<response> start(std::string_view operation, body_source body); // both call()s
     PWS_DECL boost::asio::awaitable<response> call_replicas(std::string_view operation, std::string body,
                                                             time_point deadline);
     PWS_DECL boost::asio::awaitable<response> call_region(std::string_view operation, body_source body,

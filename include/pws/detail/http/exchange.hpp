@@ -260,8 +260,7 @@ public:
     /// How writing unsent() ended.
     void wrote(boost::system::error_code ec) {
         if (!ec) return start_reading();
-        sending_ = true;
-        send_failure_.ec = ec;
+        send_failure_.ec = ec;  // the read never starts: reader_ stays empty
         want_ = want::done;
     }
 
@@ -278,8 +277,8 @@ public:
         reply out;
         // The deadline may also pass just after the answer was read: it is used, the connection not.
         const bool shut_down = guard_.release();
-        response_read& read = reader_ ? reader_->result() : send_failure_;
-        out.sending = sending_;
+        out.sending = !reader_;  // it failed before the read began
+        response_read& read = out.sending ? send_failure_ : reader_->result();
         out.interim = read.interim;
         if (read.ec && shut_down) {
             out.ec = error::timeout;
@@ -323,7 +322,6 @@ private:
     std::pmr::memory_resource* fields_memory_;
     deadline_guard guard_;
     std::size_t sent_ = 0;
-    bool sending_ = false;
     want want_ = want::write;
     std::optional<response_parser> parser_;
     std::optional<final_response_reader> reader_;

@@ -348,20 +348,23 @@ inline response& aborted(response& out, const char* when) {
 }  // namespace client_impl
 
 PWS_DECL boost::asio::awaitable<response> client::call(std::string_view operation, std::string body) {
-    // One deadline over the whole call, the wait for credentials and every replica included.
-    // Not a coroutine itself: it hands out the one that does the work, a frame fewer per call.
-    const auto deadline = std::chrono::steady_clock::now() + cfg_.total_timeout;
-    if (replicas_.empty()) return call_region(operation, body_source{std::move(body)}, deadline, false);
-    return call_replicas(operation, std::move(body), deadline);
+    return start(operation, body_source{std::move(body)});
 }
 
 PWS_DECL boost::asio::awaitable<response> client::call(std::string_view operation, body_writer write,
                                                        const void* context) {
+    return start(operation, body_source{{}, write, context});
+}
+
+PWS_DECL boost::asio::awaitable<response> client::start(std::string_view operation, body_source body) {
+    // One deadline over the whole call, the wait for credentials and every replica included.
+    // Not a coroutine (nor are the call()s): it hands out the one that does the work, a frame
+    // fewer per call.
     const auto deadline = std::chrono::steady_clock::now() + cfg_.total_timeout;
-    if (replicas_.empty()) return call_region(operation, body_source{{}, write, context}, deadline, false);
-    std::string body;  // failover: each replica's call_region gets a copy
-    write(context, body);
-    return call_replicas(operation, std::move(body), deadline);
+    if (replicas_.empty()) return call_region(operation, std::move(body), deadline, false);
+    // Failover: each replica's call_region gets a copy of the body, written once here.
+    if (body.write) body.write(body.context, body.owned);
+    return call_replicas(operation, std::move(body.owned), deadline);
 }
 
 PWS_DECL boost::asio::awaitable<response> client::call_replicas(std::string_view operation, std::string body,
@@ -474,6 +477,12 @@ struct client::call_state {
         }
     }
 
+    // A slot was granted: whether it came with a pooled connection, and one with nothing pending.
+    void granted() {
+        event.has_connection = slot->conn != nullptr;
+        event.clean = event.has_connection && slot->conn->clean_for_reuse();
+    }
+
     // The time it is now and whether the caller cancelled, after a step.
     void stamp() {
         event.now = std::chrono::steady_clock::now();
@@ -577,8 +586,7 @@ PWS_DECL client::call_wait client::advance(call_state& st) {
             st.result = {};
             // A free slot without a wait; wait_for_slot only when all are busy.
             if (!try_acquire(*st.slot)) return call_wait::slot;
-            st.event.has_connection = st.slot->conn != nullptr;
-            st.event.clean = st.event.has_connection && st.slot->conn->clean_for_reuse();
+            st.granted();
             break;
         case detail::call_step::sign:
             if (a.drop_connection) st.slot->conn.reset();
@@ -695,12 +703,10 @@ PWS_DECL boost::asio::awaitable<response> client::call_region(std::string_view o
         call_state& s = *st;
         switch (w) {
         case call_wait::slot:
-            if (co_await wait_for_slot(*s.slot, s.result, s.action.until)) {
-                s.event.has_connection = s.slot->conn != nullptr;
-                s.event.clean = s.event.has_connection && s.slot->conn->clean_for_reuse();
-            } else {
+            if (co_await wait_for_slot(*s.slot, s.result, s.action.until))
+                s.granted();
+            else
                 s.event.result = &s.result;
-            }
             break;
         case call_wait::connect:
             if (co_await connect(*s.fresh, s.result, s.action.until))
