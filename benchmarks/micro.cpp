@@ -22,6 +22,11 @@
 #include <pws/cache_config.hpp>
 #include <pws/dynamodb/operations.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
+// A baseline revision built by `benchmarks/run --baseline` may predate the one-pass reading.
+#if __has_include(<pws/dynamodb/detail/answer_scan.hpp>)
+#include <pws/dynamodb/detail/answer_scan.hpp>
+#define PWS_BENCH_HAS_ANSWER_SCAN 1
+#endif
 #include <pws/policies/cached.hpp>
 #include <pws/policies/static.hpp>
 #include <sstream>
@@ -186,6 +191,32 @@ void parse_query_response(benchmark::State& state) {
     }
 }
 BENCHMARK(parse_query_response);
+
+#ifdef PWS_BENCH_HAS_ANSWER_SCAN
+// The same two answers through the general path alone (Boost.JSON, then decode_app): what every
+// answer cost before the one-pass reading, and what a body it declines still costs.
+void parse_get_item_response_general(benchmark::State& state) {
+    const std::string response = "{\"Item\":" + seed_item + "}";
+    alloc_meter m(state);
+    for (auto _ : state) {
+        auto r = pws::detail::parse_answer_general(response, pws::detail::answer_shape::get_item, "app-id", {});
+        if (!r.found()) state.SkipWithError("parse failed");
+        benchmark::DoNotOptimize(r);
+    }
+}
+BENCHMARK(parse_get_item_response_general);
+
+void parse_query_response_general(benchmark::State& state) {
+    const std::string response = "{\"Count\":1,\"Items\":[" + seed_item + "],\"ScannedCount\":1}";
+    alloc_meter m(state);
+    for (auto _ : state) {
+        auto r = pws::detail::parse_answer_general(response, pws::detail::answer_shape::query, "app-key", {});
+        if (!r.found()) state.SkipWithError("parse failed");
+        benchmark::DoNotOptimize(r);
+    }
+}
+BENCHMARK(parse_query_response_general);
+#endif
 
 // The request body of find_by_id.
 void get_item_body(benchmark::State& state) {

@@ -224,8 +224,10 @@ for b in micro.get("benchmarks", []):
     c, w = ns(b)
     p(f"| `{b['name']}` | {fmt(c)} | {fmt(w)} | {b.get('allocs', 0):g} |")
 p("")
-p("`decode_seed_item`: `decode_app` on the parsed seed item; `parse_*_response`: the whole answer "
-  "(JSON parse, decode, shared `App`), as the driver does per lookup.")
+p("`decode_seed_item`: `decode_app` on the parsed seed item (the general path's decoder); "
+  "`parse_*_response`: the whole answer as the driver reads it per lookup (the usual shape in one pass, "
+  "`detail/answer_scan.hpp`, then the shared `App`); `parse_*_response_general`: the same answer through "
+  "the general path (Boost.JSON, then `decode_app`), which reads every body the one pass declines.")
 p("")
 
 # ---- the cache hit, before and after (micro_ab.json: benchmarks/run --micro-only --baseline REV) ----
@@ -892,9 +894,10 @@ PROFILE_KINDS = {
               "receiving the answer, and (loopback delivers in the sender's context) part of the server's "
               "side. The floors pay the same; what pws adds is its extra system calls per lookup (the "
               "floor section counts them), not time inside each",
-    "json": "Boost.JSON: writing the request body and parsing the answer (a `monotonic_resource` over the "
-            "connection's buffer); the micro-benchmarks' `parse_get_item_response` is this alone. Needed work: "
-            "a hand-written parser of exactly DynamoDB's item shape could halve it, not attempted",
+    "json": "the request body (Boost.JSON's serializer into the call's buffer) and the answer: its usual "
+            "shape read in one pass straight into the `App` (`pws::detail::scan_answer`, no JSON document), "
+            "any other body through Boost.JSON and `decode_app`; the micro-benchmarks' "
+            "`parse_get_item_response` is the answer's part alone. Needed work",
     "signing": "SigV4: SHA-256 of the body and of the canonical request and one HMAC-SHA256 (the signing key "
                "is derived once a day; OpenSSL's SHA-256 on a stack context, crypto.hpp), and building the "
                "canonical request; needed work",

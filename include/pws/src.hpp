@@ -24,6 +24,7 @@
 #include <pws/dynamodb/impl/call_fsm.ipp>
 #include <pws/dynamodb/impl/scan.ipp>
 #include <pws/dynamodb/impl/operations.ipp>
+#include <pws/dynamodb/impl/answer_scan.ipp>
 #include <pws/dynamodb/impl/table_schema.ipp>
 #include <pws/aws/impl/credentials_parse.ipp>
 #include <pws/aws/impl/credentials_cache.ipp>

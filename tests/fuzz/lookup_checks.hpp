@@ -14,6 +14,7 @@
 
 #include <pws/dynamodb/operations.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
+#include <pws/dynamodb/detail/answer_scan.hpp>
 #include <pws/error.hpp>
 
 #include <boost/json/parse.hpp>
@@ -95,11 +96,33 @@ inline void check_no_canary(const find_result& r) {
 }
 
 /// Every invariant above, for one success body.
+// parse() reads a usual answer in one pass (detail/answer_scan.hpp): whenever that pass takes the
+// body, the general path (Boost.JSON + decode_app) must find the very same app; when it declines,
+// parse() is the general path.
+inline void check_scan_agrees(std::string_view body, detail::answer_shape shape, std::string_view expected,
+                              const find_result& parsed) {
+    App fast;
+    const bool took = detail::scan_answer(body, shape, expected, {}, fast);
+    const find_result general = detail::parse_answer_general(body, shape, expected, {});
+    if (took) {
+        PWS_FUZZ_CHECK(general.found(), "the scan took a body the general path reads as " + general.ec.message() +
+                                            ": " + general.diagnostic);
+        PWS_FUZZ_CHECK(same_app(fast, *general.app), "the scan and the general path decode different apps");
+        PWS_FUZZ_CHECK(parsed.found() && same_app(*parsed.app, fast), "parse() did not return the scan's app");
+    } else {
+        PWS_FUZZ_CHECK(parsed.ec == general.ec && parsed.diagnostic == general.diagnostic &&
+                           parsed.found() == general.found(),
+                       "parse() is not the general path on a declined body");
+    }
+}
+
 inline void check_lookup_body(std::string_view body) {
     const find_result by_id = dynamodb::get_item{"apps", wanted_id}.parse(body);
     check_get_item(by_id);
+    check_scan_agrees(body, detail::answer_shape::get_item, wanted_id, by_id);
     const find_result by_key = dynamodb::query_by_key{"apps", "AppKeyIndex", wanted_key}.parse(body);
     check_query(by_key);
+    check_scan_agrees(body, detail::answer_shape::query, wanted_key, by_key);
 
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(body, ec);

@@ -3,6 +3,8 @@
 #include <pws/app_json.hpp>
 #include <pws/detail/base64.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
+#include <pws/dynamodb/detail/answer_scan.hpp>
+#include <pws/dynamodb/operations.hpp>
 
 #include "sample_apps.hpp"
 
@@ -406,3 +408,198 @@ BOOST_AUTO_TEST_CASE(base64_strict) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---- the one-pass reading of a lookup's answer (dynamodb/detail/answer_scan.hpp) ----
+//
+// scan_answer is a fast path of get_item::parse / query_by_key::parse: whatever it accepts, the
+// general path (Boost.JSON, then decode_app) must decode to the same app; whatever it declines,
+// the general path alone decides. The bodies below are of both kinds; the tests say which kind
+// each must be, so that a scan which declined everything (or took too much) fails them.
+namespace {
+
+using pws::detail::answer_shape;
+
+struct answer_case {
+    answer_shape shape;
+    std::string expected;  // the id or key asked for
+    std::string body;
+};
+
+std::string get_item_body(const std::string& item) { return "{\"Item\":" + item + "}"; }
+std::string query_body(const std::string& item) {
+    return "{\"Count\":1,\"Items\":[" + item + "],\"ScannedCount\":1}";
+}
+
+// Runs both paths; returns whether the scan took the body. When it did, the general path must
+// have found the same app (and parse(), which tries the scan first, returns it too).
+bool scan_agrees(const answer_case& c) {
+    const pws::AppDefaults defaults{.max_presence_members_per_channel = 7, .max_event_payload_in_kb = 3.5};
+    App fast;
+    bool took = false;
+    BOOST_CHECK_NO_THROW(took = pws::detail::scan_answer(c.body, c.shape, c.expected, defaults, fast));
+    const pws::find_result general = pws::detail::parse_answer_general(c.body, c.shape, c.expected, defaults);
+    const pws::find_result parsed = c.shape == answer_shape::get_item
+                                        ? pws::dynamodb::get_item{"apps", c.expected}.parse(c.body, defaults)
+                                        : pws::dynamodb::query_by_key{"apps", "AppKeyIndex", c.expected}.parse(c.body, defaults);
+    if (took) {
+        BOOST_TEST_REQUIRE(general.found(), c.body << " -> " << general.ec.message() << ": " << general.diagnostic);
+        BOOST_TEST((fast == *general.app), c.body);
+        BOOST_TEST_REQUIRE(parsed.found(), c.body);
+        BOOST_TEST((*parsed.app == *general.app), c.body);
+    } else {
+        BOOST_TEST(parsed.ec == general.ec, c.body);
+        BOOST_TEST(parsed.diagnostic == general.diagnostic, c.body);
+        BOOST_TEST(parsed.found() == general.found(), c.body);
+        if (parsed.found() && general.found()) BOOST_TEST((*parsed.app == *general.app), c.body);
+    }
+    return took;
+}
+
+std::string seed_text() {
+    auto t = read_text(PWS_TEST_DATA_DIR "/seed_item.json");
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    return t;
+}
+
+// An item of the seed with `attr` set to `value` (JSON text), appended or replacing.
+std::string seed_with(std::string_view attr, std::string_view value) {
+    auto item = json::parse(seed_text()).as_object();
+    item[attr] = json::parse(value);
+    return json::serialize(item);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(answer_scan)
+
+BOOST_AUTO_TEST_CASE(usual_answers_take_the_scan_and_decode_as_the_general_path) {
+    const std::string seed = seed_text();
+    const std::vector<std::string> items = {
+        seed,
+        // spellings, forms and shapes the scan reads
+        seed_with("Enabled", R"({"BOOL":false})"),
+        seed_with("Enabled", R"({"B":"MA=="})"),                   // the bytes "0"
+        seed_with("EnableUserAuthentication", R"({"B":"MQ=="})"),  // the bytes "1"
+        seed_with("EnableClientMessages", R"({"N":"1"})"),
+        seed_with("EnableUserAuthentication", R"({"S":"true"})"),
+        seed_with("enable_client_messages", R"({"B":"ZmFsc2U="})"),  // the same value as EnableClientMessages
+        seed_with("MaxConnections", R"({"S":"-1"})"),
+        seed_with("maxEventBatchSize", R"({"N":"25"})"),
+        seed_with("MaxEventPayloadInKb", R"({"N":"12.5"})"),
+        seed_with("max_presence_member_size_in_kb", R"({"S":"0.5"})"),
+        seed_with("MaxReadRequestsPerSecond", R"({"NULL":true})"),  // absent: the default
+        seed_with("Webhooks", R"({"NULL":true})"),
+        seed_with("CreatedAt", R"({"N":"1700000000"})"),              // unknown: ignored
+        seed_with("Note", R"({"S":"(ignored) \u00e9"})"),           // escaped, but decoded by neither: see below
+        R"({"AppSecret":{"S":"s"},"AppKey":{"S":"app-key"},"AppId":{"S":"app-id"}})",
+    };
+    std::size_t taken = 0;
+    for (const auto& item : items) {
+        taken += scan_agrees({answer_shape::get_item, "app-id", get_item_body(item)});
+        taken += scan_agrees({answer_shape::query, "app-key", query_body(item)});
+    }
+    // The "Note" item holds an escape (\u00e9): declined, whatever it decodes to. Every other one is taken.
+    BOOST_TEST(taken == 2 * (items.size() - 1));
+
+    // Whitespace anywhere JSON allows it, and the Query members in another order.
+    BOOST_TEST(scan_agrees({answer_shape::get_item, "app-id",
+                            " {\n\t\"Item\" :\r\n { \"AppId\" : { \"S\" : \"app-id\" } , \"AppKey\":{\"S\":\"k\"},"
+                            "\"AppSecret\":{\"S\":\"s\"}, \"Enabled\" : { \"BOOL\" : true } } } \n"}));
+    BOOST_TEST(scan_agrees({answer_shape::query, "app-key",
+                            "{\"ScannedCount\":1,\"Items\":[" + seed + "],\"Count\":1}"}));
+    BOOST_TEST(scan_agrees({answer_shape::query, "app-key", "{\"Items\":[" + seed + "]}"}));
+}
+
+BOOST_AUTO_TEST_CASE(anything_else_is_left_to_the_general_path) {
+    const std::string seed = seed_text();
+    const std::string hooks = webhooks_text();
+    const std::vector<answer_case> declined = {
+        // not found, or not one app: the general path's answers
+        {answer_shape::get_item, "app-id", "{}"},
+        {answer_shape::query, "app-key", R"({"Count":0,"Items":[],"ScannedCount":0})"},
+        {answer_shape::query, "app-key", "{\"Count\":2,\"Items\":[" + seed + "," + seed + "],\"ScannedCount\":2}"},
+        // another app than the one asked for
+        {answer_shape::get_item, "other-id", get_item_body(seed)},
+        {answer_shape::query, "other-key", query_body(seed)},
+        // envelope members the scan does not know, twice the same, trailing bytes, the wrong shape
+        {answer_shape::get_item, "app-id", R"({"Item":)" + seed + R"(,"ConsumedCapacity":{"TableName":"apps"}})"},
+        {answer_shape::get_item, "app-id", R"({"Item":)" + seed + R"(,"Item":)" + seed + "}"},
+        {answer_shape::get_item, "app-id", get_item_body(seed) + "x"},
+        {answer_shape::get_item, "app-id", get_item_body(seed) + "}"},
+        {answer_shape::get_item, "app-id", query_body(seed)},
+        {answer_shape::query, "app-key", get_item_body(seed)},
+        {answer_shape::query, "app-key", "{\"Count\":1.0,\"Items\":[" + seed + "]}"},
+        {answer_shape::query, "app-key", "{\"Count\":01,\"Items\":[" + seed + "]}"},
+        {answer_shape::query, "app-key", "{\"Items\":[" + seed + "],\"LastEvaluatedKey\":{}}"},
+        {answer_shape::get_item, "app-id", "{\"Item\":" + seed + ",}"},
+        // items the decoder refuses, or that need more than the scan reads
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Webhooks", json::serialize(json::object{{"S", hooks}})))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Webhooks", json::serialize(json::object{{"L", webhooks_native()}})))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Webhooks", R"({"S":"[1]"})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Enabled", R"({"B":"dHJ1ZQ="})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Enabled", R"({"B":"dHJ1ZR=="})"))},  // bits under '='
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Enabled", R"({"B":"eWVz"})"))},      // "yes"
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Enabled", R"({"N":"2"})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Enabled", R"({"BOOL":"true"})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Enabled", R"({"NULL":false})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Enabled", R"({"SS":["true"]})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("enabled", R"({"BOOL":false})"))},  // conflicts
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("MaxConnections", R"({"N":"1e3"})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("MaxConnections", R"({"N":"99999999999999999999"})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("MaxEventPayloadInKb", R"({"N":"inf"})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("AppSecret", R"({"S":""})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("AppSecret", R"({"B":"cw=="})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("AppKey", R"({"NULL":true})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("AppSecret", R"({"S":"caf\u00e9"})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("AppSecret", "{\"S\":\"caf\u00e9\"}"))},  // raw UTF-8
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("AppSecret", R"({"S":"a\"b"})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Extra", R"({"M":{"a":{"S":"b"}}})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Extra", R"({})"))},
+        {answer_shape::get_item, "app-id", get_item_body(seed_with("Extra", R"({"S":"a","N":"1"})"))},
+        {answer_shape::get_item, "app-id", R"({"Item":{"AppId":{"S":"app-id"},"AppId":{"S":"app-id"},"AppKey":{"S":"k"},"AppSecret":{"S":"s"}}})"},
+        {answer_shape::get_item, "app-id", "{\"Item\":{\"AppId\":{\"S\":\"app\tid\"}}}"},  // a raw tab: not JSON
+        {answer_shape::get_item, "app-id", "{\"Item\":[]}"},
+        {answer_shape::get_item, "app-id", ""},
+        {answer_shape::get_item, "app-id", "null"},
+    };
+    for (const auto& c : declined) BOOST_TEST(!scan_agrees(c), c.body);
+
+    // Every strict prefix of a usual answer is broken JSON: declined, and an error of the general path.
+    for (const auto& whole : {get_item_body(seed), query_body(seed)}) {
+        const auto shape = whole.find("Items") != std::string::npos ? answer_shape::query : answer_shape::get_item;
+        for (std::size_t n = 0; n < whole.size(); ++n) {
+            const answer_case c{shape, shape == answer_shape::query ? "app-key" : "app-id", whole.substr(0, n)};
+            BOOST_TEST(!scan_agrees(c), c.body);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(mutated_answers_never_make_the_two_paths_disagree) {
+    // Byte-level mutations of usual answers (a fixed seed: reproducible); the dynamodb_body and
+    // http_response fuzz targets check the same agreement on whatever the fuzzer makes.
+    const std::string seed = seed_text();
+    const std::string alphabet = "{}[]:,\"\\ 01-.eEtrufalsnNSBOLM=Zdx\x7f\xc3\xa9";
+    std::mt19937 rng(16);
+    std::size_t taken = 0, declined = 0;
+    for (int i = 0; i < 4000; ++i) {
+        const bool query = i % 2 == 1;
+        std::string body = query ? query_body(seed) : get_item_body(seed);
+        const int edits = 1 + static_cast<int>(rng() % 3);
+        for (int e = 0; e < edits; ++e) {
+            const std::size_t at = rng() % body.size();
+            switch (rng() % 3) {
+            case 0: body[at] = alphabet[rng() % alphabet.size()]; break;
+            case 1: body.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+            default: body.erase(at, 1); break;
+            }
+        }
+        const answer_case c{query ? answer_shape::query : answer_shape::get_item, query ? "app-key" : "app-id", body};
+        (scan_agrees(c) ? taken : declined)++;
+    }
+    // Both kinds occur (a mutation inside a value the decoder ignores, or in whitespace, keeps the
+    // body usual), so both branches of the agreement are exercised.
+    BOOST_TEST(taken > 0u);
+    BOOST_TEST(declined > 0u);
+    BOOST_TEST_MESSAGE("mutated answers: " << taken << " taken by the scan, " << declined << " declined");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 
 #include <pws/detail/json.hpp>
 #include <pws/dynamodb/attribute_value.hpp>
+#include <pws/dynamodb/detail/answer_scan.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
@@ -93,6 +94,46 @@ inline boost::system::error_code table_description(std::string_view body, boost:
 }
 
 }  // namespace operations_impl
+}  // namespace pws::dynamodb
+
+namespace pws::detail {
+
+PWS_DECL find_result parse_answer_general(std::string_view body, answer_shape shape, std::string_view expected,
+                                          const AppDefaults& defaults) {
+    dynamodb::operations_impl::json_arena arena;
+    boost::json::object o(arena.storage());
+    std::string diag;
+    if (!parse_json_object(body, o, diag))
+        return find_result::failure(error::malformed_response, std::move(diag));
+    if (shape == answer_shape::get_item) {
+        const auto* item = o.if_contains("Item");
+        if (!item) return find_result::none();
+        return dynamodb::operations_impl::decode_item(*item, "AppId", expected, defaults);
+    }
+    const auto* items = json_array(o, "Items");
+    if (!items) return find_result::failure(error::malformed_response, "the Query response has no Items array");
+    if (items->empty()) return find_result::none();
+    if (items->size() > 1)
+        return find_result::failure(error::ambiguous_key, "more than one app in the table has this key");
+    return dynamodb::operations_impl::decode_item(items->front(), "AppKey", expected, defaults);
+}
+
+}  // namespace pws::detail
+
+namespace pws::dynamodb {
+namespace operations_impl {
+
+// A lookup's answer: the usual shape in one pass (detail/answer_scan.hpp), anything else, errors
+// included, through Boost.JSON and decode_app.
+inline find_result parse_answer(std::string_view body, detail::answer_shape shape, std::string_view expected,
+                                const AppDefaults& defaults) {
+    App app;
+    if (detail::scan_answer(body, shape, expected, defaults, app))
+        return find_result::of(std::make_shared<const App>(std::move(app)));
+    return detail::parse_answer_general(body, shape, expected, defaults);
+}
+
+}  // namespace operations_impl
 
 PWS_DECL boost::system::error_code validate_key_value(std::string_view what, std::string_view value,
                                                       std::string& diagnostic) {
@@ -129,13 +170,7 @@ PWS_DECL std::string get_item::body() const {
 }
 
 PWS_DECL find_result get_item::parse(std::string_view body, const AppDefaults& defaults) const {
-    operations_impl::json_arena arena;
-    boost::json::object o(arena.storage());
-    std::string diag;
-    if (!detail::parse_json_object(body, o, diag)) return find_result::failure(error::malformed_response, std::move(diag));
-    const auto* item = o.if_contains("Item");
-    if (!item) return find_result::none();
-    return operations_impl::decode_item(*item, "AppId", id, defaults);
+    return operations_impl::parse_answer(body, detail::answer_shape::get_item, id, defaults);
 }
 
 // Query by key
@@ -158,16 +193,7 @@ PWS_DECL void query_by_key::write_body(std::string& out) const {
 }
 
 PWS_DECL find_result query_by_key::parse(std::string_view body, const AppDefaults& defaults) const {
-    operations_impl::json_arena arena;
-    boost::json::object o(arena.storage());
-    std::string diag;
-    if (!detail::parse_json_object(body, o, diag)) return find_result::failure(error::malformed_response, std::move(diag));
-    const auto* items = detail::json_array(o, "Items");
-    if (!items) return find_result::failure(error::malformed_response, "the Query response has no Items array");
-    if (items->empty()) return find_result::none();
-    if (items->size() > 1)
-        return find_result::failure(error::ambiguous_key, "more than one app in the table has this key");
-    return operations_impl::decode_item(items->front(), "AppKey", key, defaults);
+    return operations_impl::parse_answer(body, detail::answer_shape::query, key, defaults);
 }
 
 // Who holds a key
