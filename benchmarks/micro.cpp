@@ -283,6 +283,29 @@ void cache_hit_by_id(benchmark::State& state) {
 }
 BENCHMARK(cache_hit_by_id);
 
+// The floor under cache_hit_by_key: what `co_await` on an awaitable<find_result> costs in Asio
+// when it completes at once with an app held elsewhere (its shared_ptr copied, as a hit copies
+// the cached one) and no cache at all: the coroutine frame from Asio's per-thread cache, the
+// resume through the awaitable thread, the result moved out and destroyed.
+boost::asio::awaitable<pws::find_result> held_app(const pws::app_ptr& app) { co_return pws::find_result::of(app); }
+
+void cache_hit_awaitable_floor(benchmark::State& state) {
+    boost::asio::io_context ioc(1);
+    const auto app = std::make_shared<const pws::App>(seed_app());
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            alloc_meter m(state);
+            for (auto _ : state) {
+                pws::find_result r = co_await held_app(app);
+                benchmark::DoNotOptimize(r);
+            }
+        },
+        boost::asio::detached);
+    ioc.run();
+}
+BENCHMARK(cache_hit_awaitable_floor);
+
 // The synchronous form, no coroutine at all: Cached::try_get_by_key.
 void cache_hit_try_get_by_key(benchmark::State& state) {
     boost::asio::io_context ioc(1);
