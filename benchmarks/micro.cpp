@@ -168,27 +168,31 @@ void decode_seed_item(benchmark::State& state) {
 }
 BENCHMARK(decode_seed_item);
 
-// What the policy does with a GetItem answer: parse the body, decode, make the shared App.
-void parse_get_item_response(benchmark::State& state) {
-    const std::string response = "{\"Item\":" + seed_item + "}";
+// A lookup's answer read `parse` (a callable: body -> find_result) at a time.
+const std::string get_item_answer = "{\"Item\":" + seed_item + "}";
+const std::string query_answer = "{\"Count\":1,\"Items\":[" + seed_item + "],\"ScannedCount\":1}";
+
+template <class Parse>
+void parse_answer(benchmark::State& state, const std::string& response, Parse parse) {
     alloc_meter m(state);
     for (auto _ : state) {
-        auto r = pws::dynamodb::get_item{"apps", "app-id"}.parse(response);
+        auto r = parse(response);
         if (!r.found()) state.SkipWithError("parse failed");
         benchmark::DoNotOptimize(r);
     }
+}
+
+// What the policy does with a GetItem answer: parse the body, decode, make the shared App.
+void parse_get_item_response(benchmark::State& state) {
+    parse_answer(state, get_item_answer, [](const std::string& b) { return pws::dynamodb::get_item{"apps", "app-id"}.parse(b); });
 }
 BENCHMARK(parse_get_item_response);
 
 // The same for a Query answer (find_by_key).
 void parse_query_response(benchmark::State& state) {
-    const std::string response = "{\"Count\":1,\"Items\":[" + seed_item + "],\"ScannedCount\":1}";
-    alloc_meter m(state);
-    for (auto _ : state) {
-        auto r = pws::dynamodb::query_by_key{"apps", "AppKeyIndex", "app-key"}.parse(response);
-        if (!r.found()) state.SkipWithError("parse failed");
-        benchmark::DoNotOptimize(r);
-    }
+    parse_answer(state, query_answer, [](const std::string& b) {
+        return pws::dynamodb::query_by_key{"apps", "AppKeyIndex", "app-key"}.parse(b);
+    });
 }
 BENCHMARK(parse_query_response);
 
@@ -196,24 +200,16 @@ BENCHMARK(parse_query_response);
 // The same two answers through the general path alone (Boost.JSON, then decode_app): what every
 // answer cost before the one-pass reading, and what a body it declines still costs.
 void parse_get_item_response_general(benchmark::State& state) {
-    const std::string response = "{\"Item\":" + seed_item + "}";
-    alloc_meter m(state);
-    for (auto _ : state) {
-        auto r = pws::detail::parse_answer_general(response, pws::detail::answer_shape::get_item, "app-id", {});
-        if (!r.found()) state.SkipWithError("parse failed");
-        benchmark::DoNotOptimize(r);
-    }
+    parse_answer(state, get_item_answer, [](const std::string& b) {
+        return pws::detail::parse_answer_general(b, pws::detail::answer_shape::get_item, "app-id", {});
+    });
 }
 BENCHMARK(parse_get_item_response_general);
 
 void parse_query_response_general(benchmark::State& state) {
-    const std::string response = "{\"Count\":1,\"Items\":[" + seed_item + "],\"ScannedCount\":1}";
-    alloc_meter m(state);
-    for (auto _ : state) {
-        auto r = pws::detail::parse_answer_general(response, pws::detail::answer_shape::query, "app-key", {});
-        if (!r.found()) state.SkipWithError("parse failed");
-        benchmark::DoNotOptimize(r);
-    }
+    parse_answer(state, query_answer, [](const std::string& b) {
+        return pws::detail::parse_answer_general(b, pws::detail::answer_shape::query, "app-key", {});
+    });
 }
 BENCHMARK(parse_query_response_general);
 #endif
