@@ -3,10 +3,11 @@
 // GetItem answers `{"Item":{...}}` and Query `{"Count":1,"Items":[{...}],"ScannedCount":1}`, with
 // an item whose attributes are `{"T":"text"}` or `{"BOOL":true}`. scan_answer() reads exactly
 // that shape into an App without building a JSON document (no Boost.JSON DOM, no second pass to
-// find each attribute). It is a fast path, never a second interpretation: it gives up on anything
-// outside that shape — an escape, a non-ASCII byte, a nested or unknown kind of value, a
-// duplicated name, an envelope member it does not know, webhooks other than "[]", any value the
-// decoder would refuse — and then the general path (parse_answer_general: Boost.JSON, then
+// find each attribute; a Webhooks S is parsed as the general decoder parses it). It is a fast
+// path, never a second interpretation: it gives up on anything outside that shape — a non-ASCII
+// byte, a \u escape or any escape in a name, a nested or unknown kind of value, a duplicated
+// name, an envelope member it does not know, native L webhooks, any value the decoder would
+// refuse — and then the general path (parse_answer_general: Boost.JSON, then
 // decode_app) reads the body and says what it is, errors included. Whatever scan_answer accepts,
 // the general path decodes to the same App (tests/unit/decode_test.cpp and the dynamodb_body and
 // http_response fuzz targets check it on every input).

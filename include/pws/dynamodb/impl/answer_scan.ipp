@@ -8,11 +8,16 @@
 // The spelling table and the general decoder's helpers (one TU holds both in compiled mode).
 #include <pws/dynamodb/impl/attribute_value.ipp>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <forward_list>
+#include <string>
 #include <string>
 #include <utility>
 
@@ -33,6 +38,8 @@ struct raw_value {
 struct scanner {
     const char* p;
     const char* end;
+    // The text of value strings that held an escape, unescaped (node-stable: views into it stay valid).
+    std::forward_list<std::string>* unescaped = nullptr;
 
     void ws() noexcept {
         while (p != end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
@@ -47,9 +54,11 @@ struct scanner {
         ++p;
         return true;
     }
-    // A JSON string of printable ASCII without an escape: exactly the text between the quotes,
-    // which is what the general path's parser would hold (and valid UTF-8 without checking).
-    bool string(std::string_view& out) noexcept {
+    // A JSON string of printable ASCII: the text between the quotes, which is what the general
+    // path's parser would hold (and valid UTF-8 without checking). With `escapes` (value strings:
+    // a Webhooks S holds JSON text, quotes escaped), the two-character escapes are unescaped into
+    // `unescaped`; a \u escape is left to the general path, as is any escape in a name or type.
+    bool string(std::string_view& out, bool escapes = false) {
         if (!take('"')) return false;
         const char* start = p;
         // Eight bytes at a time while they are all plain, then byte by byte to the one that is not.
@@ -60,10 +69,45 @@ struct scanner {
             p += 8;
         }
         while (p != end && plain[static_cast<unsigned char>(*p)]) ++p;
+        if (p != end && *p == '\\' && escapes && unescaped) return unescape(start, out);
         if (p == end || *p != '"') return false;  // the end, an escape, a control or non-ASCII byte
         out = std::string_view(start, static_cast<std::size_t>(p - start));
         ++p;
         return true;
+    }
+    // The rest of a string from its first backslash (at p; the string began at `start`).
+    bool unescape(const char* start, std::string_view& out) {
+        std::string& text = unescaped->emplace_front(start, p);
+        while (p != end) {
+            const auto c = static_cast<unsigned char>(*p);
+            if (c == '"') {
+                ++p;
+                out = text;
+                return true;
+            }
+            if (c == '\\') {
+                if (end - p < 2) return false;
+                char r = 0;
+                switch (p[1]) {
+                case '"': r = '"'; break;
+                case '\\': r = '\\'; break;
+                case '/': r = '/'; break;
+                case 'b': r = '\b'; break;
+                case 'f': r = '\f'; break;
+                case 'n': r = '\n'; break;
+                case 'r': r = '\r'; break;
+                case 't': r = '\t'; break;
+                default: return false;  // \u (surrogates, UTF-8 checks) and anything invalid
+                }
+                text.push_back(r);
+                p += 2;
+                continue;
+            }
+            if (c < 0x20 || c >= 0x80) return false;
+            text.push_back(static_cast<char>(c));
+            ++p;
+        }
+        return false;
     }
     // Whether any of the eight bytes of `w` is not plain: a quote, a backslash, below 0x20 or
     // from 0x80 (the classic "has a zero byte" test, on w ^ '"' and w ^ '\\' for the two).
@@ -96,7 +140,7 @@ struct scanner {
         return p - start <= 20 && (p == end || (*p != '.' && *p != 'e' && *p != 'E'));
     }
     // `{"T":"text"}`, `{"T":true}` or `{"T":false}`.
-    bool value(raw_value& out) noexcept {
+    bool value(raw_value& out) {
         std::string_view type;
         if (!take('{') || !string(type) || !take(':')) return false;
         using key = raw_value::type_key;
@@ -105,7 +149,7 @@ struct scanner {
         ws();
         if (p != end && *p == '"') {
             out.what = raw_value::kind::string;
-            if (!string(out.text)) return false;
+            if (!string(out.text, true)) return false;
         } else if (literal("true")) {
             out.what = raw_value::kind::yes;
         } else if (literal("false")) {
@@ -174,7 +218,7 @@ inline constexpr std::size_t max_attributes = 48;
 
 // Reads one item object, remembering where each known attribute is. Unknown attributes are
 // skipped (the general decoder ignores them too) but must be of the same simple shape.
-inline bool scan_item(scanner& s, std::array<raw_value, max_attributes>& slots, item_values& at) noexcept {
+inline bool scan_item(scanner& s, std::array<raw_value, max_attributes>& slots, item_values& at) {
     if (!s.take('{')) return false;
     if (s.take('}')) return true;
     std::size_t used = 0;
@@ -236,10 +280,20 @@ inline bool number(const raw_value& v, double& out) noexcept {
            parse_double(v.text, out);
 }
 
+// An S of JSON text, as the general decoder reads it (the same parse, the same shape check); a
+// native L goes the general way.
 inline bool webhooks(const raw_value& v, std::vector<Webhook>& out) {
-    if (v.what != raw_value::kind::string || v.type != raw_value::type_key::S || v.text != "[]") return false;
-    out.clear();
-    return true;
+    if (v.what != raw_value::kind::string || v.type != raw_value::type_key::S) return false;
+    if (v.text == "[]") {
+        out.clear();
+        return true;
+    }
+    if (v.text.size() > max_webhooks_json_size) return false;
+    boost::system::error_code ec;
+    const boost::json::value plain = boost::json::parse(v.text, ec);
+    if (ec) return false;
+    std::string why;
+    return webhooks_from_json(plain, out, why);
 }
 
 // One field from its spellings, in soketi's order: the first present one sets it, a later one
@@ -293,7 +347,8 @@ inline bool decode(const item_values& at, std::size_t check, std::string_view ex
 PWS_DECL bool scan_answer(std::string_view body, answer_shape shape, std::string_view expected,
                           const AppDefaults& defaults, App& out) {
     using namespace answer_scan_impl;
-    scanner s{body.data(), body.data() + body.size()};
+    std::forward_list<std::string> unescaped;
+    scanner s{body.data(), body.data() + body.size(), &unescaped};
     std::array<raw_value, max_attributes> slots;
     item_values at;
     bool item = false, count = false, scanned = false;
