@@ -18,15 +18,14 @@
 #include <cstring>
 #include <forward_list>
 #include <string>
-#include <string>
 #include <utility>
 
 namespace pws::detail {
 
 namespace answer_scan_impl {
 
-// One attribute value `{"T":<value>}` as it stands in the body: its type key and its value, a
-// string (the text between the quotes, no escape in it) or the literal true or false.
+// One attribute value `{"T":<value>}`: its type key and its value, a string (the text between
+// the quotes, unescaped when it held an escape) or the literal true or false.
 struct raw_value {
     enum class type_key : unsigned char { S, N, B, BOOL, NUL, other } type = type_key::other;
     enum class kind : unsigned char { string, yes, no } what = kind::string;
@@ -39,7 +38,7 @@ struct scanner {
     const char* p;
     const char* end;
     // The text of value strings that held an escape, unescaped (node-stable: views into it stay valid).
-    std::forward_list<std::string>* unescaped = nullptr;
+    std::forward_list<std::string>& unescaped;
 
     void ws() noexcept {
         while (p != end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
@@ -69,7 +68,7 @@ struct scanner {
             p += 8;
         }
         while (p != end && plain[static_cast<unsigned char>(*p)]) ++p;
-        if (p != end && *p == '\\' && escapes && unescaped) return unescape(start, out);
+        if (p != end && *p == '\\' && escapes) return unescape(start, out);
         if (p == end || *p != '"') return false;  // the end, an escape, a control or non-ASCII byte
         out = std::string_view(start, static_cast<std::size_t>(p - start));
         ++p;
@@ -77,7 +76,7 @@ struct scanner {
     }
     // The rest of a string from its first backslash (at p; the string began at `start`).
     bool unescape(const char* start, std::string_view& out) {
-        std::string& text = unescaped->emplace_front(start, p);
+        std::string& text = unescaped.emplace_front(start, p);
         while (p != end) {
             const auto c = static_cast<unsigned char>(*p);
             if (c == '"') {
@@ -213,8 +212,9 @@ inline const raw_value** slot_of(std::string_view name, item_values& at) noexcep
     }
 }
 
-// At most this many attributes are held; an item with more goes the general way.
-inline constexpr std::size_t max_attributes = 48;
+// A slot for each name the decoder reads (a name twice declines), and one that each attribute
+// it does not read is scanned into and left behind.
+inline constexpr std::size_t max_attributes = 3 + spellings.size + 1;
 
 // Reads one item object, remembering where each known attribute is. Unknown attributes are
 // skipped (the general decoder ignores them too) but must be of the same simple shape.
@@ -224,7 +224,7 @@ inline bool scan_item(scanner& s, std::array<raw_value, max_attributes>& slots, 
     std::size_t used = 0;
     for (;;) {
         std::string_view name;
-        if (used == slots.size() || !s.string(name) || !s.take(':')) return false;
+        if (!s.string(name) || !s.take(':')) return false;
         raw_value& v = slots[used];
         if (!s.value(v)) return false;
         const raw_value** where = slot_of(name, at);
@@ -348,7 +348,7 @@ PWS_DECL bool scan_answer(std::string_view body, answer_shape shape, std::string
                           const AppDefaults& defaults, App& out) {
     using namespace answer_scan_impl;
     std::forward_list<std::string> unescaped;
-    scanner s{body.data(), body.data() + body.size(), &unescaped};
+    scanner s{body.data(), body.data() + body.size(), unescaped};
     std::array<raw_value, max_attributes> slots;
     item_values at;
     bool item = false, count = false, scanned = false;
