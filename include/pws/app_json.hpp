@@ -51,6 +51,17 @@ PWS_DECL boost::json::array webhooks_to_json(const std::vector<Webhook>& hooks);
 PWS_DECL bool webhooks_from_json(const boost::json::value& v, std::vector<Webhook>& out,
                                  std::string& diagnostic);
 
+/// How webhooks_from_json_text() ended.
+enum class webhooks_text { ok, too_large, not_json, wrong_shape };
+
+/// webhooks_from_json() of JSON text, as DynamoDB's `Webhooks` S and soketi's env-style
+/// `webhooks` string carry the array: refused unparsed when longer than max_webhooks_json_size,
+/// else parsed and read. On failure `out` is untouched and `diagnostic` is the JSON parser's
+/// message (not_json), webhooks_from_json's path and what it expected (wrong_shape), or empty
+/// (too_large); each caller words the error in its own terms.
+PWS_DECL webhooks_text webhooks_from_json_text(std::string_view text, std::vector<Webhook>& out,
+                                               std::string& diagnostic);
+
 }  // namespace pws
 
 #ifdef PWS_HEADER_ONLY

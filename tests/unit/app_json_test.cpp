@@ -140,4 +140,48 @@ BOOST_AUTO_TEST_CASE(errors_name_the_field) {
     BOOST_TEST(app_from(m).diag.find("cannot sign") != std::string::npos);
 }
 
+// The reader both decoders share for webhooks carried as JSON text: each outcome, and `out` left
+// as it was on every failure.
+BOOST_AUTO_TEST_CASE(webhooks_from_json_text) {
+    using pws::webhooks_text;
+    const std::vector<pws::Webhook> before = full_app().webhooks;
+    BOOST_TEST_REQUIRE(!before.empty());
+    std::string diag = "stale";
+    auto out = before;
+    BOOST_TEST((pws::webhooks_from_json_text("[]", out, diag) == webhooks_text::ok));
+    BOOST_TEST(out.empty());
+    BOOST_TEST(diag.empty());
+    out = before;
+    BOOST_TEST((pws::webhooks_from_json_text(" [ ] ", out, diag) == webhooks_text::ok));
+    BOOST_TEST(out.empty());
+    out = {};
+    const std::string one = R"([{"url":"https://h.example/w","event_types":["channel_occupied"]}])";
+    BOOST_TEST((pws::webhooks_from_json_text(one, out, diag) == webhooks_text::ok));
+    BOOST_TEST_REQUIRE(out.size() == 1u);
+    BOOST_TEST(out[0].url == "https://h.example/w");
+    BOOST_TEST_REQUIRE(out[0].event_types.size() == 1u);
+    BOOST_TEST(out[0].event_types[0] == "channel_occupied");
+
+    auto refused = [&](const std::string& text, webhooks_text expected, std::string_view in_diag) {
+        auto kept = before;
+        std::string d = "stale";
+        BOOST_TEST((pws::webhooks_from_json_text(text, kept, d) == expected), text.substr(0, 40));
+        BOOST_TEST((kept == before));
+        if (in_diag.empty())
+            BOOST_TEST(d.empty(), d);
+        else
+            BOOST_TEST(d.find(in_diag) != std::string::npos, d);
+    };
+    // One byte over the cap is refused unparsed, even though it is a valid (empty) array.
+    refused("[" + std::string(pws::max_webhooks_json_size - 1, ' ') + "]", webhooks_text::too_large, "");
+    refused("[", webhooks_text::not_json, "incomplete");
+    refused("{}", webhooks_text::wrong_shape, "expected an array");
+    refused(R"([{"url":"u","event_types":[1]}])", webhooks_text::wrong_shape, "[0].event_types[0]");
+    // At the cap exactly it is read.
+    auto at_cap = before;
+    BOOST_TEST((pws::webhooks_from_json_text("[" + std::string(pws::max_webhooks_json_size - 2, ' ') + "]", at_cap,
+                                              diag) == webhooks_text::ok));
+    BOOST_TEST(at_cap.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -135,6 +135,23 @@ PWS_DECL bool webhooks_from_json(const boost::json::value& v, std::vector<Webhoo
     return true;
 }
 
+PWS_DECL webhooks_text webhooks_from_json_text(std::string_view text, std::vector<Webhook>& out,
+                                               std::string& diagnostic) {
+    diagnostic.clear();
+    if (text == "[]") {  // what most apps hold: no parse
+        out.clear();
+        return webhooks_text::ok;
+    }
+    if (text.size() > max_webhooks_json_size) return webhooks_text::too_large;
+    boost::system::error_code ec;
+    const boost::json::value plain = boost::json::parse(text, ec);
+    if (ec) {
+        diagnostic = ec.message();
+        return webhooks_text::not_json;
+    }
+    return webhooks_from_json(plain, out, diagnostic) ? webhooks_text::ok : webhooks_text::wrong_shape;
+}
+
 PWS_DECL boost::json::array webhooks_to_json(const std::vector<Webhook>& hooks) {
     boost::json::array arr;
     arr.reserve(hooks.size());
@@ -274,23 +291,20 @@ inline boost::system::error_code detail::app_from_json_unchecked(const boost::js
     };
     auto webhooks = [&](std::string_view name, const boost::json::value& m,
                         std::vector<Webhook>& into) -> boost::system::error_code {
-        const boost::json::value* hooks = &m;
-        boost::json::value parsed;
+        std::string why;
         // Soketi's env config (DEFAULT_APP_WEBHOOKS) and SQL column carry the array as JSON text.
         if (auto* s = m.if_string()) {
-            if (s->size() > max_webhooks_json_size)
-                return app_json_fail(diagnostic, name, "JSON text larger than 1 MiB");
-            boost::system::error_code ec;
-            parsed = boost::json::parse(*s, ec);
-            if (ec) return app_json_fail(diagnostic, name, "invalid JSON: " + ec.message());
-            hooks = &parsed;
+            switch (webhooks_from_json_text(*s, into, why)) {
+            case webhooks_text::ok: return {};
+            case webhooks_text::too_large: return app_json_fail(diagnostic, name, "JSON text larger than 1 MiB");
+            case webhooks_text::not_json: return app_json_fail(diagnostic, name, "invalid JSON: " + why);
+            case webhooks_text::wrong_shape: break;
+            }
+        } else if (webhooks_from_json(m, into, why)) {
+            return {};
         }
-        std::string why;
-        if (!webhooks_from_json(*hooks, into, why)) {
-            diagnostic = std::string(name) + why;
-            return error::invalid_static_apps;
-        }
-        return {};
+        diagnostic = std::string(name) + why;
+        return error::invalid_static_apps;
     };
     for (auto& f : app_flags)
         if (auto ec = spelled(f, app.*f.member, flag)) return ec;

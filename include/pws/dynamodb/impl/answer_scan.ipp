@@ -284,16 +284,8 @@ inline bool number(const raw_value& v, double& out) noexcept {
 // native L goes the general way.
 inline bool webhooks(const raw_value& v, std::vector<Webhook>& out) {
     if (v.what != raw_value::kind::string || v.type != raw_value::type_key::S) return false;
-    if (v.text == "[]") {
-        out.clear();
-        return true;
-    }
-    if (v.text.size() > max_webhooks_json_size) return false;
-    boost::system::error_code ec;
-    const boost::json::value plain = boost::json::parse(v.text, ec);
-    if (ec) return false;
     std::string why;
-    return webhooks_from_json(plain, out, why);
+    return webhooks_from_json_text(v.text, out, why) == webhooks_text::ok;
 }
 
 // One field from its spellings, in soketi's order: the first present one sets it, a later one

@@ -220,28 +220,27 @@ inline bool unmarshall(const boost::json::value& av, boost::json::value& out, st
 
 inline bool decode_webhooks(const typed& t, std::string_view attr, std::vector<Webhook>& out,
                             std::string& diag) {
-    boost::json::value plain;
+    std::string why;
     if (t.type == "S") {
         auto* s = text(t, attr, diag);
         if (!s) return false;
-        if (s->size() > max_webhooks_json_size)
+        switch (webhooks_from_json_text(*s, out, why)) {
+        case webhooks_text::ok: return true;
+        case webhooks_text::too_large:
             return fail(diag, attr,
-                        "S is " + std::to_string(s->size()) +
-                            " bytes long; at most 1 MiB of JSON is accepted");
-        boost::system::error_code ec;
-        plain = boost::json::parse(*s, ec);
-        if (ec) return fail(diag, attr, "S is not valid JSON (" + ec.message() + ")");
+                        "S is " + std::to_string(s->size()) + " bytes long; at most 1 MiB of JSON is accepted");
+        case webhooks_text::not_json: return fail(diag, attr, "S is not valid JSON (" + why + ")");
+        case webhooks_text::wrong_shape: break;
+        }
     } else if (t.type == "L") {
+        boost::json::value plain;
         if (!unmarshall_typed(t.type, *t.value, plain, diag, std::string(attr), 0)) return false;
+        if (webhooks_from_json(plain, out, why)) return true;
     } else {
         return wrong_type(diag, attr, "S holding a JSON array (or L of M)", t);
     }
-    std::string why;
-    if (!webhooks_from_json(plain, out, why)) {
-        diag = std::string(attr) + why;
-        return false;
-    }
-    return true;
+    diag = std::string(attr) + why;
+    return false;
 }
 
 // AppId, AppKey, AppSecret. The secret's value is never quoted: even a wrongly typed one may
