@@ -3,7 +3,8 @@
 # CMake, Boost 1.81, OpenSSL, botocore (the SigV4 oracle of the unit tests), prometheus_client
 # (the parser gate.metrics checks pws-gate's /metrics with), and Node.js with
 # tools/node's packages (dynalite, the AWS SDK) for the integration tests' local DynamoDB.
-# strace: benchmarks/run's floor stage counts the clients' syscalls with it.
+# strace: benchmarks/run's floor stage counts the clients' syscalls with it. liburing-dev: the
+# test suite's uring stage and the floor stage build the library on Asio's io_uring backend.
 # Idempotent and non-interactive: a second run checks and does nothing. Runs as root, or through
 # sudo when it exists.
 #
@@ -39,7 +40,7 @@ fi
 
 packages=(cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libssl-dev openssl
           python3-botocore python3-prometheus-client ca-certificates libbenchmark-dev clang libclang-rt-14-dev
-          strace)
+          strace liburing-dev)
 # A node from elsewhere (NodeSource, nvm...) is fine as long as it is >= 18; Debian's nodejs
 # would fight it over /usr/bin/node, so it is only installed when there is no node at all.
 if ! command -v node >/dev/null 2>&1; then

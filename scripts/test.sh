@@ -2,8 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what it needs (idempotently),
 # builds with 2 jobs, runs every test through CTest and ends with CTest's summary.
 #
-# Stages, in this order (PWS_TEST_STAGES picks them; the default is all four,
-# "fuzz asan tsan main"; PWS_TEST_STAGES=main runs the suite as users build it, alone):
+# Stages, in this order (PWS_TEST_STAGES picks them; the default is all five,
+# "fuzz asan tsan uring main"; PWS_TEST_STAGES=main runs the suite as users build it, alone):
 #   fuzz  tests/fuzz built with clang + libFuzzer (ASan+UBSan), each target briefly from its
 #         committed corpus                                                       -> build/fuzz
 #   asan  the suite built with -fsanitize=address,undefined (any UB aborts, leaks fail), less
@@ -13,6 +13,9 @@
 #         the transport's faults and pool, the credentials chain, sources and client, hardening),
 #         built with -fsanitize=thread; tests/sanitizers/tsan.supp names the one false positive
 #         it suppresses                                                           -> build/tsan
+#   uring the I/O tests (integration, transport, credentials, hardening) with the library on
+#         Asio's io_uring backend (PWS_ASIO_IO_URING=ON); skipped, saying why, where the kernel
+#         refuses io_uring                                                        -> build/uring
 #   main  the suite as users build it, last, so that its CTest summary ends the output
 #                                                                  -> build/tests (PWS_BUILD_DIR)
 # A failed stage does not stop the later ones; the script exits non-zero if any failed.
@@ -22,7 +25,7 @@ cd "$root"
 scripts/install-deps.sh
 # No test may reach the EC2 metadata address: the credential chain ends there otherwise.
 export AWS_EC2_METADATA_DISABLED=true
-stages=${PWS_TEST_STAGES:-fuzz asan tsan main}
+stages=${PWS_TEST_STAGES:-fuzz asan tsan uring main}
 failed=()
 
 # Runs "$@" as stage $1 in a subshell that stops at its first failing command (not inside an
@@ -91,6 +94,42 @@ tsan_stage() {
       -R '^(integration\.dynamodb|hardening\.(hostile_server|hostile_input|secrets|stalled_dns)|transport\.(faults|pool|deadline)|credentials\.credentials_(chain|sources|client))$')
 }
 
+# Whether this kernel lets a process set up an io_uring (a container runtime's seccomp profile,
+# or kernel.io_uring_disabled, may forbid it); if not, says why on stderr.
+io_uring_works() {
+  local dir=build/uring-probe
+  mkdir -p "$dir"
+  cat >"$dir/probe.c" <<'PROBE'
+#include <liburing.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+    struct io_uring ring;
+    int e = io_uring_queue_init(8, &ring, 0);
+    if (e < 0) {
+        fprintf(stderr, "io_uring_queue_init: %s\n", strerror(-e));
+        return 1;
+    }
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+PROBE
+  gcc -o "$dir/probe" "$dir/probe.c" -luring && "$dir/probe"
+}
+
+# The tests whose lookups do I/O, with Asio on io_uring: every TU of each program on it.
+uring_stage() {
+  if ! io_uring_works; then
+    echo "=== test.sh: stage uring: this kernel refuses io_uring (above): skipped"
+    return 0
+  fi
+  cmake -S . -B build/uring -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g0" \
+    -DPWS_ASIO_IO_URING=ON -DPWS_BUILD_BENCHMARKS=OFF
+  cmake --build build/uring -j2 --target pws_integration_tests pws_hardening_tests pws_transport_tests pws_credentials_tests
+  (cd build/uring &&
+    ctest --output-on-failure -j2 --timeout 900 -R '^(integration\.dynamodb|hardening\.|transport\.|credentials\.)' -E 'pws_apps')
+}
+
 # The benchmarks are not tests: benchmarks/run builds them (in Release), no stage does.
 main_stage() {
   local build=${PWS_BUILD_DIR:-build/tests} t0=$SECONDS
@@ -106,8 +145,9 @@ for s in $stages; do
     fuzz) stage fuzz fuzz_stage ;;
     asan) stage asan asan_stage ;;
     tsan) stage tsan tsan_stage ;;
+    uring) stage uring uring_stage ;;
     main) ;;
-    *) echo "test.sh: unknown stage '$s' (fuzz, asan, tsan, main)" >&2; exit 2 ;;
+    *) echo "test.sh: unknown stage '$s' (fuzz, asan, tsan, uring, main)" >&2; exit 2 ;;
   esac
 done
 if [[ ${#failed[@]} -gt 0 ]]; then
