@@ -714,6 +714,71 @@ def floor_section(fl):
     p("")
     floor_targets(get, keys, "pws", "pws rows above: Asio on epoll, as the library builds by default")
     floor_targets(get, keys, "pws-uring", "pws-uring rows above: the same program with Asio on io_uring")
+    floor_why(get, keys)
+
+
+def floor_why(get, keys):  # why the targets missed above are missed, from this run's figures
+    def rows(client, **only):
+        return [get[(pl, m, c, client)] for pl, m, c in keys if (pl, m, c, client) in get
+                and all({"placement": pl, "mode": m, "concurrency": c}[k] == v for k, v in only.items())]
+    def span(xs, f="{:.2f}"):
+        return (f.format(min(xs)) + "–" + f.format(max(xs))) if min(xs) != max(xs) else f.format(xs[0])
+    pws_, ur = rows("pws"), rows("pws-uring")
+    if not pws_:
+        return
+    by = lambda rs, name: [r["syscalls_by_name"].get(name, 0.0) for r in rs]
+    p("Why what is missed above is missed, from this run:")
+    p("")
+    text = ("- **Syscalls (target 2), on epoll**: `recvmsg` " + span(by(pws_, "recvmsg")) + " per lookup where the "
+            "floors read once. Asio 1.81's epoll reactor tries every read at once (a speculative `recvmsg`); when "
+            "the answer is not back yet, which is most lookups with the server on the other CPU (split: "
+            + span(by(rows("pws", placement="split"), "recvmsg")) + "), the try fails with EAGAIN and the read "
+            "completes after `epoll_wait`. A read started without the try costs an `epoll_ctl` instead (the "
+            "reactor re-arms the descriptor for every operation it does not try first), so on epoll the count "
+            "only drops with a reactor of pws's own. `recvfrom` " + span(by(pws_, "recvfrom")) + " is the check "
+            "that an idle connection holds nothing before it carries a request (a `MSG_PEEK` recv: the guard of "
+            "issue 15 against unsolicited bytes answering the next request), kept.")
+    if ur:
+        cpu = [get[(pl, m, c, "pws-uring")]["cpu_us_per_lookup"] / get[(pl, m, c, "pws")]["cpu_us_per_lookup"]
+               for pl, m, c in keys if (pl, m, c, "pws-uring") in get and (pl, m, c, "pws") in get]
+        text += (" **On io_uring** (`PWS_ASIO_IO_URING=ON`) `io_uring_enter` " + span(by(ur, "io_uring_enter"))
+                 + " per lookup takes the place of the read's `recvmsg` calls and `epoll_wait`: "
+                 + span([r["syscalls_per_lookup"] for r in ur]) + " syscalls per lookup in all, for "
+                 + span(cpu) + "× the CPU of pws on epoll: fewer calls, not less CPU.")
+    p(text)
+    asio1 = {pl: rows("asio-floor", placement=pl, concurrency=1) for pl in ("same-cpu", "split")}
+    pws1 = {pl: rows("pws", placement=pl, concurrency=1) for pl in ("same-cpu", "split")}
+    warm = [bench(n) for n in ("sigv4_sign_get_item", "get_item_body", "parse_get_item_response")]
+    if all(asio1.values()) and all(pws1.values()):
+        u = lambda rs: span([r["user_us_per_lookup"] for r in rs])
+        p("- **User CPU (target 3)**: at C=1 pws takes " + u(pws1["same-cpu"]) + " µs with the server on its "
+          "CPU and " + u(pws1["split"]) + " µs with it on the other, where the client sleeps in every round trip "
+          "and resumes on cold caches (the Asio floor: " + u(asio1["same-cpu"]) + " µs same-cpu, "
+          + u(asio1["split"]) + " µs split). "
+          + ("Warm, the work a lookup needs is " + f"{sum(b['cpu_time'] for b in warm) / 1000:.1f}"
+             + " µs (the micro-benchmarks: signing, the request body, the answer parsed into an `App`); "
+             if all(warm) else "")
+          + "the rest is the HTTP head, the call's state machine, the pool and Asio's dispatch (the profile "
+          "section's kinds). The user / system split is sampled at the scheduler tick (above), so a row's "
+          "user figure moves by a few µs from run to run.")
+    split16 = [(get[(pl, m, c, "pws")], get[(pl, m, c, "raw-floor")]) for pl, m, c in keys
+               if pl == "split" and c == 16 and (pl, m, c, "raw-floor") in get and (pl, m, c, "pws") in get]
+    if split16:
+        p("- **Total CPU against the raw floor, split (target 4)**: at C=16 the raw floor costs "
+          + span([f["cpu_us_per_lookup"] for _, f in split16]) + " µs per lookup, nearly all of it the kernel's; "
+          "pws adds " + span([w["cpu_us_per_lookup"] - f["cpu_us_per_lookup"] for w, f in split16])
+          + " µs: its user-space work and the extra system calls above.")
+    go = [(get[(pl, m, c, "go-v2")], get[(pl, m, c, "pws")]) for pl, m, c in keys
+          if (pl, m, c, "go-v2") in get and (pl, m, c, "pws") in get]
+    if go:
+        p("- **Against the Go SDK (target 4)**: go-v2's user CPU is "
+          + span([g["user_us_per_lookup"] / max(w["user_us_per_lookup"], 0.01) for g, w in go], "{:.1f}")
+          + "× pws's, but most of a round trip is the kernel's, which both pay (go-v2's system time is "
+          + span([g["sys_us_per_lookup"] / w["sys_us_per_lookup"] for g, w in go], "{:.1f}")
+          + "× pws's): in total it uses " + span([g["cpu_us_per_lookup"] / w["cpu_us_per_lookup"] for g, w in go], "{:.1f}")
+          + "× the CPU of pws. 10× would need pws's whole lookup, kernel included, under a tenth of go-v2's, "
+          "below what the raw floor itself costs in most rows.")
+    p("")
 
 
 def floor_targets(get, keys, client, what):  # issue 16, targets 2 to 4, judged on this run's rows
