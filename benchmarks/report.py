@@ -731,8 +731,9 @@ def floor_why(get, keys):  # why the targets missed above are missed, from this 
     p("")
     text = ("- **Syscalls (target 2), on epoll**: `recvmsg` " + span(by(pws_, "recvmsg")) + " per lookup where the "
             "floors read once. Asio 1.81's epoll reactor tries every read at once (a speculative `recvmsg`); when "
-            "the answer is not back yet, which is most lookups with the server on the other CPU (split: "
-            + span(by(rows("pws", placement="split"), "recvmsg")) + "), the try fails with EAGAIN and the read "
+            "the answer is not back yet (with the server on the other CPU, "
+            + span([100 * (x - 1) for x in by(rows("pws", placement="split"), "recvmsg")], "{:.0f}")
+            + " % of the lookups of this run), the try fails with EAGAIN and the read "
             "completes after `epoll_wait`. A read started without the try costs an `epoll_ctl` instead (the "
             "reactor re-arms the descriptor for every operation it does not try first), so on epoll the count "
             "only drops with a reactor of pws's own. `recvfrom` " + span(by(pws_, "recvfrom")) + " is the check "
