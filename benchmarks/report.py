@@ -46,7 +46,20 @@ def ratio(a, b):
 
 
 def bench(name):
-    return next((b for b in micro.get("benchmarks", []) if b["name"] == name), None)
+    # With repetitions (benchmarks/run asks for PWS_BENCH_MICRO_REPS), the median of them; else the one run.
+    bs = micro.get("benchmarks", [])
+    return (next((b for b in bs if b.get("run_name") == name and b.get("aggregate_name") == "median"), None)
+            or next((b for b in bs if b["name"] == name), None))
+
+
+def bench_reps(name):  # the CPU ns of each repetition of `name`
+    return [ns(b)[0] for b in micro.get("benchmarks", [])
+            if b.get("run_name", b["name"]) == name and b.get("run_type", "iteration") == "iteration"]
+
+
+def micro_how():
+    reps = max((len(bench_reps(b["run_name"])) for b in micro.get("benchmarks", []) if "run_name" in b), default=1)
+    return f"median of {reps} runs" if reps > 1 else "one run"
 
 
 def ns(b):  # Google Benchmark's time in ns (its time_unit is ns by default)
@@ -166,7 +179,7 @@ if hit:
     if f_ns is not None:
         also += (f"; Asio's floor, the same `co_await` of a `find_result` with no cache at all "
                  f"(`cache_hit_awaitable_floor`): {f_ns:.1f} ns")
-    how = "median of the before/after section's current runs" if h_ab is not None else "one run"
+    how = "median of the before/after section's current runs" if h_ab is not None else micro_how()
     p(f"| a cache hit ≤ 50 ns with 0 allocations | {h_ns:.1f} ns CPU ({how}), {allocs:g} allocations (`co_await find_by_key` "
       f"through AppManager, `{hit['name']}`){also} | "
       + ("met" if ok else "missed" + (f": {h_ns / 50:.1f}× over" if h_ns > 50 else "") + (f"; {allocs:g} allocations" if allocs else "")) + " |")
@@ -222,13 +235,22 @@ p("")
 # ---- micro ----
 p("## Micro-benchmarks (pws, Google Benchmark)")
 p("")
-p("| benchmark | CPU ns | wall ns | allocations per call |")
-p("|---|---:|---:|---:|")
+p(f"CPU and wall time per call ({micro_how()} of each, `pws-bench-micro` on the client CPU), and the CPU "
+  "range of the runs.")
+p("")
+p("| benchmark | CPU ns | wall ns | runs' CPU ns | allocations per call |")
+p("|---|---:|---:|---:|---:|")
+seen = []
 for b in micro.get("benchmarks", []):
-    if b.get("run_type", "iteration") != "iteration":
+    name = b.get("run_name", b["name"])
+    if b.get("run_type", "iteration") != "iteration" or name in seen:
         continue
-    c, w = ns(b)
-    p(f"| `{b['name']}` | {fmt(c)} | {fmt(w)} | {b.get('allocs', 0):g} |")
+    seen.append(name)
+    m = bench(name)
+    c, w = ns(m)
+    reps_ = bench_reps(name)
+    spread = f"{fmt(min(reps_))}–{fmt(max(reps_))}" if len(reps_) > 1 else "–"
+    p(f"| `{name}` | {fmt(c)} | {fmt(w)} | {spread} | {m.get('allocs', 0):g} |")
 p("")
 p("`decode_seed_item`: `decode_app` on the parsed seed item (the general path's decoder); "
   "`parse_*_response`: the whole answer as the driver reads it per lookup (the usual shape in one pass, "
