@@ -165,7 +165,7 @@ def ab_median(name, side="current"):  # the median CPU ns of that side's runs, o
 
 if hit:
     # The interleaved before/after runs, when there are some, give a median of several runs.
-    h_ab = ab_median(hit["name"])
+    h_ab = ab_median(hit.get("run_name", hit["name"]))
     h_ns = h_ab if h_ab is not None else ns(hit)[0]
     allocs = hit.get("allocs", 0)
     ok = h_ns <= 50 and allocs == 0
@@ -181,7 +181,7 @@ if hit:
                  f"(`cache_hit_awaitable_floor`): {f_ns:.1f} ns")
     how = "median of the before/after section's current runs" if h_ab is not None else micro_how()
     p(f"| a cache hit ≤ 50 ns with 0 allocations | {h_ns:.1f} ns CPU ({how}), {allocs:g} allocations (`co_await find_by_key` "
-      f"through AppManager, `{hit['name']}`){also} | "
+      f"through AppManager, `{hit.get('run_name', hit['name'])}`){also} | "
       + ("met" if ok else "missed" + (f": {h_ns / 50:.1f}× over" if h_ns > 50 else "") + (f"; {allocs:g} allocations" if allocs else "")) + " |")
 else:
     p("| a cache hit ≤ 50 ns with 0 allocations | not measured: the cache (`pws::Cached`) was not in this build | – |")
