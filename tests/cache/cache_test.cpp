@@ -13,6 +13,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <map>
 #include <thread>
 
 namespace asio = boost::asio;
@@ -450,6 +451,44 @@ BOOST_AUTO_TEST_SUITE_END()
 // The hit path's parts: its clock, its hash and name compare, and hits under a churning writer.
 BOOST_AUTO_TEST_SUITE(hit_path)
 
+BOOST_AUTO_TEST_CASE(an_owned_rcu_slot_belongs_to_one_thread_only) {
+    // Leaving a section on an owned slot is a plain store: two threads on one would lose counts
+    // (a record freed under a reader). 60 threads, more than there are owned slots: each owned
+    // slot goes to one thread at most, the others share the shared ones, and every count drops
+    // back to 0.
+    using pws::detail::rcu_domain;
+    rcu_domain d;
+    constexpr int threads = 60;
+    std::vector<std::pair<const pws::detail::rcu_slot*, bool>> got(threads);
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&d, &got, t] {
+            pws::detail::rcu_slot& s = d.slot();
+            for (int i = 0; i < 1000; ++i) {
+                auto section = d.enter(s);
+                s.count(0);
+            }
+            got[t] = {&s, s.owned};
+        });
+    for (auto& t : pool) t.join();
+    std::map<const pws::detail::rcu_slot*, int> owners;
+    int shared = 0;
+    for (auto& [slot, owned] : got)
+        if (owned)
+            ++owners[slot];
+        else
+            ++shared;
+    for (auto& [slot, n] : owners) BOOST_TEST(n == 1);
+    BOOST_TEST(owners.size() <= rcu_domain::owned_slots);
+    BOOST_TEST(shared >= threads - static_cast<int>(rcu_domain::owned_slots));
+    BOOST_TEST(d.sum(0) == static_cast<std::uint64_t>(threads) * 1000);  // no count lost
+    // Every section ended: what is retired now is freed within two epochs.
+    d.retire(new int(1));
+    d.collect();
+    d.collect();
+    BOOST_TEST(d.pending() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(the_hit_clock_of_steady_clock_is_at_most_two_ticks_ahead) {
     using hit = pws::detail::hit_clock<std::chrono::steady_clock>;
 #if defined(__linux__) && defined(CLOCK_MONOTONIC_COARSE)
@@ -531,7 +570,7 @@ BOOST_AUTO_TEST_CASE(the_hash_is_siphash13_and_depends_on_every_byte_and_on_the_
 }
 
 BOOST_AUTO_TEST_CASE(hits_are_all_counted_and_right_while_a_writer_churns) {
-    // 40 reader threads (more than the rcu domain's 32 slots, so some share one) hit one app
+    // 40 reader threads (more than the rcu domain's 32 owned slots, so some share one) hit one app
     // while a writer keeps reading, invalidating and evicting others, and reads the hot app
     // again should it be evicted: every hit is counted exactly once and every answer is right
     // (this runs under TSan and ASan too, where a record freed under a reader shows).

@@ -5,6 +5,9 @@
 // line, so that threads do not write to a shared line on every hit. A slot has a reader count per
 // epoch parity. A reader reads the epoch E, increments count[E % 2] of its slot, and re-reads the
 // epoch; if it moved, it backs out and retries (it might have been counted too late to be seen).
+// The first `owned_slots` threads that read each own a slot for good: only that thread ever writes
+// it, so leaving a section and counting a hit are plain stores (a release store, a relaxed one),
+// not read-modify-writes. Later threads share the other slots, with read-modify-writes.
 //
 // Writers put what they unlink in `current_`. collect() may advance the epoch from E to E + 1 when
 // no reader of parity (E - 1) % 2 remains: readers of E - 1 are then gone, so everything retired
@@ -28,26 +31,46 @@ namespace pws::detail {
 struct alignas(128) rcu_slot {
     std::atomic<std::uint64_t> readers[2] = {0, 0}; ///< readers inside, by epoch parity
     std::atomic<std::uint64_t> counters[4] = {0, 0, 0, 0}; ///< owner's hit-path counters (summed on demand)
+    bool owned = false; ///< one thread only ever writes it (set before any reader)
+
+    /// Adds one to counters[i] (this thread's slot).
+    void count(std::size_t i) noexcept {
+        if (owned)
+            counters[i].store(counters[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        else
+            counters[i].fetch_add(1, std::memory_order_relaxed);
+    }
 };
 
 /// The domain: slots, epoch and the writers' retired objects.
 class rcu_domain {
 public:
-    static constexpr std::size_t slot_count = 32;
+    static constexpr std::size_t owned_slots = 32;  ///< one thread each, the first threads to read
+    static constexpr std::size_t shared_slots = 8;  ///< shared by every later thread
+    static constexpr std::size_t slot_count = owned_slots + shared_slots;
 
     /// A reader's critical section: objects reachable when it began stay alive until it ends.
     class reader {
     public:
-        explicit reader(std::atomic<std::uint64_t>* c) noexcept : count_(c) {}
+        reader(std::atomic<std::uint64_t>* c, bool owned) noexcept : count_(c), owned_(owned) {}
         reader(const reader&) = delete;
         reader& operator=(const reader&) = delete;
-        ~reader() { count_->fetch_sub(1, std::memory_order_seq_cst); }
+        // Release: what the section read happens before a writer that sees the count drop frees it.
+        ~reader() {
+            if (owned_)
+                count_->store(count_->load(std::memory_order_relaxed) - 1, std::memory_order_release);
+            else
+                count_->fetch_sub(1, std::memory_order_seq_cst);
+        }
 
     private:
         std::atomic<std::uint64_t>* count_;
+        bool owned_;
     };
 
-    rcu_domain() = default;
+    rcu_domain() {
+        for (std::size_t i = 0; i < owned_slots; ++i) slots_[i].owned = true;
+    }
     rcu_domain(const rcu_domain&) = delete;
     rcu_domain& operator=(const rcu_domain&) = delete;
     /// Frees everything retired; no reader may be inside.
@@ -56,10 +79,16 @@ public:
         free(current_);
     }
 
-    /// This thread's slot (threads are spread over the slots round-robin, once).
+    /// This thread's slot, the same in every domain: its own for the first owned_slots threads
+    /// that ask, one of the shared ones (round-robin) for the others. An owned slot is never
+    /// given to another thread, even once its owner has exited.
     rcu_slot& slot() noexcept {
-        static std::atomic<unsigned> next{0};
-        static thread_local const unsigned index = next.fetch_add(1, std::memory_order_relaxed) % slot_count;
+        static std::atomic<std::uint64_t> next{0};
+        static thread_local const std::size_t index = [] {
+            const std::uint64_t n = next.fetch_add(1, std::memory_order_relaxed);
+            return n < owned_slots ? static_cast<std::size_t>(n)
+                                   : owned_slots + static_cast<std::size_t>((n - owned_slots) % shared_slots);
+        }();
         return slots_[index];
     }
 
@@ -69,7 +98,7 @@ public:
             const std::uint64_t e = epoch_.load(std::memory_order_seq_cst);
             auto& count = s.readers[e & 1];
             count.fetch_add(1, std::memory_order_seq_cst);
-            if (epoch_.load(std::memory_order_seq_cst) == e) return reader(&count);
+            if (epoch_.load(std::memory_order_seq_cst) == e) return reader(&count, s.owned);
             count.fetch_sub(1, std::memory_order_seq_cst);  // counted too late to be seen: retry
         }
     }

@@ -123,7 +123,7 @@ public:
                 *refresh = true;
         }
         app = r->app;
-        slot.counters[static_cast<int>(o)].fetch_add(1, std::memory_order_relaxed);
+        slot.count(static_cast<std::size_t>(o));
         return o;
     }
 
