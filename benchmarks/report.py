@@ -644,6 +644,14 @@ failover = load("failover.json")
 if failover:
     failover_section(failover)
 
+# The floor stage's clients, in the order its tables list them.
+FLOOR_CLIENTS = ("raw-floor", "asio-floor", "pws", "pws-uring", "go-v2")
+
+
+def floor_span(xs, f="{:.2f}"):  # "lo–hi" of the floor's figures, or the one value
+    return (f.format(min(xs)) + "–" + f.format(max(xs))) if min(xs) != max(xs) else f.format(xs[0])
+
+
 def floor_section(fl):
     runs_ = fl.get("runs", [])
     if not runs_:
@@ -679,7 +687,7 @@ def floor_section(fl):
     keys = sorted({(r["placement"], r["mode"], r["concurrency"]) for r in runs_},
                   key=lambda k: (k[0] != "same-cpu", k[1], k[2]))
     for pl, mode, c in keys:
-        for client in ("raw-floor", "asio-floor", "pws", "pws-uring", "go-v2"):
+        for client in FLOOR_CLIENTS:
             r = get.get((pl, mode, c, client))
             if not r:
                 continue
@@ -721,7 +729,7 @@ def floor_section(fl):
     for pl, mode, c in keys:
         if mode != "id":
             continue
-        for client in ("raw-floor", "asio-floor", "pws", "pws-uring", "go-v2"):
+        for client in FLOOR_CLIENTS:
             r = get.get((pl, mode, c, client))
             if r:
                 by = ", ".join(f"`{k}` {v:.2f}" for k, v in r["syscalls_by_name"].items() if v >= 0.01)
@@ -743,8 +751,7 @@ def floor_why(get, keys):  # why the targets missed above are missed, from this 
     def rows(client, **only):
         return [get[(pl, m, c, client)] for pl, m, c in keys if (pl, m, c, client) in get
                 and all({"placement": pl, "mode": m, "concurrency": c}[k] == v for k, v in only.items())]
-    def span(xs, f="{:.2f}"):
-        return (f.format(min(xs)) + "–" + f.format(max(xs))) if min(xs) != max(xs) else f.format(xs[0])
+    span = floor_span
     pws_, ur = rows("pws"), rows("pws-uring")
     if not pws_:
         return
@@ -808,8 +815,7 @@ def floor_targets(get, keys, client, what):  # issue 16, targets 2 to 4, judged 
     rows = [(pl, m, c, get[(pl, m, c, client)]) for pl, m, c in keys if (pl, m, c, client) in get]
     if not rows:
         return
-    def span(xs):
-        return f"{min(xs):.2f}–{max(xs):.2f}" if min(xs) != max(xs) else f"{xs[0]:.2f}"
+    span = floor_span
     p(f"Issue 16's targets 2 to 4 in this run ({what}):")
     p("")
     p("| target | measured | |")

@@ -73,11 +73,15 @@ asan_stage() {
     ctest --output-on-failure -j2 --timeout 900 -E '^(consumer\.|standalone\.)')
 }
 
+# The executables of the tests that do I/O (lookups over the network, servers on threads of their
+# own): the tsan and uring stages build only these.
+io_test_targets=(pws_integration_tests pws_hardening_tests pws_transport_tests pws_credentials_tests)
+
 # The concurrency subset: tests whose lookups run on several threads or whose servers run on
 # their own thread. Only the executables they need are built.
 tsan_stage() {
   sanitized_build tsan "-fsanitize=thread"
-  local wanted=(pws_integration_tests pws_hardening_tests pws_transport_tests pws_credentials_tests) have=() t
+  local wanted=("${io_test_targets[@]}") have=() t
   local targets
   targets=$(cmake --build build/tsan --target help)
   for t in "${wanted[@]}"; do
@@ -125,7 +129,7 @@ uring_stage() {
   fi
   cmake -S . -B build/uring -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g0" \
     -DPWS_ASIO_IO_URING=ON -DPWS_BUILD_BENCHMARKS=OFF
-  cmake --build build/uring -j2 --target pws_integration_tests pws_hardening_tests pws_transport_tests pws_credentials_tests
+  cmake --build build/uring -j2 --target "${io_test_targets[@]}"
   (cd build/uring &&
     ctest --output-on-failure -j2 --timeout 900 -R '^(integration\.dynamodb|hardening\.|transport\.|credentials\.)' -E 'pws_apps')
 }
