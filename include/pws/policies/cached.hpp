@@ -23,6 +23,8 @@
 //
 // The hit path takes no lock and allocates nothing (the coroutine frame of find_by_* comes from
 // Asio's per-thread recycling allocator): see cache/detail/cache_store.hpp and cache/detail/cache_rcu.hpp.
+// A hit is answered when find_by_* is called; the awaitable then only hands the app over. A miss,
+// and a hit due for a refresh, look up again when the awaitable is awaited.
 // Only the one hit that starts a refresh allocates (the refresh's coroutine). Any number of
 // threads may run the io_context.
 //
@@ -308,29 +310,46 @@ private:
                 c.max_negative_entries};
     }
 
-    // What memory says, written into `out` (true: an app to serve, or a fresh negative entry;
-    // false: ask the driver). With `refresh`, a fresh hit may claim the entry's refresh (find
-    // starts it). The time is hit_clock's: for steady_clock, a coarse upper bound of it
-    // (cache/detail/cache_clock.hpp).
-    bool answer(index i, std::string_view name, find_result& out, bool* refresh = nullptr) noexcept {
-        // hit and stale set out.app; a negative hit leaves it empty (not found).
-        return cfg_.enabled && store_.lookup(i, name, detail::hit_clock<Clock>::now(), out.app, refresh) !=
+    // What memory says, its app written into `out` (true: an app to serve, or a fresh negative entry;
+    // false: ask the driver). With `refresh`, a fresh hit due for the entry's refresh says so:
+    // with `claim`, only the one that claims it (the caller then starts it). The time is
+    // hit_clock's: for steady_clock, a coarse upper bound of it (cache/detail/cache_clock.hpp).
+    bool answer(index i, std::string_view name, app_ptr& out, bool* refresh = nullptr,
+                bool claim = true) noexcept {
+        // hit and stale set `out`; a negative hit leaves it empty (not found).
+        return cfg_.enabled && store_.lookup(i, name, detail::hit_clock<Clock>::now(), out, refresh, claim) !=
                                    detail::cache_outcome::miss;
     }
 
     std::optional<find_result> try_get(index i, std::string_view name) noexcept {
         std::optional<find_result> r(std::in_place);
-        if (!answer(i, name, *r)) r.reset();
+        if (!answer(i, name, r->app)) r.reset();
         return r;
     }
 
-    // The one coroutine frame of a hit: the miss path below is only entered on a miss, and the
-    // refresh is spawned only by the hit that claimed it. The answer is built in place, in the
-    // frame, and moved once into the awaitable's result.
+    // A hit is answered here, when find_by_* is called, not in a coroutine: the awaitable it
+    // returns only hands the app over (the smallest coroutine Asio allows, one frame from its
+    // per-thread cache and one resume, as cache_hit_awaitable_floor measures). A hit due for a
+    // refresh claims nothing here (an awaitable may be dropped unawaited, and a claim it took
+    // would be lost): it goes, like a miss, to a coroutine that runs when awaited.
     boost::asio::awaitable<find_result> find(index i, std::string_view name) {
+        app_ptr app;
+        bool due = false;
+        if (answer(i, name, app, &due, false) && !due) return hand_over(std::move(app));
+        return look_up(i, name);
+    }
+
+    // The answer of a hit (an app, or none: a negative hit).
+    static boost::asio::awaitable<find_result> hand_over(app_ptr app) {
+        co_return find_result::of(std::move(app));
+    }
+
+    // A lookup in a coroutine: memory again (the hit that claims a refresh starts it), else the
+    // driver through miss().
+    boost::asio::awaitable<find_result> look_up(index i, std::string_view name) {
         find_result r;
         bool refresh = false;
-        if (answer(i, name, r, &refresh)) {
+        if (answer(i, name, r.app, &refresh)) {
             if (refresh) start_refresh(r.app, co_await boost::asio::this_coro::executor);
             co_return std::move(r);
         }

@@ -101,9 +101,11 @@ public:
 
     /// Reader, any thread, no lock, no allocation: what memory says about `name` at `now`. Sets
     /// `app` for hit and stale, and counts the outcome in this thread's slot. With `refresh`, a hit
-    /// on an app due for a refresh claims it and sets `*refresh` to true (one hit per due record).
+    /// on an app due for a refresh sets `*refresh` to true: with `claim`, only the one hit that
+    /// claims it (one per due record); without, every such hit, which is then a probe: it claims
+    /// nothing, sets no `app` and counts nothing (the caller looks up again, claiming).
     cache_outcome lookup(cache_index i, std::string_view name, time_point now, app_ptr& app,
-                         bool* refresh = nullptr) const noexcept {
+                         bool* refresh = nullptr, bool claim = true) const noexcept {
         rcu_slot& slot = rcu_.slot();
         auto guard = rcu_.enter(slot);
         const cache_table<record>& t = table(i);
@@ -118,9 +120,14 @@ public:
             r->referenced.store(true, std::memory_order_relaxed);
         if (refresh && o == cache_outcome::hit) {
             rep at = r->refresh_at.load(std::memory_order_relaxed);
-            if (now.time_since_epoch().count() >= at &&
-                r->refresh_at.compare_exchange_strong(at, refresh_claimed, std::memory_order_relaxed))
-                *refresh = true;
+            if (now.time_since_epoch().count() >= at) {
+                if (!claim) {  // a probe: the caller looks up again, claiming (and is counted then)
+                    *refresh = true;
+                    return o;
+                }
+                if (r->refresh_at.compare_exchange_strong(at, refresh_claimed, std::memory_order_relaxed))
+                    *refresh = true;
+            }
         }
         app = r->app;
         slot.count(static_cast<std::size_t>(o));
@@ -160,7 +167,7 @@ public:
         if (limits_.negative_ttl <= duration::zero() || limits_.max_negative == 0) {
             auto* old = const_cast<record*>(find(i, name));
             if (old && old->ticket <= ticket) unlink(old);  // as publish() would replace it
-            rcu_.collect();
+            rcu_.collect_batched();
             return;
         }
         duration ttl = limits_.negative_ttl;
@@ -215,7 +222,7 @@ public:
         if (invalidate) invalidated_through_ = tickets_.load(std::memory_order_acquire);
         const record* r = find(i, name);
         if (r) unlink(const_cast<record*>(r));
-        rcu_.collect();
+        rcu_.collect_batched();
         return r != nullptr;
     }
 
@@ -230,7 +237,7 @@ public:
             ring->clear();
         }
         hand_[0] = hand_[1] = 0;
-        rcu_.collect();
+        rcu_.collect_batched();
     }
 
     /// Writer: drops the apps read by requests ticketed before `first` for which `seen(id)` is
@@ -243,7 +250,7 @@ public:
         for (auto* r : apps_)
             if (r->ticket < first && !seen(std::string_view(r->app->id))) gone.push_back(r);
         for (auto* r : gone) unlink(r);
-        rcu_.collect();
+        rcu_.collect_batched();
         return gone.size();
     }
 
@@ -305,7 +312,7 @@ private:
         ring.push_back(r);
         for (auto* o : old)
             if (o) unlink(o);
-        rcu_.collect();
+        rcu_.collect_batched();
         return true;
     }
 
