@@ -290,15 +290,18 @@ if micro_ab and micro_ab.get("runs"):
       "2026-12-02; a ratio within the runs' spread of 1 is no difference): "
       "the time compared with the entry's deadlines is the coarse monotonic clock "
       "plus two ticks (an upper bound: an entry may be taken for expired up to two ticks early, not served late; "
-      "cache/detail/cache_clock.hpp) instead of `steady_clock::now()`; SipHash's rounds and the name compare are "
-      "inline; the answer is built in the coroutine's frame and moved once. Left: the rcu section's two "
-      "read-modify-writes and the hit counter's, and the `shared_ptr` copy the result holds. "
-      "`cache_hit_awaitable_floor` is what Asio itself costs for the same `co_await` (a coroutine that returns a "
-      "`find_result` holding an app it is given: the frame from Asio's per-thread cache, the resume, the result "
-      "moved out, the `shared_ptr` copied and released) with no cache at all; `cache_hit_by_key` minus it is the "
-      "cache's own work, about `try_get_by_key`'s. Under the 50 ns of target 7 that floor leaves the cache little: "
-      "trying the two read-modify-writes of a slot as plain stores (a thread-owned slot) measured no difference "
-      "within the runs' spread (2026-12-03, not kept).")
+      "cache/detail/cache_clock.hpp) instead of `steady_clock::now()`; SipHash-1-3 and the name compare are "
+      "inline, and read a name's last bytes with word loads, not a byte loop; a thread among the first 32 to "
+      "read owns its rcu slot, so that leaving a section and counting the hit are plain stores, and entering is "
+      "one too where membarrier(2) is available (the writer issues the fence: cache/detail/cache_rcu.hpp); "
+      "the hit is answered when `find_by_key` is called, and the awaitable it returns only hands the app over "
+      "(a hit due for a refresh, and a miss, run in a coroutine when awaited). Left: the `shared_ptr` copy the "
+      "result holds and its release (two atomic read-modify-writes: the result owns the app), the hash, the "
+      "clock read. `cache_hit_awaitable_floor` is what Asio itself costs for the same `co_await` (a coroutine "
+      "that returns a `find_result` holding an app it is given: the frame from Asio's per-thread cache, the "
+      "resume, the result moved out, the `shared_ptr` copied and released) with no cache at all: most of a hit, "
+      "and what `cache_hit_by_key` cannot go below while `find_by_key` returns an `asio::awaitable` (one is "
+      "always a coroutine's frame and a resume, even when its answer is ready).")
     p("")
 
 
