@@ -153,25 +153,23 @@ public:
 
     /// Enters a read-side critical section on `s` (this thread's slot()).
     [[nodiscard]] reader enter(rcu_slot& s) noexcept {
-        if (s.owned && asymmetric_) {
-            for (;;) {
-                const std::uint64_t e = epoch_.load(std::memory_order_seq_cst);
-                auto& count = s.readers[e & 1];
-                const std::uint64_t n = count.load(std::memory_order_relaxed);
-                count.store(n + 1, std::memory_order_relaxed);
-                // Keeps the compiler from moving the loads below above the store; the CPU's
-                // store-to-load order comes from the writer's heavy fence (see the top).
-                std::atomic_signal_fence(std::memory_order_seq_cst);
-                if (epoch_.load(std::memory_order_seq_cst) == e) return reader(&count, true);
-                count.store(n, std::memory_order_relaxed);  // counted too late to be seen: retry
-            }
-        }
+        // An owned slot, with the writer's heavy fence in use: a plain store; else a read-modify-write.
+        const bool plain = s.owned && asymmetric_;
         for (;;) {
             const std::uint64_t e = epoch_.load(std::memory_order_seq_cst);
             auto& count = s.readers[e & 1];
-            count.fetch_add(1, std::memory_order_seq_cst);
+            if (plain) {
+                count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                // Keeps the compiler from moving the loads below above the store; the CPU's
+                // store-to-load order comes from the writer's heavy fence (see the top).
+                std::atomic_signal_fence(std::memory_order_seq_cst);
+            } else {
+                count.fetch_add(1, std::memory_order_seq_cst);
+            }
             if (epoch_.load(std::memory_order_seq_cst) == e) return reader(&count, s.owned);
-            count.fetch_sub(1, std::memory_order_seq_cst);  // counted too late to be seen: retry
+            // Counted too late to be seen: back out and retry.
+            if (plain) count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+            else count.fetch_sub(1, std::memory_order_seq_cst);
         }
     }
 
